@@ -1,0 +1,1 @@
+"""Local provisioner: real Kafka (KRaft), PostgreSQL and a trace viewer, no Docker."""

@@ -1,0 +1,75 @@
+"""The trace viewer: Zipkin's executable server jar from Maven Central."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from clearance_local.config import StackConfig
+from clearance_local.process import run, spawn, wait_until
+
+
+class Zipkin:
+    """In-memory Zipkin; services export spans to `spans_endpoint`."""
+
+    name = "zipkin"
+
+    def __init__(self, config: StackConfig, port: int) -> None:
+        self.config = config
+        self.port = port
+        self.log_path = config.logs_dir / "zipkin.log"
+        self.pid_path = config.run_dir / "zipkin.pid"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def spans_endpoint(self) -> str:
+        return f"{self.url}/api/v2/spans"
+
+    @property
+    def jar(self) -> Path:
+        version = self.config.zipkin_version
+        return self.config.cache_dir / f"zipkin-{version}" / f"zipkin-server-{version}-exec.jar"
+
+    def install(self) -> None:
+        if self.jar.exists():
+            return
+        run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "dependency:copy",
+                f"-Dartifact=io.zipkin:zipkin-server:{self.config.zipkin_version}:jar:exec",
+                f"-DoutputDirectory={self.jar.parent}",
+            ],
+            what="fetching the Zipkin server jar from Maven Central",
+            cwd=self.config.cache_dir,
+        )
+
+    def start(self) -> None:
+        spawn(
+            [
+                "java",
+                f"-Xmx{self.config.zipkin_heap}",
+                "-Xms64m",
+                "-XX:+UseSerialGC",
+                "-jar",
+                str(self.jar),
+            ],
+            log_path=self.log_path,
+            pid_path=self.pid_path,
+            env={"QUERY_PORT": str(self.port), "STORAGE_TYPE": "mem", "MEM_MAX_SPANS": "500000"},
+        )
+        wait_until(
+            self.is_ready, what="Zipkin", timeout=90, log_path=self.log_path, pid_path=self.pid_path
+        )
+
+    def is_ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
