@@ -13,6 +13,7 @@ import contextlib
 import uuid
 from pathlib import Path
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -192,6 +193,16 @@ async def _cluster_answers(bootstrap: str) -> bool:
         return False
     finally:
         await admin.close()
+
+
+async def partitions_of(bootstrap: str, topic: str) -> list[int]:
+    """The partition numbers of an existing topic."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        return sorted(await producer.partitions_for(topic))
+    finally:
+        await producer.stop()
 
 
 async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> list[str]:

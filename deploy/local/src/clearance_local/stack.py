@@ -6,14 +6,24 @@ import asyncio
 import json
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 from clearance_local.config import StackConfig
 from clearance_local.kafka import Kafka, ensure_topics
 from clearance_local.postgres import Postgres
 from clearance_local.process import free_port, read_pid, terminate
+from clearance_local.services import DEFAULT_PORTS, SERVICES, ServiceProcess
 from clearance_local.topics import platform_topics
 from clearance_local.zipkin import Zipkin
+
+
+class Component(Protocol):
+    name: str
+    port: int
+
+    def is_ready(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -44,15 +54,29 @@ class Stack:
         self.kafka = Kafka(config, ports["kafka"], ports["kafka_controller"])
         self.postgres = Postgres(config, ports["postgres"])
         self.zipkin = Zipkin(config, ports["zipkin"])
+        self.services = {
+            name: ServiceProcess(
+                name=name,
+                package=package,
+                port=ports[name],
+                config=config,
+                kafka_bootstrap=self.kafka.bootstrap,
+                postgres_admin_dsn=self.postgres.admin_dsn,
+                zipkin_url=self.zipkin.url,
+            )
+            for name, package in SERVICES
+        }
 
     def _resolve_ports(self) -> dict[str, int]:
         """Keep the ports of a running stack; otherwise take the wanted or a free one."""
-        if self.state_path.exists():
-            recorded: dict[str, int] = json.loads(self.state_path.read_text())
-            if self._anything_running():
-                return recorded
         chosen: dict[str, int] = {}
-        for name, wanted in self.config.wanted_ports.items():
+        if self.state_path.exists() and self._anything_running():
+            chosen = json.loads(self.state_path.read_text())
+        fixed = self.config.profile == "local"
+        service_ports = {name: port if fixed else 0 for name, port in DEFAULT_PORTS.items()}
+        for name, wanted in {**self.config.wanted_ports, **service_ports}.items():
+            if name in chosen:
+                continue
             port = free_port(wanted)
             while port in chosen.values():
                 port = free_port(0)
@@ -62,13 +86,8 @@ class Stack:
     def _anything_running(self) -> bool:
         run_dir = self.config.run_dir
         pg_pid = self.config.data_dir / "postgres" / "data" / "postmaster.pid"
-        return any(
-            [
-                read_pid(run_dir / "kafka.pid") is not None,
-                read_pid(run_dir / "zipkin.pid") is not None,
-                pg_pid.exists(),
-            ]
-        )
+        names = ["kafka", "zipkin", *(name for name, _ in SERVICES)]
+        return pg_pid.exists() or any(read_pid(run_dir / f"{name}.pid") for name in names)
 
     @property
     def endpoints(self) -> Endpoints:
@@ -85,12 +104,12 @@ class Stack:
             "kafka_controller": self.kafka.controller_port,
             "postgres": self.postgres.port,
             "zipkin": self.zipkin.port,
-        }
+        } | {name: service.port for name, service in self.services.items()}
         self.state_path.write_text(json.dumps(ports, indent=2))
         env = "".join(f"{key}={value}\n" for key, value in self.endpoints.as_env().items())
         (self.config.data_dir / "stack.env").write_text(env)
 
-    def up(self, log: Callable[[str], None] = print) -> Endpoints:
+    def up(self, log: Callable[[str], None] = print, *, services: bool = True) -> Endpoints:
         """Install what is missing and start what is not running; idempotent."""
         self.config.cache_dir.mkdir(parents=True, exist_ok=True)
         self._save_state()
@@ -107,11 +126,22 @@ class Stack:
         )
         if created:
             log(f"  topics created: {', '.join(created)}")
+        if services:
+            self.start_services(log)
         return self.endpoints
+
+    def start_services(self, log: Callable[[str], None] = print) -> None:
+        """Migrate and start the services not yet running, in parallel, and wait for them."""
+        todo = [svc for svc in self.services.values() if not svc.is_ready()]
+        for svc in self.services.values():
+            state = "starting" if svc in todo else "already running"
+            log(f"  {svc.name:<14} {state} on {svc.url}")
+        with ThreadPoolExecutor(max_workers=len(self.services)) as pool:
+            list(pool.map(_migrate_and_start, todo))
 
     def down(self) -> list[str]:
         """Stop every component of this profile; return the names stopped."""
-        stopped = []
+        stopped = [name for name, svc in reversed(self.services.items()) if svc.stop()]
         for name in ("zipkin", "kafka"):
             if terminate(self.config.run_dir / f"{name}.pid", timeout=30):
                 stopped.append(name)
@@ -120,12 +150,19 @@ class Stack:
         return stopped
 
     def status(self) -> dict[str, tuple[bool, int]]:
-        return {
-            component.name: (component.is_ready(), component.port)
-            for component in (self.postgres, self.kafka, self.zipkin)
-        }
+        components: list[Component] = [self.postgres, self.kafka, self.zipkin]
+        components += self.services.values()
+        return {component.name: (component.is_ready(), component.port) for component in components}
 
     def reset(self) -> None:
         """Stop everything and delete this profile's state (downloads are kept)."""
         self.down()
         shutil.rmtree(self.config.data_dir, ignore_errors=True)
+
+
+def _migrate_and_start(service: ServiceProcess) -> None:
+    if not service.is_running():
+        service.migrate()
+        service.start()
+    else:
+        service.wait_ready()

@@ -1,0 +1,76 @@
+"""Contracts of the clearance platform: JSON Schemas of every event and HTTP body, the AsyncAPI
+document of every topic, example data, and typed models generated from the schemas.
+
+    from clearance_contracts import validate_event, ContractViolation
+
+    validate_event("icegate.bill-of-entry.filed.v1", data)  # raises ContractViolation
+"""
+
+from clearance_contracts.examples import example, example_variants
+from clearance_contracts.names import (
+    BASE_URI,
+    BILL_OF_ENTRY_ACCEPTED,
+    BILL_OF_ENTRY_FILED,
+    BILL_OF_ENTRY_FILING,
+    BILL_OF_ENTRY_REGISTERED,
+    BILL_OF_ENTRY_REJECTED,
+    BILL_OF_ENTRY_STATUS,
+    BIS_VERIFICATION_COMPLETED,
+    COMMON,
+    E_GATEPASS_ISSUED,
+    EVENT_TYPES,
+    HTTP_SCHEMAS,
+    OUT_OF_CHARGE_HELD,
+    OUT_OF_CHARGE_ISSUED,
+    RMS_DECISION_MADE,
+    SEAL_TRIP_RECONCILED,
+    bill_of_entry_key,
+)
+from clearance_contracts.topology import (
+    AsyncApiError,
+    TopicSpec,
+    all_topic_names,
+    asyncapi_document,
+    topic,
+    topics,
+)
+from clearance_contracts.validation import (
+    ContractViolation,
+    dereferenced_schema,
+    schema,
+    validate_event,
+    validate_http,
+)
+
+__all__ = [
+    "BASE_URI",
+    "BILL_OF_ENTRY_ACCEPTED",
+    "BILL_OF_ENTRY_FILED",
+    "BILL_OF_ENTRY_FILING",
+    "BILL_OF_ENTRY_REGISTERED",
+    "BILL_OF_ENTRY_REJECTED",
+    "BILL_OF_ENTRY_STATUS",
+    "BIS_VERIFICATION_COMPLETED",
+    "COMMON",
+    "EVENT_TYPES",
+    "E_GATEPASS_ISSUED",
+    "HTTP_SCHEMAS",
+    "OUT_OF_CHARGE_HELD",
+    "OUT_OF_CHARGE_ISSUED",
+    "RMS_DECISION_MADE",
+    "SEAL_TRIP_RECONCILED",
+    "AsyncApiError",
+    "ContractViolation",
+    "TopicSpec",
+    "all_topic_names",
+    "asyncapi_document",
+    "bill_of_entry_key",
+    "dereferenced_schema",
+    "example",
+    "example_variants",
+    "schema",
+    "topic",
+    "topics",
+    "validate_event",
+    "validate_http",
+]

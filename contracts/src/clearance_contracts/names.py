@@ -1,0 +1,50 @@
+"""The names every service agrees on: event types (== Kafka topics) and HTTP body schemas."""
+
+from __future__ import annotations
+
+from typing import Final
+
+BILL_OF_ENTRY_FILED: Final = "icegate.bill-of-entry.filed.v1"
+BILL_OF_ENTRY_REGISTERED: Final = "clearance.bill-of-entry.registered.v1"
+BILL_OF_ENTRY_REJECTED: Final = "clearance.bill-of-entry.rejected.v1"
+BIS_VERIFICATION_COMPLETED: Final = "clearance.bis-verification.completed.v1"
+RMS_DECISION_MADE: Final = "clearance.rms-decision.made.v1"
+SEAL_TRIP_RECONCILED: Final = "clearance.seal-trip.reconciled.v1"
+OUT_OF_CHARGE_ISSUED: Final = "clearance.out-of-charge.issued.v1"
+OUT_OF_CHARGE_HELD: Final = "clearance.out-of-charge.held.v1"
+E_GATEPASS_ISSUED: Final = "custodian.e-gatepass.issued.v1"
+
+#: Every event type, in the order a Bill of Entry meets them. Each is also its Kafka topic.
+EVENT_TYPES: Final[tuple[str, ...]] = (
+    BILL_OF_ENTRY_FILED,
+    BILL_OF_ENTRY_REGISTERED,
+    BILL_OF_ENTRY_REJECTED,
+    BIS_VERIFICATION_COMPLETED,
+    RMS_DECISION_MADE,
+    SEAL_TRIP_RECONCILED,
+    OUT_OF_CHARGE_ISSUED,
+    OUT_OF_CHARGE_HELD,
+    E_GATEPASS_ISSUED,
+)
+
+BILL_OF_ENTRY_FILING: Final = "bill-of-entry.filing.v1"
+BILL_OF_ENTRY_ACCEPTED: Final = "bill-of-entry.accepted.v1"
+BILL_OF_ENTRY_STATUS: Final = "bill-of-entry.status.v1"
+
+#: HTTP bodies of be-intake: POST /bills-of-entry request and response, GET status response.
+HTTP_SCHEMAS: Final[tuple[str, ...]] = (
+    BILL_OF_ENTRY_FILING,
+    BILL_OF_ENTRY_ACCEPTED,
+    BILL_OF_ENTRY_STATUS,
+)
+
+#: The file of shared `$defs` that every other schema refers to.
+COMMON: Final = "common.v1"
+
+#: Base URI of every schema `$id`; relative `$ref`s resolve against it.
+BASE_URI: Final = "https://clearance.example/contracts/"
+
+
+def bill_of_entry_key(port_code: str, be_no: str, be_date: str) -> str:
+    """The BE identity `<port_code>/<be_no>/<be_date>`: Kafka key and CloudEvents subject."""
+    return f"{port_code}/{be_no}/{be_date}"

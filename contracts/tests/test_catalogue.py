@@ -1,0 +1,211 @@
+"""EVENT_TYPES, schema files, examples and the AsyncAPI document name the same things."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from importlib import resources
+from typing import Any
+
+import clearance_contracts as contracts
+import pytest
+
+pytestmark = pytest.mark.unit
+
+PACKAGE = resources.files("clearance_contracts")
+SERVICES = {"be-intake", "bis-verifier", "rms-router", "warehouse-seal", "ooc-issuer"}
+EXTERNAL_PARTIES = {"icegate-upstream", "custodians"}
+
+
+def _json_names(*parts: str) -> set[str]:
+    folder = PACKAGE.joinpath(*parts)
+    return {
+        entry.name.removesuffix(".json")
+        for entry in folder.iterdir()
+        if entry.is_file() and entry.name.endswith(".json")
+    }
+
+
+def _document() -> dict[str, Any]:
+    return contracts.asyncapi_document()
+
+
+def _main_channels() -> dict[str, dict[str, Any]]:
+    return {
+        channel_id: channel
+        for channel_id, channel in _document()["channels"].items()
+        if "x-dead-letter-of" not in channel
+    }
+
+
+def _resolve(reference: str) -> Any:
+    node: Any = _document()
+    for part in reference.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def test_event_types_are_unique_and_named_owner_entity_fact_version() -> None:
+    assert len(set(contracts.EVENT_TYPES)) == len(contracts.EVENT_TYPES) == 9
+    for event_type in contracts.EVENT_TYPES:
+        assert re.fullmatch(r"[a-z]+\.[a-z-]+\.[a-z-]+\.v[0-9]+", event_type), event_type
+
+
+def test_every_event_type_has_a_schema_file_and_every_schema_file_an_event_type() -> None:
+    assert _json_names("schemas") == {*contracts.EVENT_TYPES, contracts.COMMON}
+
+
+def test_every_http_schema_has_a_file_and_every_file_a_name() -> None:
+    assert _json_names("schemas", "http") == set(contracts.HTTP_SCHEMAS)
+
+
+def test_every_event_type_has_a_default_example_and_every_example_an_event_type() -> None:
+    assert _json_names("examples") == set(contracts.EVENT_TYPES)
+    for entry in PACKAGE.joinpath("examples").iterdir():
+        if entry.is_dir():
+            assert _json_names("examples", entry.name) <= set(contracts.EVENT_TYPES), entry.name
+    for event_type in contracts.EVENT_TYPES:
+        assert contracts.example_variants(event_type)[0] == "default"
+
+
+def test_every_event_type_has_a_channel_and_every_channel_an_event_type() -> None:
+    addresses = [channel["address"] for channel in _main_channels().values()]
+    assert sorted(addresses) == sorted(contracts.EVENT_TYPES)
+
+
+def test_each_channel_carries_the_message_and_schema_of_its_event_type() -> None:
+    for channel_id, channel in _main_channels().items():
+        topic = channel["address"]
+        assert channel["bindings"]["kafka"]["topic"] == topic
+        messages = [_resolve(ref["$ref"]) for ref in channel["messages"].values()]
+        assert len(messages) == 1, channel_id
+        message = messages[0]
+        assert message["name"] == topic
+        assert message["payload"]["schema"] == {"$ref": f"./schemas/{topic}.json"}
+        assert message["payload"]["schemaFormat"] == "application/schema+json;version=2020-12"
+        headers = message["headers"]["allOf"]
+        assert {"$ref": "#/components/schemas/cloudEventHeaders"} in headers
+        assert {"type": "string", "const": topic} in [
+            part.get("properties", {}).get("ce_type") for part in headers
+        ]
+        key = message["bindings"]["kafka"]["key"]
+        assert key == {"$ref": "#/components/schemas/billOfEntryKey"}
+
+
+def test_the_kafka_key_schema_accepts_the_bill_of_entry_key_of_every_example() -> None:
+    pattern = _document()["components"]["schemas"]["billOfEntryKey"]["pattern"]
+    for event_type in contracts.EVENT_TYPES:
+        for variant in contracts.example_variants(event_type):
+            data = contracts.example(event_type, variant)
+            ref = data.get("bill_of_entry_ref") or data.get("bill_of_entry") or data
+            key = contracts.bill_of_entry_key(ref["port_code"], ref["be_no"], ref["be_date"])
+            assert re.fullmatch(pattern, key), key
+    assert contracts.bill_of_entry_key("INNSA1", "1234567", "2026-11-20") == (
+        "INNSA1/1234567/2026-11-20"
+    )
+
+
+def test_cloudevents_headers_are_described() -> None:
+    headers = _document()["components"]["schemas"]["cloudEventHeaders"]
+    names = {
+        "ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_subject",
+        "content-type", "traceparent",
+    }  # fmt: skip
+    assert set(headers["required"]) == names
+    assert set(headers["properties"]) == names | {"tracestate"}
+
+
+def test_each_main_channel_has_one_producer_its_owner() -> None:
+    for spec in contracts.topics():
+        if spec.dead_letter:
+            continue
+        assert spec.producers == (spec.owner,), spec.name
+        assert spec.consumers, f"{spec.name} has no consumer"
+        assert spec.partitions is None
+        assert spec.partitions_setting == "CLEARANCE_KAFKA_PARTITIONS"
+
+
+def test_every_consumed_topic_has_a_dead_letter_topic_written_by_its_consumers() -> None:
+    specs = {spec.name: spec for spec in contracts.topics()}
+    for spec in specs.values():
+        if spec.dead_letter:
+            continue
+        internal = tuple(c for c in spec.consumers if c not in spec.external_parties)
+        assert internal, f"{spec.name}: no consuming service of ours"
+        dead_letters = specs[f"{spec.name}.dlq"]
+        assert dead_letters.dead_letter
+        assert dead_letters.dead_letter_of == spec.name
+        assert dead_letters.producers == internal
+        assert dead_letters.owner == ", ".join(internal)
+        assert dead_letters.partitions == 1
+        assert dead_letters.consumers == ()
+    assert {spec.dead_letter_of for spec in specs.values() if spec.dead_letter} == {
+        spec.name for spec in specs.values() if not spec.dead_letter
+    }
+
+
+def test_topics_match_the_platform_flow() -> None:
+    expected = {
+        contracts.BILL_OF_ENTRY_FILED: ("icegate-upstream", {"be-intake"}),
+        contracts.BILL_OF_ENTRY_REGISTERED: (
+            "be-intake",
+            {"bis-verifier", "warehouse-seal", "ooc-issuer"},
+        ),
+        contracts.BILL_OF_ENTRY_REJECTED: ("be-intake", {"be-intake", "icegate-upstream"}),
+        contracts.BIS_VERIFICATION_COMPLETED: (
+            "bis-verifier",
+            {"rms-router", "ooc-issuer", "be-intake"},
+        ),
+        contracts.RMS_DECISION_MADE: ("rms-router", {"ooc-issuer", "be-intake"}),
+        contracts.SEAL_TRIP_RECONCILED: ("warehouse-seal", {"ooc-issuer", "be-intake"}),
+        contracts.OUT_OF_CHARGE_ISSUED: ("ooc-issuer", {"be-intake"}),
+        contracts.OUT_OF_CHARGE_HELD: ("ooc-issuer", {"be-intake"}),
+        contracts.E_GATEPASS_ISSUED: ("ooc-issuer", {"custodians", "be-intake"}),
+    }
+    actual = {
+        spec.name: (spec.owner, set(spec.consumers))
+        for spec in contracts.topics()
+        if not spec.dead_letter
+    }
+    assert actual == expected
+
+
+def test_all_topic_names_lists_main_and_dead_letter_topics_once() -> None:
+    names = contracts.all_topic_names()
+    assert len(names) == len(set(names)) == 2 * len(contracts.EVENT_TYPES)
+    assert set(names) == {*contracts.EVENT_TYPES, *(f"{t}.dlq" for t in contracts.EVENT_TYPES)}
+    assert contracts.topic(contracts.BILL_OF_ENTRY_FILED).owner == "icegate-upstream"
+    with pytest.raises(KeyError):
+        contracts.topic("clearance.unknown.v1")
+
+
+def test_topic_spec_is_frozen() -> None:
+    spec = contracts.topics()[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.name = "other"  # type: ignore[misc]
+
+
+def test_operations_name_their_party_and_follow_the_naming_convention() -> None:
+    for operation_id, operation in _document()["operations"].items():
+        service = operation["x-service"]
+        assert service in SERVICES | EXTERNAL_PARTIES, operation_id
+        assert (operation.get("x-external") is True) == (service in EXTERNAL_PARTIES)
+        head, *rest = service.split("-")
+        prefix = head + "".join(word.capitalize() for word in rest)
+        verb = "Sends" if operation["action"] == "send" else "Receives"
+        assert operation_id.startswith(prefix + verb), operation_id
+        channel = _resolve(operation["channel"]["$ref"])
+        for message in operation["messages"]:
+            assert message["$ref"].startswith(operation["channel"]["$ref"] + "/messages/")
+        if operation["action"] == "receive" and service in SERVICES:
+            assert operation["bindings"]["kafka"]["groupId"]["const"] == service
+        if "x-dead-letter-of" in channel:
+            assert "DeadLetter" in operation_id
+
+
+def test_dead_letter_headers_carry_the_reason_and_the_origin() -> None:
+    headers = _document()["components"]["schemas"]["deadLetterHeaders"]
+    assert set(headers["required"]) == {
+        "dlq_reason", "dlq_consumer", "dlq_original_topic", "dlq_original_partition",
+        "dlq_original_offset",
+    }  # fmt: skip

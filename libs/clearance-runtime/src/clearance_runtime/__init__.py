@@ -1,0 +1,1 @@
+"""Shared event runtime: outbox, inbox, Kafka consumer loop, tracing, settings."""

@@ -1,0 +1,111 @@
+"""CloudEvents 1.0 in Kafka binary mode: `ce_*` headers, JSON body, W3C trace context.
+
+The Kafka key of every event is its subject: the Bill of Entry identity
+`<port_code>/<be_no>/<be_date>`, so all events of one BE share a partition.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+_REQUIRED = ("ce_id", "ce_type", "ce_source", "ce_specversion")
+
+
+class MalformedEvent(ValueError):
+    """A record that cannot be read as a CloudEvent; the message says why."""
+
+
+def bill_of_entry_key(port_code: str, be_no: str, be_date: str) -> str:
+    """The BE identity used as Kafka key and CloudEvents subject."""
+    return f"{port_code}/{be_no}/{be_date}"
+
+
+@dataclass(frozen=True, slots=True)
+class CloudEvent:
+    id: str
+    type: str
+    source: str
+    subject: str
+    data: dict[str, Any]
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    traceparent: str | None = None
+    tracestate: str | None = None
+
+    @classmethod
+    def new(cls, type: str, source: str, subject: str, data: dict[str, Any]) -> CloudEvent:
+        return cls(id=str(uuid.uuid4()), type=type, source=source, subject=subject, data=data)
+
+    def with_trace(self, carrier: Mapping[str, str]) -> CloudEvent:
+        return replace(
+            self, traceparent=carrier.get("traceparent"), tracestate=carrier.get("tracestate")
+        )
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        headers = [
+            ("ce_specversion", SPEC_VERSION.encode()),
+            ("ce_id", self.id.encode()),
+            ("ce_type", self.type.encode()),
+            ("ce_source", self.source.encode()),
+            ("ce_subject", self.subject.encode()),
+            ("ce_time", self.time.isoformat().encode()),
+            ("content-type", CONTENT_TYPE.encode()),
+        ]
+        if self.traceparent:
+            headers.append(("traceparent", self.traceparent.encode()))
+        if self.tracestate:
+            headers.append(("tracestate", self.tracestate.encode()))
+        return headers
+
+    def kafka_value(self) -> bytes:
+        return orjson.dumps(self.data)
+
+    def kafka_key(self) -> bytes:
+        return self.subject.encode()
+
+
+def from_kafka(headers: Sequence[tuple[str, bytes]], value: bytes | None) -> CloudEvent:
+    """Read a record as a CloudEvent or raise MalformedEvent with the reason."""
+    try:
+        attrs = {name: raw.decode() for name, raw in headers}
+    except UnicodeDecodeError as error:
+        raise MalformedEvent(f"header is not UTF-8: {error}") from error
+    missing = [name for name in _REQUIRED if not attrs.get(name)]
+    if missing:
+        raise MalformedEvent(f"missing CloudEvents headers: {', '.join(missing)}")
+    if attrs["ce_specversion"] != SPEC_VERSION:
+        raise MalformedEvent(f"unsupported ce_specversion {attrs['ce_specversion']!r}")
+    if value is None:
+        raise MalformedEvent("empty body")
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError as error:
+        raise MalformedEvent(f"body is not JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise MalformedEvent("body is not a JSON object")
+    return CloudEvent(
+        id=attrs["ce_id"],
+        type=attrs["ce_type"],
+        source=attrs["ce_source"],
+        subject=attrs.get("ce_subject", ""),
+        data=data,
+        time=_parse_time(attrs.get("ce_time")),
+        traceparent=attrs.get("traceparent"),
+        tracestate=attrs.get("tracestate"),
+    )
+
+
+def _parse_time(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as error:
+        raise MalformedEvent(f"ce_time is not RFC 3339: {text!r}") from error

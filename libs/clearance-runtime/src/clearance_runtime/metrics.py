@@ -1,0 +1,37 @@
+"""Prometheus metrics of the runtime, labelled by service (one registry per process)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+EVENTS_HANDLED = Counter(
+    "clearance_events_handled_total",
+    "Events consumed, by type and outcome (handled, duplicate, dead_lettered)",
+    ["service", "event_type", "outcome"],
+)
+HANDLER_RETRIES = Counter(
+    "clearance_handler_retries_total",
+    "Batches retried after a handler or infrastructure error",
+    ["service", "kind"],
+)
+DEAD_LETTERS = Counter(
+    "clearance_dead_letters_total",
+    "Records sent to a dead-letter topic, by source topic and reason kind",
+    ["service", "topic", "reason"],
+)
+CONSUMER_LAG = Gauge(
+    "clearance_consumer_lag",
+    "Records behind the partition's high watermark",
+    ["service", "topic", "partition"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "clearance_outbox_backlog", "Outbox rows not yet published to Kafka", ["service"]
+)
+OUTBOX_PUBLISHED = Counter(
+    "clearance_outbox_published_total", "Outbox rows published to Kafka", ["service"]
+)
+DECISIONS = Counter(
+    "clearance_decisions_total",
+    "Domain decisions by kind and outcome (e.g. rms / facilitated)",
+    ["service", "decision", "outcome"],
+)

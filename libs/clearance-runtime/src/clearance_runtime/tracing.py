@@ -1,0 +1,82 @@
+"""OpenTelemetry: one tracer provider per process, exporter chosen by `OTEL_*`.
+
+Database spans come from the asyncpg instrumentation, not SQLAlchemy's: the
+SQLAlchemy instrumentor of the 0.66 line declares `sqlalchemy < 2.1` and does
+nothing on the 2.1 we lock, and instrumenting both would double every span.
+"""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SpanExporter,
+)
+
+# Span attribute carrying the BE identity, so staff can search traces by BE.
+BILL_OF_ENTRY_ATTRIBUTE = "clearance.bill_of_entry"
+
+
+def _exporter_from_env() -> SpanExporter | None:
+    """`OTEL_TRACES_EXPORTER`: zipkin, otlp, console or none (the default)."""
+    name = os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",")[0].strip()
+    if name == "zipkin":
+        from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+        return ZipkinExporter()
+    if name == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter,
+        )
+
+        return OTLPSpanExporter()
+    if name == "console":
+        return ConsoleSpanExporter()
+    return None
+
+
+def configure_tracing(service_name: str, *extra: SpanProcessor) -> TracerProvider:
+    """Install the process's tracer provider (once) and the library instrumentations."""
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        provider = current
+    else:
+        provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+        exporter = _exporter_from_env()
+        if exporter is not None:
+            provider.add_span_processor(BatchSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+    for processor in extra:
+        provider.add_span_processor(processor)
+    asyncpg_instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+    if not asyncpg_instrumentor.is_instrumented_by_opentelemetry:
+        asyncpg_instrumentor.instrument()
+    if not HTTPXClientInstrumentor().is_instrumented_by_opentelemetry:
+        HTTPXClientInstrumentor().instrument()
+    return provider
+
+
+def instrument_app(app: FastAPI) -> None:
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+
+
+def current_carrier() -> dict[str, str]:
+    """The active trace context as W3C headers (`traceparent`, `tracestate`)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def context_from(traceparent: str | None, tracestate: str | None) -> otel_context.Context:
+    carrier = {"traceparent": traceparent or "", "tracestate": tracestate or ""}
+    return propagate.extract(carrier)

@@ -1,0 +1,281 @@
+"""The runtime against real Kafka and PostgreSQL: outbox relay, inbox, dead letters, spans."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from clearance_contracts import example
+from clearance_local.kafka import ensure_topics, partitions_of
+from clearance_runtime.consumer import EventConsumer
+from clearance_runtime.database import create_engine, session_factory
+from clearance_runtime.dead_letter import DeadLetters
+from clearance_runtime.envelope import CloudEvent
+from clearance_runtime.kafka import idempotent_producer, manual_commit_consumer
+from clearance_runtime.migrations import RUNTIME_DDL
+from clearance_runtime.outbox import OutboxRelay
+from clearance_runtime.settings import ServiceSettings
+from clearance_runtime.tracing import configure_tracing
+from clearance_runtime.unit_of_work import UnitOfWork, unit_of_work_factory
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import text
+
+pytestmark = pytest.mark.integration
+
+HELD = "clearance.out-of-charge.held.v1"
+SPANS = InMemorySpanExporter()
+configure_tracing("runtime-tests", SimpleSpanProcessor(SPANS))
+
+
+def _held(be_no: str) -> dict[str, Any]:
+    data = example(HELD)
+    data["bill_of_entry_ref"] = {**data["bill_of_entry_ref"], "be_no": be_no}
+    return data
+
+
+class Harness:
+    """A throwaway schema with the runtime's tables, and the clients around it."""
+
+    def __init__(self, admin_dsn: str, bootstrap: str) -> None:
+        self.schema = f"rt_{uuid.uuid4().hex[:10]}"
+        self.bootstrap = bootstrap
+        self.settings = ServiceSettings(
+            service_name=f"runtime-test-{self.schema}",
+            db_schema=self.schema,
+            database_url=admin_dsn,
+            kafka_bootstrap=bootstrap,
+        )
+        self.admin_dsn = admin_dsn
+        self.engine = create_engine(self.settings)
+        self.unit_of_work = unit_of_work_factory(
+            session_factory(self.engine), source="/test", schema=self.schema
+        )
+
+    async def create_schema(self) -> None:
+        conn = await asyncpg.connect(self.admin_dsn)
+        try:
+            await conn.execute(f"CREATE SCHEMA {self.schema}")
+            await conn.execute(f"SET search_path = {self.schema}")
+            for statement in RUNTIME_DDL:
+                await conn.execute(statement)
+            await conn.execute("CREATE TABLE effect (event_id text, be_no text)")
+        finally:
+            await conn.close()
+
+    async def effects(self) -> list[str]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT be_no FROM effect ORDER BY be_no"))
+            return [row[0] for row in rows]
+
+
+@pytest.fixture
+async def harness(postgres_admin_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Harness]:
+    h = Harness(postgres_admin_dsn, kafka_bootstrap)
+    await h.create_schema()
+    yield h
+    await h.engine.dispose()
+
+
+async def _end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic)]
+        offsets: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        return offsets
+    finally:
+        await consumer.stop()
+
+
+async def _read_from(bootstrap: str, offsets: dict[TopicPartition, int], wanted: int) -> list[Any]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        consumer.assign(list(offsets))
+        for tp, offset in offsets.items():
+            consumer.seek(tp, offset)
+        async with asyncio.timeout(30):
+            while len(records) < wanted:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def _publish_then_fail(harness: Harness) -> None:
+    async with harness.unit_of_work() as uow:
+        uow.publish(HELD, "INNSA1/9999999/2026-11-20", _held("9999999"))
+        raise RuntimeError("the state change failed")
+
+
+async def test_outbox_relay_publishes_committed_events_in_order_per_key(
+    harness: Harness,
+) -> None:
+    before = await _end_offsets(harness.bootstrap, HELD)
+    subjects = [f"INNSA1/{9000000 + n % 2}/2026-11-20" for n in range(20)]
+    async with harness.unit_of_work() as uow:
+        published = [uow.publish(HELD, s, _held(str(9000000 + n))) for n, s in enumerate(subjects)]
+    with pytest.raises(RuntimeError):  # rolled back: must never reach Kafka
+        await _publish_then_fail(harness)
+
+    producer = idempotent_producer(harness.bootstrap, "relay-test")
+    await producer.start()
+    try:
+        relay = OutboxRelay(
+            service="relay-test",
+            schema=harness.schema,
+            engine=harness.engine,
+            listen_dsn=harness.settings.asyncpg_dsn,
+            producer=producer,
+        )
+        assert await relay.relay_once() == 20
+        assert await relay.relay_once() == 0
+    finally:
+        await producer.stop()
+
+    records = await _read_from(harness.bootstrap, before, 20)
+    ours = [r for r in records if dict(r.headers)["ce_id"].decode() in {e.id for e in published}]
+    assert len(ours) == 20
+    for key in set(subjects):
+        sent = [e.id for e in published if e.subject == key]
+        received = [dict(r.headers)["ce_id"].decode() for r in ours if r.key.decode() == key]
+        assert received == sent
+    assert all(b"traceparent" in {name.encode() for name, _ in r.headers} for r in ours)
+
+
+async def _consume(
+    harness: Harness, topic: str, handler_fails_for: str | None = None, stop_after: int = 0
+) -> tuple[list[str], dict[TopicPartition, int]]:
+    handled: list[str] = []
+
+    async def handle(event: CloudEvent, uow: UnitOfWork) -> None:
+        be_no = event.data["bill_of_entry_ref"]["be_no"]
+        if be_no == handler_fails_for:
+            raise RuntimeError(f"bug on {be_no}")
+        await uow.session.execute(
+            text("INSERT INTO effect VALUES (:id, :be_no)"), {"id": event.id, "be_no": be_no}
+        )
+        handled.append(be_no)
+
+    group = f"group-{uuid.uuid4().hex[:8]}"
+    kafka_consumer = manual_commit_consumer(harness.bootstrap, group, [topic], group)
+    producer = idempotent_producer(harness.bootstrap, group)
+    await kafka_consumer.start()
+    await producer.start()
+    stop = asyncio.Event()
+    consumer = EventConsumer(
+        service=group,
+        consumer=kafka_consumer,
+        handlers={HELD: handle},
+        unit_of_work=harness.unit_of_work,
+        dead_letters=DeadLetters(group, producer),
+        max_attempts=2,
+        retry_backoff_s=0.01,
+    )
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        async with asyncio.timeout(60):
+            while len(await harness.effects()) < stop_after:
+                await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # let the last commit land
+    finally:
+        stop.set()
+        await task
+        tp = TopicPartition(topic, 0)
+        committed = {tp: await kafka_consumer.committed(tp)}
+        await kafka_consumer.stop()
+        await producer.stop()
+    return handled, committed
+
+
+async def _private_topic(bootstrap: str) -> str:
+    topic = f"runtime-test.{uuid.uuid4().hex[:10]}"
+    await ensure_topics(bootstrap, {topic: 1, f"{topic}.dlq": 1})
+    return topic
+
+
+async def _produce(bootstrap: str, topic: str, records: list[tuple[list[Any], bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for headers, value in records:
+            await producer.send_and_wait(topic, value=value, key=b"k", headers=headers)
+    finally:
+        await producer.stop()
+
+
+def _record(event: CloudEvent) -> tuple[list[Any], bytes]:
+    return event.kafka_headers(), event.kafka_value()
+
+
+async def test_a_redelivered_event_is_handled_once_and_offsets_follow_commits(
+    harness: Harness,
+) -> None:
+    topic = await _private_topic(harness.bootstrap)
+    first = CloudEvent.new(HELD, "/test", "k", _held("1000001"))
+    second = CloudEvent.new(HELD, "/test", "k", _held("1000002"))
+    await _produce(harness.bootstrap, topic, [_record(first)] * 3 + [_record(second)])
+
+    handled, committed = await _consume(harness, topic, stop_after=2)
+
+    assert handled == ["1000001", "1000002"]
+    assert await harness.effects() == ["1000001", "1000002"]
+    assert committed[TopicPartition(topic, 0)] == 4
+
+
+async def test_bad_records_go_to_the_dead_letter_topic_with_their_reason(
+    harness: Harness,
+) -> None:
+    topic = await _private_topic(harness.bootstrap)
+    good = CloudEvent.new(HELD, "/test", "k", _held("2000003"))
+    violating = CloudEvent.new(HELD, "/test", "k", {"bill_of_entry_ref": {"be_no": "x"}})
+    poison = CloudEvent.new(HELD, "/test", "k", _held("2000002"))
+    await _produce(
+        harness.bootstrap,
+        topic,
+        [
+            ([("ce_id", b"1")], b"{not json"),
+            _record(violating),
+            _record(poison),
+            _record(good),
+        ],
+    )
+
+    handled, _ = await _consume(harness, topic, handler_fails_for="2000002", stop_after=1)
+    assert handled == ["2000003"]
+
+    dead = await _read_from(harness.bootstrap, {TopicPartition(f"{topic}.dlq", 0): 0}, 3)
+    reasons = [dict(r.headers)["dlq_reason"].decode() for r in dead]
+    assert reasons[0].startswith("malformed: missing CloudEvents headers")
+    assert reasons[1].startswith(f"contract: {HELD}")
+    assert reasons[2].startswith("handler failed after 2 attempts: RuntimeError: bug on 2000002")
+    assert dead[0].value == b"{not json"  # the original bytes, untouched
+    assert dict(dead[2].headers)["dlq_original_topic"].decode() == topic
+
+
+async def test_handling_leaves_consumer_and_database_spans_in_one_trace(
+    harness: Harness,
+) -> None:
+    topic = await _private_topic(harness.bootstrap)
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    event = CloudEvent.new(HELD, "/test", "INNSA1/3000001/2026-11-20", _held("3000001"))
+    await _produce(harness.bootstrap, topic, [_record(event.with_trace({"traceparent": parent}))])
+    SPANS.clear()
+
+    await _consume(harness, topic, stop_after=1)
+
+    spans = [s for s in SPANS.get_finished_spans() if s.context.trace_id == int(parent[3:35], 16)]
+    process = [s for s in spans if s.name == f"process {HELD}"]
+    assert len(process) == 1
+    assert process[0].attributes is not None
+    assert process[0].attributes["clearance.bill_of_entry"] == "INNSA1/3000001/2026-11-20"
+    database = [s for s in spans if s.attributes and s.attributes.get("db.system") == "postgresql"]
+    assert database, "asyncpg instrumentation must emit database spans"

@@ -1,0 +1,3 @@
+from be_intake.bootstrap import main
+
+main()

@@ -1,0 +1,1 @@
+"""bis-verifier: checks BIS registrations and licences declared on a Bill of Entry."""

@@ -1,0 +1,3 @@
+from bis_verifier.bootstrap import main
+
+main()

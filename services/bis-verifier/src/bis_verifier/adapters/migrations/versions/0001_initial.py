@@ -1,0 +1,32 @@
+"""BIS verifications, and the runtime's outbox and inbox.
+
+Revision ID: 0001
+"""
+
+from alembic import op
+from clearance_runtime.migrations import create_runtime_tables
+
+revision = "0001"
+down_revision = None
+
+
+def upgrade() -> None:
+    create_runtime_tables()
+    op.execute(
+        """
+        CREATE TABLE bis_verification (
+            port_code   text NOT NULL,
+            be_no       text NOT NULL,
+            be_date     date NOT NULL,
+            verdict     text NOT NULL,
+            findings    jsonb NOT NULL,
+            verified_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (port_code, be_no, be_date)
+        )
+        """
+    )
+
+
+def downgrade() -> None:
+    for table in ("bis_verification", "inbox", "outbox"):
+        op.execute(f"DROP TABLE {table}")

@@ -1,0 +1,3 @@
+from ooc_issuer.bootstrap import main
+
+main()

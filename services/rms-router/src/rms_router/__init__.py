@@ -1,0 +1,1 @@
+"""rms-router: decides facilitation or examination and routes BEs to assessment and queues."""

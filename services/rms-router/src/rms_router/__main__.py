@@ -1,0 +1,3 @@
+from rms_router.bootstrap import main
+
+main()

@@ -1,0 +1,1 @@
+"""warehouse-seal: reconciles RFID one-time-lock seals of warehoused goods."""

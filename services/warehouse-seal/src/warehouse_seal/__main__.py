@@ -1,0 +1,3 @@
+from warehouse_seal.bootstrap import main
+
+main()

@@ -1,0 +1,22 @@
+"""The one place warehouse-seal is wired together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clearance_runtime.service import ServiceRuntime, run_cli
+from fastapi import FastAPI
+
+from warehouse_seal.config import Settings
+from warehouse_seal.service_layer.handlers import HANDLERS
+
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+
+
+def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    runtime = ServiceRuntime(settings or Settings(), handlers=HANDLERS, migrations_path=MIGRATIONS)
+    return runtime, runtime.app(title="warehouse-seal: RFID seal reconciliation")
+
+
+def main() -> None:
+    run_cli(build, Settings())
