@@ -332,12 +332,15 @@ BillOfEntryFiled: TypeAlias = BillOfEntry
 
 class BillOfEntryAccepted(TypedDict):
     """
-    be-intake took the filing in: it is published as icegate.bill-of-entry.filed.v1 with this
-    event id, and its progress is at status_url.
+    be-intake took the filing in: registered (published as clearance.bill-of-
+    entry.registered.v1), a duplicate of a BE already registered, or rejected with rule-cited
+    reasons. Its progress is at status_url.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     event_id: str
+    outcome: Literal["registered", "duplicate", "rejected"]
+    reasons: list[Reason]
     status_url: str
 
 

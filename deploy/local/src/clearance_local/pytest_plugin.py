@@ -85,7 +85,7 @@ def infra() -> Iterator[Endpoints]:
             yield endpoints
         return
     stack = Stack(StackConfig.from_env("test"))
-    endpoints = stack.up(log=lambda _line: None)
+    endpoints = stack.up(log=lambda _line: None, services=False)
     yield endpoints
     if not os.environ.get("CLEARANCE_TEST_KEEP_STACK"):
         stack.down()

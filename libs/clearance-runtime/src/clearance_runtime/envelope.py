@@ -23,11 +23,6 @@ class MalformedEvent(ValueError):
     """A record that cannot be read as a CloudEvent; the message says why."""
 
 
-def bill_of_entry_key(port_code: str, be_no: str, be_date: str) -> str:
-    """The BE identity used as Kafka key and CloudEvents subject."""
-    return f"{port_code}/{be_no}/{be_date}"
-
-
 @dataclass(frozen=True, slots=True)
 class CloudEvent:
     id: str

@@ -5,17 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from clearance_contracts import (
+    BILL_OF_ENTRY_FILED,
+    BILL_OF_ENTRY_REGISTERED,
+    BILL_OF_ENTRY_REJECTED,
+    BIS_VERIFICATION_COMPLETED,
+    E_GATEPASS_ISSUED,
+    OUT_OF_CHARGE_HELD,
+    OUT_OF_CHARGE_ISSUED,
+    RMS_DECISION_MADE,
+    SEAL_TRIP_RECONCILED,
+)
+
 # Event type -> stage it puts the BE in.
 STAGE_OF_EVENT = {
-    "icegate.bill-of-entry.filed.v1": "filed",
-    "clearance.bill-of-entry.rejected.v1": "rejected",
-    "clearance.bill-of-entry.registered.v1": "registered",
-    "clearance.bis-verification.completed.v1": "bis_verified",
-    "clearance.rms-decision.made.v1": "rms_decided",
-    "clearance.seal-trip.reconciled.v1": "seal_reconciled",
-    "clearance.out-of-charge.held.v1": "held",
-    "clearance.out-of-charge.issued.v1": "out_of_charge",
-    "custodian.e-gatepass.issued.v1": "out_of_charge",
+    BILL_OF_ENTRY_FILED: "filed",
+    BILL_OF_ENTRY_REJECTED: "rejected",
+    BILL_OF_ENTRY_REGISTERED: "registered",
+    BIS_VERIFICATION_COMPLETED: "bis_verified",
+    RMS_DECISION_MADE: "rms_decided",
+    SEAL_TRIP_RECONCILED: "seal_reconciled",
+    OUT_OF_CHARGE_HELD: "held",
+    OUT_OF_CHARGE_ISSUED: "out_of_charge",
+    E_GATEPASS_ISSUED: "out_of_charge",
 }
 
 # Events of different topics may be folded in any order; a BE never moves back.

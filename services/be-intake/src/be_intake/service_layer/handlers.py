@@ -10,8 +10,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from clearance_contracts import (
+    BILL_OF_ENTRY_FILED,
+    BILL_OF_ENTRY_REGISTERED,
+    BILL_OF_ENTRY_REJECTED,
+    BIS_VERIFICATION_COMPLETED,
+    E_GATEPASS_ISSUED,
+    OUT_OF_CHARGE_HELD,
+    OUT_OF_CHARGE_ISSUED,
+    RMS_DECISION_MADE,
+    SEAL_TRIP_RECONCILED,
+    bill_of_entry_key,
+)
 from clearance_runtime.consumer import Handler
-from clearance_runtime.envelope import CloudEvent, bill_of_entry_key
+from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.metrics import DECISIONS
 from clearance_runtime.unit_of_work import UnitOfWork
 
@@ -19,16 +31,13 @@ from be_intake.adapters import repository
 from be_intake.domain.filing import Reason, identity, rejection_reasons
 from be_intake.domain.status import change_for
 
-FILED = "icegate.bill-of-entry.filed.v1"
-REGISTERED = "clearance.bill-of-entry.registered.v1"
-REJECTED = "clearance.bill-of-entry.rejected.v1"
 DOWNSTREAM = (
-    "clearance.bis-verification.completed.v1",
-    "clearance.rms-decision.made.v1",
-    "clearance.seal-trip.reconciled.v1",
-    "clearance.out-of-charge.held.v1",
-    "clearance.out-of-charge.issued.v1",
-    "custodian.e-gatepass.issued.v1",
+    BIS_VERIFICATION_COMPLETED,
+    RMS_DECISION_MADE,
+    SEAL_TRIP_RECONCILED,
+    OUT_OF_CHARGE_HELD,
+    OUT_OF_CHARGE_ISSUED,
+    E_GATEPASS_ISSUED,
 )
 
 
@@ -55,10 +64,10 @@ async def file_bill_of_entry(
     reasons = rejection_reasons(filing)
     if reasons:
         data: dict[str, Any] = {"bill_of_entry_ref": ref, "reasons": reasons, "rejected_at": now}
-        outcome, event_type = "rejected", REJECTED
+        outcome, event_type = "rejected", BILL_OF_ENTRY_REJECTED
     elif await repository.add_bill_of_entry(uow.session, be_identity, filing, event_id):
         data = {"bill_of_entry": filing, "registered_at": now}
-        outcome, event_type = "registered", REGISTERED
+        outcome, event_type = "registered", BILL_OF_ENTRY_REGISTERED
     else:
         return IntakeResult("duplicate", [])
     uow.publish(event_type, subject, data)
@@ -82,5 +91,5 @@ async def fold_into_status(event: CloudEvent, uow: UnitOfWork) -> None:
     )
 
 
-HANDLERS: dict[str, Handler] = {FILED: handle_filed}
+HANDLERS: dict[str, Handler] = {BILL_OF_ENTRY_FILED: handle_filed}
 HANDLERS.update(dict.fromkeys(DOWNSTREAM, fold_into_status))

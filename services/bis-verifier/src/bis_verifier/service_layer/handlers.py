@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from clearance_contracts import BILL_OF_ENTRY_REGISTERED, BIS_VERIFICATION_COMPLETED
 from clearance_runtime.consumer import Handler
 from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.metrics import DECISIONS
@@ -11,9 +12,6 @@ from clearance_runtime.unit_of_work import UnitOfWork
 
 from bis_verifier.adapters import repository
 from bis_verifier.domain.verification import Lookup, verify
-
-REGISTERED = "clearance.bill-of-entry.registered.v1"
-COMPLETED = "clearance.bis-verification.completed.v1"
 
 
 def handlers(lookup: Lookup) -> dict[str, Handler]:
@@ -25,7 +23,7 @@ def handlers(lookup: Lookup) -> dict[str, Handler]:
         if not await repository.add_verification(uow.session, **ref, verdict=verdict):
             return
         uow.publish(
-            COMPLETED,
+            BIS_VERIFICATION_COMPLETED,
             event.subject,
             {
                 "bill_of_entry_ref": ref,
@@ -37,4 +35,4 @@ def handlers(lookup: Lookup) -> dict[str, Handler]:
         )
         DECISIONS.labels("bis-verifier", "bis", verdict.verdict).inc()
 
-    return {REGISTERED: on_registered}
+    return {BILL_OF_ENTRY_REGISTERED: on_registered}

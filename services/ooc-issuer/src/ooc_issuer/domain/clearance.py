@@ -15,15 +15,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from clearance_contracts import (
+    BILL_OF_ENTRY_REGISTERED,
+    BIS_VERIFICATION_COMPLETED,
+    RMS_DECISION_MADE,
+    SEAL_TRIP_RECONCILED,
+)
+
 AUTOMATIC_TIERS = {"T2", "T3"}
 WAREHOUSING = "W"
 
 # Fact name -> the event type that carries it.
 FACT_OF_EVENT = {
-    "clearance.bill-of-entry.registered.v1": "registered",
-    "clearance.bis-verification.completed.v1": "bis",
-    "clearance.rms-decision.made.v1": "rms",
-    "clearance.seal-trip.reconciled.v1": "seal",
+    BILL_OF_ENTRY_REGISTERED: "registered",
+    BIS_VERIFICATION_COMPLETED: "bis",
+    RMS_DECISION_MADE: "rms",
+    SEAL_TRIP_RECONCILED: "seal",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from clearance_contracts import E_GATEPASS_ISSUED, OUT_OF_CHARGE_HELD, OUT_OF_CHARGE_ISSUED
 from clearance_runtime.consumer import Handler
 from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.metrics import DECISIONS
@@ -12,10 +13,6 @@ from clearance_runtime.unit_of_work import UnitOfWork
 
 from ooc_issuer.adapters import repository
 from ooc_issuer.domain.clearance import FACT_OF_EVENT, Decision, decide, facts_from
-
-OOC_ISSUED = "clearance.out-of-charge.issued.v1"
-OOC_HELD = "clearance.out-of-charge.held.v1"
-E_GATEPASS_ISSUED = "custodian.e-gatepass.issued.v1"
 
 
 def _ref(event: CloudEvent) -> dict[str, str]:
@@ -43,7 +40,7 @@ async def on_fact(event: CloudEvent, uow: UnitOfWork) -> None:
         _publish_out_of_charge(uow, event.subject, ref, facts, decision, numbers, now)
     else:
         uow.publish(
-            OOC_HELD,
+            OUT_OF_CHARGE_HELD,
             event.subject,
             {"bill_of_entry_ref": ref, "reasons": decision.reasons, "held_at": now},
         )
@@ -62,7 +59,7 @@ def _publish_out_of_charge(
     ooc_no, gatepass_no = numbers
     be = facts["registered"]
     uow.publish(
-        OOC_ISSUED,
+        OUT_OF_CHARGE_ISSUED,
         subject,
         {
             "bill_of_entry_ref": ref,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from clearance_contracts import BIS_VERIFICATION_COMPLETED, RMS_DECISION_MADE
 from clearance_runtime.consumer import Handler
 from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.metrics import DECISIONS
@@ -11,9 +12,6 @@ from clearance_runtime.unit_of_work import UnitOfWork
 
 from rms_router.adapters import repository
 from rms_router.domain.routing import decide
-
-BIS_COMPLETED = "clearance.bis-verification.completed.v1"
-RMS_DECIDED = "clearance.rms-decision.made.v1"
 
 
 async def on_bis_verified(event: CloudEvent, uow: UnitOfWork) -> None:
@@ -23,7 +21,7 @@ async def on_bis_verified(event: CloudEvent, uow: UnitOfWork) -> None:
     if not await repository.add_decision(uow.session, ref, decision):
         return
     uow.publish(
-        RMS_DECIDED,
+        RMS_DECISION_MADE,
         event.subject,
         {
             "bill_of_entry_ref": ref,
@@ -36,4 +34,4 @@ async def on_bis_verified(event: CloudEvent, uow: UnitOfWork) -> None:
     DECISIONS.labels("rms-router", "rms", decision.outcome).inc()
 
 
-HANDLERS: dict[str, Handler] = {BIS_COMPLETED: on_bis_verified}
+HANDLERS: dict[str, Handler] = {BIS_VERIFICATION_COMPLETED: on_bis_verified}

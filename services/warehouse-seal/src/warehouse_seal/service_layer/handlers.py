@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from clearance_contracts import BILL_OF_ENTRY_REGISTERED, SEAL_TRIP_RECONCILED
 from clearance_runtime.consumer import Handler
 from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.metrics import DECISIONS
@@ -11,9 +12,6 @@ from clearance_runtime.unit_of_work import UnitOfWork
 
 from warehouse_seal.adapters import repository
 from warehouse_seal.domain.seals import needs_seal, reconcile
-
-REGISTERED = "clearance.bill-of-entry.registered.v1"
-RECONCILED = "clearance.seal-trip.reconciled.v1"
 
 
 async def on_registered(event: CloudEvent, uow: UnitOfWork) -> None:
@@ -26,7 +24,7 @@ async def on_registered(event: CloudEvent, uow: UnitOfWork) -> None:
     if not await repository.add_reconciliation(uow.session, ref, reconciliation):
         return
     uow.publish(
-        RECONCILED,
+        SEAL_TRIP_RECONCILED,
         event.subject,
         {
             "bill_of_entry_ref": ref,
@@ -40,4 +38,4 @@ async def on_registered(event: CloudEvent, uow: UnitOfWork) -> None:
     DECISIONS.labels("warehouse-seal", "seal", reconciliation.outcome).inc()
 
 
-HANDLERS: dict[str, Handler] = {REGISTERED: on_registered}
+HANDLERS: dict[str, Handler] = {BILL_OF_ENTRY_REGISTERED: on_registered}
