@@ -268,6 +268,8 @@ def test_http_bodies_validate() -> None:
                 "be_date": "2025-03-20",
             },
             "event_id": "0b6f6a52-9d0e-4c55-8a34-2f1f3f0f5e21",
+            "outcome": "registered",
+            "reasons": [],
             "status_url": "/bills-of-entry/INNSA1/2345678/2025-03-20",
         },
     )
@@ -283,6 +285,8 @@ def test_broken_http_bodies_are_refused_with_a_path() -> None:
     accepted = {
         "bill_of_entry_ref": {"port_code": "INNSA1", "be_no": "2345678", "be_date": "2025-03-20"},
         "event_id": "not-a-uuid",
+        "outcome": "rejected",
+        "reasons": [{"rule_id": "INTAKE-IEC-1", "message": "IEC '12AB' is not 10 characters"}],
         "status_url": "/bills-of-entry/INNSA1/2345678/2025-03-20",
     }
     with pytest.raises(contracts.ContractViolation, match=r"\$\.event_id: .*uuid"):

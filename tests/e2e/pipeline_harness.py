@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from clearance_contracts import example
 from clearance_local.kafka import partitions_of
 from clearance_local.services import ServiceProcess
@@ -73,7 +74,11 @@ class Listener:
 
     async def _run(self) -> None:
         while True:
-            for tp, batch in (await self._consumer.getmany(timeout_ms=200)).items():
+            try:
+                batches = await self._consumer.getmany(timeout_ms=200)
+            except KafkaError:  # a slow broker under load: keep listening
+                continue
+            for tp, batch in batches.items():
                 self.records[tp.topic].extend(batch)
 
     async def stop(self) -> None:
@@ -81,7 +86,8 @@ class Listener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._consumer.stop()
+        with contextlib.suppress(KafkaError):
+            await self._consumer.stop()
 
     def for_key(self, topic: str, key: str) -> list[Any]:
         return [r for r in self.records[topic] if r.key and r.key.decode() == key]

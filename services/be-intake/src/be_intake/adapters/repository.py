@@ -76,8 +76,7 @@ async def record_status(
     key = _key(identity)
     current = (await session.execute(_CURRENT_STATUS, key)).first()
     stage = next_stage(current.stage if current else None, change.stage)
-    # The view shows the reasons of the event that set its stage.
-    shown = change.reasons if current is None or stage == change.stage else current.reasons
+    shown = _shown_reasons(current, stage, change)
     reasons = orjson.dumps(change.reasons).decode()
     await session.execute(
         _UPSERT_STATUS,
@@ -93,6 +92,15 @@ async def record_status(
         _INSERT_HISTORY,
         {**key, "stage": change.stage, "event_type": event_type, "reasons": reasons},
     )
+
+
+def _shown_reasons(current: Any, stage: str, change: StatusChange) -> list[dict[str, Any]]:
+    """The reasons of the event that set the stage; a later event with none keeps them."""
+    if current is None:
+        return change.reasons
+    if stage != change.stage or (stage == current.stage and not change.reasons):
+        return list(current.reasons)
+    return change.reasons
 
 
 async def status_of(session: AsyncSession, identity: Identity) -> dict[str, Any] | None:
