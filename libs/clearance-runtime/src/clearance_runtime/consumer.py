@@ -23,7 +23,12 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    KafkaConnectionError,
+    KafkaError,
+)
 from aiokafka.structs import OffsetAndMetadata
 from clearance_contracts import ContractViolation, validate_event
 from opentelemetry import trace
@@ -118,11 +123,14 @@ class EventConsumer:
             return_exceptions=True,
         )
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for tp, result in zip(batches, results, strict=True):
-            if isinstance(result, Stopping):
-                continue  # not committed: redelivered to whoever consumes next
+        for (tp, records), result in zip(batches.items(), results, strict=True):
             if isinstance(result, BaseException):
-                raise result
+                if not isinstance(result, Stopping):
+                    log.error("batch of %s failed; it will be fetched again", tp, exc_info=result)
+                # Not committed: fetched again from its first record, here or by the next owner.
+                with contextlib.suppress(IllegalStateError):  # revoked meanwhile
+                    self.consumer.seek(tp, records[0].offset)
+                continue
             offsets[tp] = OffsetAndMetadata(result, "")
         if offsets:
             await self._commit(offsets)

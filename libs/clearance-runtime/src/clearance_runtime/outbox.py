@@ -18,15 +18,12 @@ from typing import Any
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clearance_runtime import metrics
-from clearance_runtime.kafka import INFRASTRUCTURE_ERRORS
 from clearance_runtime.tracing import BILL_OF_ENTRY_ATTRIBUTE, context_from, current_carrier
 from clearance_runtime.unit_of_work import outbox_channel
 
@@ -40,13 +37,6 @@ _CLAIM = text(
 _MARK_SENT = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
 _BACKLOG = text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
 _PURGE = text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :retention)")
-RELAY_ERRORS = (
-    KafkaError,
-    OperationalError,
-    DBAPIError,
-    asyncpg.PostgresError,
-    *INFRASTRUCTURE_ERRORS,
-)
 
 
 class OutboxRelay:
@@ -72,10 +62,12 @@ class OutboxRelay:
         self.retention_s = retention_s
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self._leader = False
         self._last_housekeeping = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until `stop` is set; infrastructure errors are waited out."""
+        """Relay until `stop` is set. Nothing stops the relay but `stop`: any error
+        (database or broker away, mostly) is logged and the batch retried later."""
         backoff = 0.2
         while not stop.is_set():
             try:
@@ -88,8 +80,8 @@ class OutboxRelay:
                     continue  # more waiting: no pause
                 await self._housekeeping()
                 await self._sleep_until_woken(stop)
-            except RELAY_ERRORS as error:
-                log.warning("outbox relay waiting for infrastructure: %s", error)
+            except Exception as error:
+                log.warning("outbox relay retrying in %.1fs: %r", backoff, error)
                 await self._drop_listener()
                 await _wait(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -126,22 +118,29 @@ class OutboxRelay:
         return future
 
     async def _lead(self) -> bool:
-        """Hold the schema's relay lock on a listening connection; True when leader."""
+        """Hold the schema's relay lock on a listening connection; True when leader.
+
+        The lock lives as long as the connection: a relay that dies or loses
+        the database hands leadership to a standby replica.
+        """
         if self._listener is None or self._listener.is_closed():
+            self._leader = False
             self._listener = await asyncpg.connect(self.listen_dsn)
             await self._listener.add_listener(
                 outbox_channel(self.schema), lambda *_: self._wake.set()
             )
-        locked: bool = await self._listener.fetchval(
-            "SELECT pg_try_advisory_lock(hashtext($1))", f"{self.schema}.outbox-relay"
-        )
-        return locked
+        if not self._leader:
+            self._leader = await self._listener.fetchval(
+                "SELECT pg_try_advisory_lock(hashtext($1))", f"{self.schema}.outbox-relay"
+            )
+        return self._leader
 
     async def _drop_listener(self) -> None:
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.close(timeout=2)
         self._listener = None
+        self._leader = False
 
     async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
         with contextlib.suppress(TimeoutError):
