@@ -19,6 +19,8 @@ import pytest
 from clearance_local.config import SERVICE_SCHEMAS, StackConfig
 from clearance_local.kafka import ensure_topics
 from clearance_local.postgres import ensure_database, provision_database, service_dsn
+from clearance_local.process import free_port
+from clearance_local.services import SERVICES, ServiceProcess
 from clearance_local.stack import Endpoints, Stack
 from clearance_local.topics import platform_topics
 
@@ -107,6 +109,41 @@ def kafka_bootstrap(infra: Endpoints) -> str:
 @pytest.fixture(scope="session")
 def postgres_admin_dsn(infra: Endpoints) -> str:
     return infra.postgres_admin_dsn
+
+
+@pytest.fixture(scope="session")
+def service_processes(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
+    """The five services as processes on the test infrastructure, migrated and ready.
+
+    One set per session, shared by every suite that needs the pipeline, so no
+    two sets of consumers compete in one consumer group.
+    """
+    config = StackConfig.from_env("test")
+    services = {
+        name: ServiceProcess(
+            name=name,
+            package=package,
+            port=free_port(0),
+            config=config,
+            kafka_bootstrap=infra.kafka_bootstrap,
+            postgres_admin_dsn=infra.postgres_admin_dsn,
+            zipkin_url=infra.zipkin_url,
+            extra_env={"CLEARANCE_OUTBOX_POLL_INTERVAL_S": "0.5"},
+        )
+        for name, package in SERVICES
+    }
+    for service in services.values():
+        service.stop()  # a leftover of an interrupted run, if any
+        service.migrate()
+    for service in services.values():
+        service.start(wait=False)
+    try:
+        for service in services.values():
+            service.wait_ready()
+        yield services
+    finally:
+        for service in services.values():
+            service.stop()
 
 
 @pytest.fixture(scope="session")

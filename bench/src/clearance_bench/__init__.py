@@ -1,0 +1,1 @@
+"""Pipeline benchmark of the clearance platform."""
