@@ -3,7 +3,7 @@
 import asyncpg
 import pytest
 from aiokafka.errors import KafkaConnectionError
-from clearance_runtime.consumer import is_infrastructure_error
+from clearance_runtime.consumer import is_transient_error
 from sqlalchemy.exc import DBAPIError
 
 pytestmark = pytest.mark.unit
@@ -26,10 +26,12 @@ def _wrapped(cause: BaseException) -> Exception:
         asyncpg.exceptions.ConnectionDoesNotExistError("closed"),
         _wrapped(ConnectionResetError()),
         DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True),
+        asyncpg.exceptions.DeadlockDetectedError("deadlock detected"),
+        asyncpg.exceptions.SerializationError("could not serialize access"),
     ],
 )
-def test_infrastructure_errors_are_retried_not_dead_lettered(error: BaseException) -> None:
-    assert is_infrastructure_error(error)
+def test_transient_errors_are_retried_not_dead_lettered(error: BaseException) -> None:
+    assert is_transient_error(error)
 
 
 @pytest.mark.parametrize(
@@ -41,5 +43,5 @@ def test_infrastructure_errors_are_retried_not_dead_lettered(error: BaseExceptio
         DBAPIError("INSERT", {}, Exception("check violation")),
     ],
 )
-def test_handler_errors_are_not_infrastructure(error: BaseException) -> None:
-    assert not is_infrastructure_error(error)
+def test_handler_errors_are_not_transient(error: BaseException) -> None:
+    assert not is_transient_error(error)

@@ -49,7 +49,7 @@ class StackConfig:
     kafka_version: str = KAFKA_VERSION
     zipkin_version: str = ZIPKIN_VERSION
     kafka_heap: str = "512m"
-    zipkin_heap: str = "256m"
+    zipkin_heap: str = "512m"
     partitions: int = 3
     wanted_ports: dict[str, int] = field(default_factory=dict)
 

@@ -164,6 +164,7 @@ class Kafka:
                 "-Xms128m",
                 "-XX:+UseG1GC",
                 "-XX:MaxGCPauseMillis=20",
+                "-XX:+ExitOnOutOfMemoryError",
                 "-Djava.awt.headless=true",
                 f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
                 "-cp",

@@ -119,6 +119,8 @@ class Stack:
             if component.is_ready():
                 log(f"  {component.name:<9} already running on port {component.port}")
                 continue
+            if terminate(self.config.run_dir / f"{component.name}.pid"):
+                log(f"  {component.name:<9} was running but not answering: restarted")
             log(f"  {component.name:<9} starting on port {component.port} ...")
             component.start()
         created = asyncio.run(

@@ -57,12 +57,13 @@ class Zipkin:
                 f"-Xmx{self.config.zipkin_heap}",
                 "-Xms64m",
                 "-XX:+UseSerialGC",
+                "-XX:+ExitOnOutOfMemoryError",  # the next `up` starts a fresh one
                 "-jar",
                 str(self.jar),
             ],
             log_path=self.log_path,
             pid_path=self.pid_path,
-            env={"QUERY_PORT": str(self.port), "STORAGE_TYPE": "mem", "MEM_MAX_SPANS": "500000"},
+            env={"QUERY_PORT": str(self.port), "STORAGE_TYPE": "mem", "MEM_MAX_SPANS": "100000"},
         )
         wait_until(
             self.is_ready, what="Zipkin", timeout=90, log_path=self.log_path, pid_path=self.pid_path

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -54,11 +55,13 @@ _INFRA_CAUSES: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
+    asyncpg.exceptions.TransactionRollbackError,  # deadlock or serialization failure
 )
 
 
-def is_infrastructure_error(error: BaseException) -> bool:
-    """True when the error says the database or broker is away, not the event bad."""
+def is_transient_error(error: BaseException) -> bool:
+    """True when the error says the database or broker is away, or the database
+    rolled the transaction back (deadlock, serialization): not the event is bad."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -118,22 +121,40 @@ class EventConsumer:
             await self._report_lag()
 
     async def _process(self, batches: Mapping[TopicPartition, Sequence[Any]]) -> None:
+        """One transaction per partition number, the groups concurrently.
+
+        Every topic is keyed by the BE and has the same partition count, so one
+        BE's events on all topics share a partition number: grouping by it
+        keeps each BE in one sequential transaction, and concurrent groups
+        never wait on each other's row locks.
+        """
+        groups: dict[int, dict[TopicPartition, Sequence[Any]]] = defaultdict(dict)
+        for tp, records in batches.items():
+            groups[tp.partition][tp] = records
         results = await asyncio.gather(
-            *(self._process_partition(records) for records in batches.values()),
-            return_exceptions=True,
+            *(self._process_group(group) for group in groups.values()), return_exceptions=True
         )
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for (tp, records), result in zip(batches.items(), results, strict=True):
+        for group, result in zip(groups.values(), results, strict=True):
             if isinstance(result, BaseException):
-                if not isinstance(result, Stopping):
-                    log.error("batch of %s failed; it will be fetched again", tp, exc_info=result)
-                # Not committed: fetched again from its first record, here or by the next owner.
-                with contextlib.suppress(IllegalStateError):  # revoked meanwhile
-                    self.consumer.seek(tp, records[0].offset)
+                self._rewind(group, result)
                 continue
-            offsets[tp] = OffsetAndMetadata(result, "")
+            offsets.update(
+                {
+                    tp: OffsetAndMetadata(int(records[-1].offset) + 1, "")
+                    for tp, records in group.items()
+                }
+            )
         if offsets:
             await self._commit(offsets)
+
+    def _rewind(self, group: Mapping[TopicPartition, Sequence[Any]], error: BaseException) -> None:
+        """Not committed: fetched again from its first record, here or by the next owner."""
+        if not isinstance(error, Stopping):
+            log.error("batch of %s failed; it will be fetched again", list(group), exc_info=error)
+        for tp, records in group.items():
+            with contextlib.suppress(IllegalStateError):  # revoked meanwhile
+                self.consumer.seek(tp, records[0].offset)
 
     async def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         while True:
@@ -150,16 +171,16 @@ class EventConsumer:
                 log.warning("offset commit failed, retrying: %s", error)
                 await asyncio.sleep(1.0)
 
-    async def _process_partition(self, records: Sequence[Any]) -> int:
-        """Handle one partition's batch; return the offset to commit."""
+    async def _process_group(self, group: Mapping[TopicPartition, Sequence[Any]]) -> None:
+        """Handle the records of one partition number (all its topics) in one transaction."""
         valid: list[Item] = []
-        for record in records:
-            item = await self._parse(record)
-            if item is not None:
-                valid.append(item)
+        for records in group.values():
+            for record in records:
+                item = await self._parse(record)
+                if item is not None:
+                    valid.append(item)
         if valid:
             await self._handle_with_retries(valid)
-        return int(records[-1].offset) + 1
 
     async def _parse(self, record: Any) -> Item | None:
         """The record as an event, or None after dead-lettering it with the reason."""
@@ -198,9 +219,9 @@ class EventConsumer:
                 await self._handle_batch(batch)
                 return
             except Exception as error:
-                if is_infrastructure_error(error):
-                    metrics.HANDLER_RETRIES.labels(self.service, "infrastructure").inc()
-                    log.warning("infrastructure error, batch will be retried: %s", error)
+                if is_transient_error(error):
+                    metrics.HANDLER_RETRIES.labels(self.service, "transient").inc()
+                    log.warning("transient error, batch will be retried: %s", error)
                     if self._stop.is_set():
                         raise Stopping from error
                     await asyncio.sleep(infra_backoff)

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 from clearance_contracts import validate_event
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clearance_runtime.envelope import CloudEvent
@@ -31,12 +31,28 @@ def outbox_channel(schema: str) -> str:
 
 
 class UnitOfWork:
-    """Handed to handlers: `session` for state, `publish` for events."""
+    """Handed to handlers: `session` for state, `defer` for writes, `publish` for events."""
 
     def __init__(self, session: AsyncSession, source: str) -> None:
         self.session = session
         self.source = source
         self._pending: list[CloudEvent] = []
+        self._deferred: dict[TextClause, list[dict[str, Any]]] = {}
+
+    def defer(self, statement: TextClause, params: dict[str, Any]) -> None:
+        """Run `statement` at commit, batched with the others like it (one executemany).
+
+        For writes whose result the handler does not read. Each statement's rows
+        run in the order deferred; different statements run in the order each
+        was first deferred, so they must not depend on one another.
+        """
+        self._deferred.setdefault(statement, []).append(params)
+
+    async def flush(self) -> None:
+        """Run the deferred writes now (a handler about to read what they write)."""
+        deferred, self._deferred = self._deferred, {}
+        for statement, rows in deferred.items():
+            await self.session.execute(statement, rows)
 
     def publish(self, event_type: str, subject: str, data: dict[str, Any]) -> CloudEvent:
         """Queue an event for the outbox; its topic is named after its type."""
@@ -49,7 +65,9 @@ class UnitOfWork:
     def pending(self) -> tuple[CloudEvent, ...]:
         return tuple(self._pending)
 
-    async def write_outbox(self, channel: str) -> None:
+    async def finish(self, channel: str) -> None:
+        """At commit: the deferred writes, then the outbox rows and the relay's wake-up."""
+        await self.flush()
         if not self._pending:
             return
         rows = [
@@ -83,6 +101,6 @@ def unit_of_work_factory(
         async with sessions() as session, session.begin():
             uow = UnitOfWork(session, source)
             yield uow
-            await uow.write_outbox(channel)
+            await uow.finish(channel)
 
     return unit_of_work

@@ -6,10 +6,11 @@ from datetime import date
 from typing import Any
 
 import orjson
+from clearance_runtime.unit_of_work import UnitOfWork
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from be_intake.domain.status import StatusChange, next_stage
+from be_intake.domain.status import STAGE_RANK, StatusChange
 
 Identity = tuple[str, str, str]
 
@@ -18,24 +19,26 @@ _INSERT_BE = text(
     "VALUES (:port_code, :be_no, :be_date, :be_type, :iec, CAST(:filing AS jsonb), :event_id) "
     "ON CONFLICT DO NOTHING RETURNING be_no"
 )
-_CURRENT_STATUS = text(
-    "SELECT stage, reasons FROM bill_of_entry_status "
-    "WHERE port_code = :port_code AND be_no = :be_no AND be_date = :be_date FOR UPDATE"
-)
-_UPSERT_STATUS = text(
-    "INSERT INTO bill_of_entry_status "
-    "(port_code, be_no, be_date, stage, reasons, out_of_charge_no, gatepass_no, updated_at) "
-    "VALUES (:port_code, :be_no, :be_date, :stage, CAST(:reasons AS jsonb), :ooc_no, "
-    ":gatepass_no, now()) "
-    "ON CONFLICT (port_code, be_no, be_date) DO UPDATE SET stage = EXCLUDED.stage, "
-    "reasons = EXCLUDED.reasons, "
-    "out_of_charge_no = coalesce(EXCLUDED.out_of_charge_no, bill_of_entry_status.out_of_charge_no),"
-    " gatepass_no = coalesce(EXCLUDED.gatepass_no, bill_of_entry_status.gatepass_no), "
-    "updated_at = now()"
-)
-_INSERT_HISTORY = text(
-    "INSERT INTO bill_of_entry_history (port_code, be_no, be_date, stage, event_type, reasons) "
-    "VALUES (:port_code, :be_no, :be_date, :stage, :event_type, CAST(:reasons AS jsonb))"
+# One statement folds an event: its history row, and the view moved to the later
+# stage (never back, as `next_stage` in the domain says); a later event with no
+# reasons keeps the reasons of the one that set the stage.
+_FOLD = text(
+    "WITH history AS ("
+    " INSERT INTO bill_of_entry_history (port_code, be_no, be_date, stage, event_type, reasons)"
+    " VALUES (:port_code, :be_no, :be_date, :stage, :event_type, CAST(:reasons AS jsonb)))"
+    " INSERT INTO bill_of_entry_status AS s (port_code, be_no, be_date, stage, stage_rank,"
+    " reasons, out_of_charge_no, gatepass_no, updated_at)"
+    " VALUES (:port_code, :be_no, :be_date, :stage, :rank, CAST(:reasons AS jsonb), :ooc_no,"
+    " :gatepass_no, now())"
+    " ON CONFLICT (port_code, be_no, be_date) DO UPDATE SET"
+    " stage = CASE WHEN EXCLUDED.stage_rank >= s.stage_rank THEN EXCLUDED.stage ELSE s.stage END,"
+    " stage_rank = greatest(EXCLUDED.stage_rank, s.stage_rank),"
+    " reasons = CASE WHEN EXCLUDED.stage_rank < s.stage_rank"
+    " OR (EXCLUDED.stage = s.stage AND jsonb_array_length(EXCLUDED.reasons) = 0)"
+    " THEN s.reasons ELSE EXCLUDED.reasons END,"
+    " out_of_charge_no = coalesce(EXCLUDED.out_of_charge_no, s.out_of_charge_no),"
+    " gatepass_no = coalesce(EXCLUDED.gatepass_no, s.gatepass_no),"
+    " updated_at = now()"
 )
 _STATUS = text(
     "SELECT stage, reasons, out_of_charge_no, gatepass_no, updated_at FROM bill_of_entry_status "
@@ -69,38 +72,23 @@ async def add_bill_of_entry(
     return result.first() is not None
 
 
-async def record_status(
-    session: AsyncSession, identity: Identity, event_type: str, change: StatusChange
+def record_status(
+    uow: UnitOfWork, identity: Identity, event_type: str, change: StatusChange
 ) -> None:
-    """Fold one event into the status view and its history."""
-    key = _key(identity)
-    current = (await session.execute(_CURRENT_STATUS, key)).first()
-    stage = next_stage(current.stage if current else None, change.stage)
-    shown = _shown_reasons(current, stage, change)
-    reasons = orjson.dumps(change.reasons).decode()
-    await session.execute(
-        _UPSERT_STATUS,
+    """Fold one event into the status view and its history (deferred to the commit,
+    where the batch's folds run as one executemany)."""
+    uow.defer(
+        _FOLD,
         {
-            **key,
-            "stage": stage,
-            "reasons": orjson.dumps(shown).decode(),
+            **_key(identity),
+            "stage": change.stage,
+            "rank": STAGE_RANK[change.stage],
+            "event_type": event_type,
+            "reasons": orjson.dumps(change.reasons).decode(),
             "ooc_no": change.out_of_charge_no,
             "gatepass_no": change.gatepass_no,
         },
     )
-    await session.execute(
-        _INSERT_HISTORY,
-        {**key, "stage": change.stage, "event_type": event_type, "reasons": reasons},
-    )
-
-
-def _shown_reasons(current: Any, stage: str, change: StatusChange) -> list[dict[str, Any]]:
-    """The reasons of the event that set the stage; a later event with none keeps them."""
-    if current is None:
-        return change.reasons
-    if stage != change.stage or (stage == current.stage and not change.reasons):
-        return list(current.reasons)
-    return change.reasons
 
 
 async def status_of(session: AsyncSession, identity: Identity) -> dict[str, Any] | None:

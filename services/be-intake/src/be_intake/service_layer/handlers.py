@@ -71,9 +71,7 @@ async def file_bill_of_entry(
     else:
         return IntakeResult("duplicate", [])
     uow.publish(event_type, subject, data)
-    await repository.record_status(
-        uow.session, be_identity, event_type, change_for(event_type, data)
-    )
+    repository.record_status(uow, be_identity, event_type, change_for(event_type, data))
     DECISIONS.labels("be-intake", "intake", outcome).inc()
     return IntakeResult(outcome, reasons)
 
@@ -86,9 +84,7 @@ async def fold_into_status(event: CloudEvent, uow: UnitOfWork) -> None:
     """A downstream verdict moves the BE's status (never backwards)."""
     ref = event.data["bill_of_entry_ref"]
     be_identity = (ref["port_code"], ref["be_no"], ref["be_date"])
-    await repository.record_status(
-        uow.session, be_identity, event.type, change_for(event.type, event.data)
-    )
+    repository.record_status(uow, be_identity, event.type, change_for(event.type, event.data))
 
 
 HANDLERS: dict[str, Handler] = {BILL_OF_ENTRY_FILED: handle_filed}

@@ -5,23 +5,23 @@ from __future__ import annotations
 from datetime import date
 
 import orjson
+from clearance_runtime.unit_of_work import UnitOfWork
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bis_verifier.domain.verification import Verdict
 
 _INSERT = text(
     "INSERT INTO bis_verification (port_code, be_no, be_date, verdict, findings) "
     "VALUES (:port_code, :be_no, :be_date, :verdict, CAST(:findings AS jsonb)) "
-    "ON CONFLICT DO NOTHING RETURNING verdict"
+    "ON CONFLICT DO NOTHING"
 )
 
 
-async def add_verification(
-    session: AsyncSession, port_code: str, be_no: str, be_date: str, verdict: Verdict
-) -> bool:
-    """Record the verdict; False if this BE was already verified."""
-    result = await session.execute(
+def add_verification(
+    uow: UnitOfWork, port_code: str, be_no: str, be_date: str, verdict: Verdict
+) -> None:
+    """Record the verdict (at commit, batched); a BE verified before keeps its first."""
+    uow.defer(
         _INSERT,
         {
             "port_code": port_code,
@@ -31,4 +31,3 @@ async def add_verification(
             "findings": orjson.dumps(verdict.findings).decode(),
         },
     )
-    return result.first() is not None

@@ -20,8 +20,7 @@ def handlers(lookup: Lookup) -> dict[str, Handler]:
         bill_of_entry = event.data["bill_of_entry"]
         ref = {key: bill_of_entry[key] for key in ("port_code", "be_no", "be_date")}
         verdict = verify(bill_of_entry, lookup)
-        if not await repository.add_verification(uow.session, **ref, verdict=verdict):
-            return
+        repository.add_verification(uow, **ref, verdict=verdict)
         uow.publish(
             BIS_VERIFICATION_COMPLETED,
             event.subject,

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import orjson
+from clearance_runtime.unit_of_work import UnitOfWork
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +15,7 @@ from rms_router.domain.routing import RmsDecision
 _INSERT = text(
     "INSERT INTO rms_decision (port_code, be_no, be_date, outcome, assessment_group, reasons) "
     "VALUES (:port_code, :be_no, :be_date, :outcome, :group, CAST(:reasons AS jsonb)) "
-    "ON CONFLICT DO NOTHING RETURNING outcome"
+    "ON CONFLICT DO NOTHING"
 )
 _ENQUEUE = text(
     "INSERT INTO examination_queue (port_code, be_no, be_date, assessment_group) "
@@ -27,10 +28,13 @@ _QUEUE = text(
 )
 
 
-async def add_decision(session: AsyncSession, ref: dict[str, str], decision: RmsDecision) -> bool:
-    """Record the decision (and queue the BE if examined); False if already decided."""
+def add_decision(uow: UnitOfWork, ref: dict[str, str], decision: RmsDecision) -> None:
+    """Record the decision and queue the BE if examined (at commit, batched).
+
+    A BE decided before keeps its first decision and its place in the queue.
+    """
     key = {**ref, "be_date": date.fromisoformat(ref["be_date"])}
-    result = await session.execute(
+    uow.defer(
         _INSERT,
         {
             **key,
@@ -39,11 +43,8 @@ async def add_decision(session: AsyncSession, ref: dict[str, str], decision: Rms
             "reasons": orjson.dumps(decision.reasons).decode(),
         },
     )
-    if result.first() is None:
-        return False
     if decision.queued_for_examination:
-        await session.execute(_ENQUEUE, {**key, "group": decision.assessment_group})
-    return True
+        uow.defer(_ENQUEUE, {**key, "group": decision.assessment_group})
 
 
 async def examination_queue(

@@ -18,8 +18,7 @@ async def on_bis_verified(event: CloudEvent, uow: UnitOfWork) -> None:
     """RMS-1..3, RMS-FAG-1, RMS-QUEUE-1: decide, route, queue, publish."""
     ref = event.data["bill_of_entry_ref"]
     decision = decide(event.data["bill_of_entry"])
-    if not await repository.add_decision(uow.session, ref, decision):
-        return
+    repository.add_decision(uow, ref, decision)
     uow.publish(
         RMS_DECISION_MADE,
         event.subject,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import orjson
+from clearance_runtime.unit_of_work import UnitOfWork
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from warehouse_seal.domain.seals import Reconciliation
 
@@ -15,15 +15,15 @@ _INSERT = text(
     "(port_code, be_no, be_date, outcome, warehouse_code, seal_numbers, findings) "
     "VALUES (:port_code, :be_no, :be_date, :outcome, :warehouse_code, "
     "CAST(:seal_numbers AS jsonb), CAST(:findings AS jsonb)) "
-    "ON CONFLICT DO NOTHING RETURNING outcome"
+    "ON CONFLICT DO NOTHING"
 )
 
 
-async def add_reconciliation(
-    session: AsyncSession, ref: dict[str, str], reconciliation: Reconciliation
-) -> bool:
-    """Record the reconciliation; False if this BE was already reconciled."""
-    result = await session.execute(
+def add_reconciliation(
+    uow: UnitOfWork, ref: dict[str, str], reconciliation: Reconciliation
+) -> None:
+    """Record the reconciliation (at commit, batched); a BE reconciled before keeps its first."""
+    uow.defer(
         _INSERT,
         {
             **ref,
@@ -34,4 +34,3 @@ async def add_reconciliation(
             "findings": orjson.dumps(reconciliation.findings).decode(),
         },
     )
-    return result.first() is not None

@@ -21,8 +21,7 @@ async def on_registered(event: CloudEvent, uow: UnitOfWork) -> None:
         return
     ref = {key: bill_of_entry[key] for key in ("port_code", "be_no", "be_date")}
     reconciliation = reconcile(bill_of_entry)
-    if not await repository.add_reconciliation(uow.session, ref, reconciliation):
-        return
+    repository.add_reconciliation(uow, ref, reconciliation)
     uow.publish(
         SEAL_TRIP_RECONCILED,
         event.subject,
