@@ -278,6 +278,7 @@ class OutOfChargeIssued(TypedDict):
 
     bill_of_entry_ref: BillOfEntryRef
     ooc_no: str
+    gatepass_no: str
     mode: Literal["automatic", "officer"]
     reasons: list[Reason]
     issued_at: str

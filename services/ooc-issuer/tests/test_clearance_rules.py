@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from ooc_issuer.domain.clearance import decide, missing_facts
+from ooc_issuer.domain.clearance import decide, facts_from, missing_facts
 
 pytestmark = pytest.mark.unit
 
@@ -100,3 +100,16 @@ def test_automatic_ooc_only_when_every_condition_holds(
     assert decision is not None
     allowed = tier in {"T2", "T3"} and verdict != "failed" and outcome == "facilitated" and paid
     assert decision.issue is allowed
+
+
+def test_the_bis_verdict_also_brings_the_registered_facts() -> None:
+    data = {
+        "bill_of_entry": {"be_type": "W", "iec": "AAGCS4417M", "aeo_tier": "T3", "extra": 1},
+        "verdict": "passed",
+        "findings": [],
+    }
+    facts = facts_from("clearance.bis-verification.completed.v1", data)
+    assert facts["registered"]["be_type"] == "W"
+    assert facts["registered"]["aeo_tier"] == "T3"
+    assert "extra" not in facts["registered"]
+    assert facts["bis"] == {"verdict": "passed", "findings": []}

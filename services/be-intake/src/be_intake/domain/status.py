@@ -10,7 +10,6 @@ from clearance_contracts import (
     BILL_OF_ENTRY_REGISTERED,
     BILL_OF_ENTRY_REJECTED,
     BIS_VERIFICATION_COMPLETED,
-    E_GATEPASS_ISSUED,
     OUT_OF_CHARGE_HELD,
     OUT_OF_CHARGE_ISSUED,
     RMS_DECISION_MADE,
@@ -27,7 +26,6 @@ STAGE_OF_EVENT = {
     SEAL_TRIP_RECONCILED: "seal_reconciled",
     OUT_OF_CHARGE_HELD: "held",
     OUT_OF_CHARGE_ISSUED: "out_of_charge",
-    E_GATEPASS_ISSUED: "out_of_charge",
 }
 
 # Events of different topics may be folded in any order; a BE never moves back.

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clearance_contracts import (
-    BILL_OF_ENTRY_REGISTERED,
     BIS_VERIFICATION_COMPLETED,
     RMS_DECISION_MADE,
     SEAL_TRIP_RECONCILED,
@@ -26,31 +25,33 @@ AUTOMATIC_TIERS = {"T2", "T3"}
 WAREHOUSING = "W"
 
 # Fact name -> the event type that carries it.
+# The events ooc-issuer joins. The BIS verdict carries the registered BE, so it
+# gives two facts: the BE is registered (with what OOC needs of it) and its verdict.
 FACT_OF_EVENT = {
-    BILL_OF_ENTRY_REGISTERED: "registered",
     BIS_VERIFICATION_COMPLETED: "bis",
     RMS_DECISION_MADE: "rms",
     SEAL_TRIP_RECONCILED: "seal",
 }
+_KEPT_OF_BE = (
+    "be_type",
+    "iec",
+    "importer_name",
+    "aeo_tier",
+    "warehouse_code",
+    "containers",
+    "duty",
+)
 
 
 def facts_from(event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of an event ooc-issuer keeps (under its fact name)."""
+    """The part of an event ooc-issuer keeps, under its fact name."""
     fact = FACT_OF_EVENT[event_type]
-    if fact == "registered":
-        be = data["bill_of_entry"]
-        kept = (
-            "be_type",
-            "iec",
-            "importer_name",
-            "aeo_tier",
-            "warehouse_code",
-            "containers",
-            "duty",
-        )
-        return {fact: {key: be.get(key) for key in kept}}
     if fact == "bis":
-        return {fact: {"verdict": data["verdict"], "findings": data["findings"]}}
+        be = data["bill_of_entry"]
+        return {
+            "registered": {key: be.get(key) for key in _KEPT_OF_BE},
+            "bis": {"verdict": data["verdict"], "findings": data["findings"]},
+        }
     if fact == "rms":
         return {fact: {"outcome": data["outcome"], "reasons": data["reasons"]}}
     return {fact: {"outcome": data["outcome"], "findings": data["findings"]}}

@@ -15,15 +15,9 @@ from ooc_issuer.adapters import repository
 from ooc_issuer.domain.clearance import FACT_OF_EVENT, Decision, decide, facts_from
 
 
-def _ref(event: CloudEvent) -> dict[str, str]:
-    data = event.data
-    source = data.get("bill_of_entry_ref") or data["bill_of_entry"]
-    return {key: source[key] for key in ("port_code", "be_no", "be_date")}
-
-
 async def on_fact(event: CloudEvent, uow: UnitOfWork) -> None:
     """OOC-AUTO-1, OOC-BIS-1, OOC-WH-1, OOC-GP-1: decide as soon as the facts allow."""
-    ref = _ref(event)
+    ref: dict[str, str] = event.data["bill_of_entry_ref"]
     facts, decided = await repository.merge_facts(
         uow.session, ref, facts_from(event.type, event.data)
     )
@@ -64,6 +58,7 @@ def _publish_out_of_charge(
         {
             "bill_of_entry_ref": ref,
             "ooc_no": ooc_no,
+            "gatepass_no": gatepass_no,
             "mode": "automatic",
             "reasons": decision.reasons,
             "issued_at": now,

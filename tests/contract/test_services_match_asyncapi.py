@@ -1,0 +1,45 @@
+"""The code and the AsyncAPI document agree on who consumes what.
+
+Each service's handler table must consume exactly the topics the document
+says it receives; a topic added on one side only fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from be_intake.service_layer.handlers import HANDLERS as BE_INTAKE
+from bis_verifier.service_layer.handlers import handlers as bis_verifier_handlers
+from clearance_contracts import topics
+from clearance_local.services import SERVICES
+from ooc_issuer.service_layer.handlers import HANDLERS as OOC_ISSUER
+from rms_router.service_layer.handlers import HANDLERS as RMS_ROUTER
+from warehouse_seal.service_layer.handlers import HANDLERS as WAREHOUSE_SEAL
+
+pytestmark = pytest.mark.unit
+
+CONSUMED_IN_CODE = {
+    "be-intake": set(BE_INTAKE),
+    "bis-verifier": set(bis_verifier_handlers(lambda _number: None)),
+    "rms-router": set(RMS_ROUTER),
+    "warehouse-seal": set(WAREHOUSE_SEAL),
+    "ooc-issuer": set(OOC_ISSUER),
+}
+
+
+@pytest.mark.parametrize("service", sorted(CONSUMED_IN_CODE))
+def test_handler_table_consumes_what_the_document_says(service: str) -> None:
+    documented = {
+        spec.name for spec in topics() if not spec.dead_letter and service in spec.consumers
+    }
+    assert CONSUMED_IN_CODE[service] == documented
+
+
+@pytest.mark.parametrize("service", sorted(CONSUMED_IN_CODE))
+def test_each_consumed_topic_has_the_dead_letter_topic_the_service_writes(service: str) -> None:
+    dead_letters = {spec.dead_letter_of for spec in topics() if service in spec.producers}
+    assert CONSUMED_IN_CODE[service] <= dead_letters
+
+
+def test_the_local_stack_runs_every_service_of_the_document() -> None:
+    owners = {spec.owner for spec in topics() if not spec.dead_letter}
+    assert owners - {"icegate-upstream"} == {name for name, _ in SERVICES}
