@@ -8,6 +8,7 @@ nothing on the 2.1 we lock, and instrumenting both would double every span.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from fastapi import FastAPI
 from opentelemetry import context as otel_context
@@ -22,6 +23,15 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 
 # Span attribute carrying the BE identity, so staff can search traces by BE.
 BILL_OF_ENTRY_ATTRIBUTE = "clearance.bill_of_entry"
@@ -45,13 +55,50 @@ def _exporter_from_env() -> SpanExporter | None:
     return None
 
 
+class EntryPointSampler(Sampler):
+    """Start traces only where work enters a service: an HTTP request or a consumed
+    event (SERVER, CONSUMER). A database call with no parent (the outbox relay's
+    bookkeeping, health checks) starts no trace of its own: it would be noise to
+    the staff searching for a BE, and cost on every poll."""
+
+    def should_sample(
+        self,
+        parent_context: otel_context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        decision = Decision.RECORD_AND_SAMPLE if kind in _ENTRY_KINDS else Decision.DROP
+        sampled = decision is Decision.RECORD_AND_SAMPLE
+        return SamplingResult(decision, attributes if sampled else None)
+
+    def get_description(self) -> str:
+        return "EntryPointSampler"
+
+
+_ENTRY_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)
+
+
+def _sampler_from_env() -> Sampler | None:
+    """The standard `OTEL_TRACES_SAMPLER` when set; else children follow their
+    parent and roots start only at entry points."""
+    if os.environ.get("OTEL_TRACES_SAMPLER"):
+        return None  # the SDK reads it
+    return ParentBased(root=EntryPointSampler())
+
+
 def configure_tracing(service_name: str, *extra: SpanProcessor) -> TracerProvider:
     """Install the process's tracer provider (once) and the library instrumentations."""
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         provider = current
     else:
-        provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+        provider = TracerProvider(
+            resource=Resource.create({SERVICE_NAME: service_name}), sampler=_sampler_from_env()
+        )
         exporter = _exporter_from_env()
         if exporter is not None:
             provider.add_span_processor(BatchSpanProcessor(exporter))
