@@ -40,6 +40,7 @@ from clearance_runtime import inbox, metrics
 from clearance_runtime.dead_letter import DeadLetters
 from clearance_runtime.envelope import CloudEvent, MalformedEvent, from_kafka
 from clearance_runtime.kafka import INFRASTRUCTURE_ERRORS
+from clearance_runtime.pause import pause
 from clearance_runtime.tracing import BILL_OF_ENTRY_ATTRIBUTE, context_from
 from clearance_runtime.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -114,7 +115,7 @@ class EventConsumer:
                 )
             except KafkaError as error:
                 log.warning("fetch failed, retrying: %s", error)
-                await _wait(stop, 1.0)
+                await pause(stop, 1.0)
                 continue
             if batches:
                 await self._process(batches)
@@ -288,8 +289,3 @@ class EventConsumer:
                 metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(
                     max(highwater - position, 0)
                 )
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

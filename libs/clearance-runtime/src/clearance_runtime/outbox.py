@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clearance_runtime import metrics
+from clearance_runtime.pause import pause
 from clearance_runtime.tracing import BILL_OF_ENTRY_ATTRIBUTE, context_from, current_carrier
 from clearance_runtime.unit_of_work import outbox_channel
 
@@ -72,7 +73,7 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 if not await self._lead():
-                    await _wait(stop, self.poll_interval_s)
+                    await pause(stop, self.poll_interval_s)
                     continue
                 sent = await self.relay_once()
                 backoff = 0.2
@@ -83,7 +84,7 @@ class OutboxRelay:
             except Exception as error:
                 log.warning("outbox relay retrying in %.1fs: %r", backoff, error)
                 await self._drop_listener()
-                await _wait(stop, backoff)
+                await pause(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
         await self._drop_listener()
 
@@ -167,8 +168,3 @@ class OutboxRelay:
             backlog = (await conn.execute(_BACKLOG)).scalar_one()
             await conn.execute(_PURGE, {"retention": self.retention_s})
         metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog)
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
