@@ -7,7 +7,7 @@ the same transaction as the state that caused them (no dual write).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -38,6 +38,9 @@ class UnitOfWork:
         self.source = source
         self._pending: list[CloudEvent] = []
         self._deferred: dict[TextClause, list[dict[str, Any]]] = {}
+        self._before_commit: dict[str, Callable[[UnitOfWork], Awaitable[None]]] = {}
+        # Handlers' own state for the length of this transaction (e.g. BEs touched).
+        self.batch: dict[str, Any] = {}
 
     def defer(self, statement: TextClause, params: dict[str, Any]) -> None:
         """Run `statement` at commit, batched with the others like it (one executemany).
@@ -47,6 +50,11 @@ class UnitOfWork:
         was first deferred, so they must not depend on one another.
         """
         self._deferred.setdefault(statement, []).append(params)
+
+    def before_commit(self, name: str, step: Callable[[UnitOfWork], Awaitable[None]]) -> None:
+        """Run `step` once, after the batch's handlers and deferred writes, before
+        the outbox is written: for work done once per batch rather than per event."""
+        self._before_commit.setdefault(name, step)
 
     async def flush(self) -> None:
         """Run the deferred writes now (a handler about to read what they write)."""
@@ -66,7 +74,12 @@ class UnitOfWork:
         return tuple(self._pending)
 
     async def finish(self, channel: str) -> None:
-        """At commit: the deferred writes, then the outbox rows and the relay's wake-up."""
+        """At commit: deferred writes, once-per-batch steps, the outbox rows and the
+        relay's wake-up."""
+        await self.flush()
+        steps, self._before_commit = self._before_commit, {}
+        for step in steps.values():
+            await step(self)
         await self.flush()
         if not self._pending:
             return
