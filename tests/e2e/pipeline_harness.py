@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import httpx
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from clearance_contracts import example
@@ -125,3 +127,34 @@ class Pipeline:
     async def status(self, be: dict[str, Any]) -> httpx.Response:
         async with httpx.AsyncClient(base_url=self.intake_url, timeout=10) as client:
             return await client.get(f"/bills-of-entry/{key_of(be)}")
+
+
+async def disrupt_mid_stream(
+    pipeline: Pipeline,
+    disrupt: Callable[[], None],
+    *,
+    count: int,
+    flowing_after: int,
+    timeout: float,
+) -> None:
+    """File `count` BEs, run `disrupt` once `flowing_after` gatepasses are out, then
+    check every BE got exactly one gatepass: nothing lost, nothing issued twice.
+
+    A relay killed between send and commit may resend: the same event, same id,
+    which custodians drop by its id. Never a second gatepass.
+    """
+    bills = [new_bill_of_entry("H") for _ in range(count)]
+    for be in bills:
+        await pipeline.file(be)
+    keys = {key_of(be) for be in bills}
+    async with asyncio.timeout(timeout):
+        while sum(1 for k in keys if pipeline.listener.for_key(GATEPASS, k)) < flowing_after:
+            await asyncio.sleep(0.05)
+    await asyncio.to_thread(disrupt)
+    for key in keys:
+        await pipeline.listener.wait_for(GATEPASS, key, timeout=timeout + 60)
+    await asyncio.sleep(3)  # let any duplicate surface
+    for key in keys:
+        records = pipeline.listener.for_key(GATEPASS, key)
+        assert len({dict(r.headers)["ce_id"] for r in records}) == 1, key
+        assert len({orjson.loads(r.value)["gatepass_no"] for r in records}) == 1, key

@@ -51,6 +51,14 @@ def create_runtime_tables() -> None:
         op.execute(statement)
 
 
+def drop_runtime_tables() -> None:
+    """Drop outbox and inbox; call from a service's first revision's downgrade."""
+    from alembic import op
+
+    for table in ("inbox", "outbox"):
+        op.execute(f"DROP TABLE {table}")
+
+
 def run_env() -> None:
     """The body of every service's `env.py`: migrate on the given connection."""
     connection: Connection = context.config.attributes["connection"]

@@ -4,7 +4,7 @@ Revision ID: 0001
 """
 
 from alembic import op
-from clearance_runtime.migrations import create_runtime_tables
+from clearance_runtime.migrations import create_runtime_tables, drop_runtime_tables
 
 revision = "0001"
 down_revision = None
@@ -66,7 +66,6 @@ def downgrade() -> None:
         "bill_of_entry_history",
         "bill_of_entry_status",
         "bill_of_entry",
-        "inbox",
-        "outbox",
     ):
         op.execute(f"DROP TABLE {table}")
+    drop_runtime_tables()

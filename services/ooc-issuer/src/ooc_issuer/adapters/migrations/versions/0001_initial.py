@@ -4,7 +4,7 @@ Revision ID: 0001
 """
 
 from alembic import op
-from clearance_runtime.migrations import create_runtime_tables
+from clearance_runtime.migrations import create_runtime_tables, drop_runtime_tables
 
 revision = "0001"
 down_revision = None
@@ -35,5 +35,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP SEQUENCE gatepass_no_seq")
     op.execute("DROP SEQUENCE out_of_charge_no_seq")
-    for table in ("clearance_case", "inbox", "outbox"):
-        op.execute(f"DROP TABLE {table}")
+    op.execute("DROP TABLE clearance_case")
+    drop_runtime_tables()

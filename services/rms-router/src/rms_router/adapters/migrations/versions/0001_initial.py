@@ -4,7 +4,7 @@ Revision ID: 0001
 """
 
 from alembic import op
-from clearance_runtime.migrations import create_runtime_tables
+from clearance_runtime.migrations import create_runtime_tables, drop_runtime_tables
 
 revision = "0001"
 down_revision = None
@@ -42,5 +42,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("examination_queue", "rms_decision", "inbox", "outbox"):
+    for table in ("examination_queue", "rms_decision"):
         op.execute(f"DROP TABLE {table}")
+    drop_runtime_tables()

@@ -4,7 +4,7 @@ Revision ID: 0001
 """
 
 from alembic import op
-from clearance_runtime.migrations import create_runtime_tables
+from clearance_runtime.migrations import create_runtime_tables, drop_runtime_tables
 
 revision = "0001"
 down_revision = None
@@ -30,5 +30,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("seal_reconciliation", "inbox", "outbox"):
-        op.execute(f"DROP TABLE {table}")
+    op.execute("DROP TABLE seal_reconciliation")
+    drop_runtime_tables()
