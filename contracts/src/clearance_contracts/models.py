@@ -45,25 +45,45 @@ SealNo: TypeAlias = str
 RuleId: TypeAlias = str
 
 
+class PolicyRef(TypedDict):
+    """
+    The effective-dated policy (data an administrator maintains: holiday calendar, RMS rule set,
+    BIS coverage catalogue, seal circular in force, ...) and the version of it that a decision
+    used.
+    """
+
+    policy_id: str
+    version: int
+
+
+BeVersion: TypeAlias = int
+
+
 class BillOfEntryRef(TypedDict):
     """
-    Identity of a Bill of Entry: custom house, BE number and BE date. The Kafka key and the
-    CloudEvents subject of every event about the BE are '<port_code>/<be_no>/<be_date>'.
+    Identity of a Bill of Entry (custom house, BE number, BE date) and the version the event is
+    about. The Kafka key and the CloudEvents subject of every event about the BE are
+    '<port_code>/<be_no>/<be_date>' (without the version, so every version of a BE shares one
+    partition).
     """
 
     port_code: PortCode
     be_no: BeNo
     be_date: BeDate
+    version: BeVersion
 
 
 class Reason(TypedDict):
     """
-    Why a decision was taken, citing the rule that demands it.
+    Why a decision was taken: the rule that demands it, what an officer or importer reads, the
+    item it concerns, the policy and version used, and the source document of the rule.
     """
 
     rule_id: RuleId
     message: str
     item_sl_no: NotRequired[ItemSlNo]
+    policy: NotRequired[PolicyRef]
+    source_document: NotRequired[str]
 
 
 class Igm(TypedDict):
@@ -230,6 +250,7 @@ class BillOfEntryRegistered(TypedDict):
     issuer.
     """
 
+    bill_of_entry_ref: BillOfEntryRef
     bill_of_entry: BillOfEntry
     registered_at: str
 
