@@ -266,6 +266,7 @@ def test_http_bodies_validate() -> None:
                 "port_code": "INNSA1",
                 "be_no": "2345678",
                 "be_date": "2025-03-20",
+                "version": 1,
             },
             "event_id": "0b6f6a52-9d0e-4c55-8a34-2f1f3f0f5e21",
             "outcome": "registered",
@@ -283,7 +284,12 @@ def test_broken_http_bodies_are_refused_with_a_path() -> None:
         contracts.validate_http(contracts.BILL_OF_ENTRY_STATUS, body)
     assert caught.value.path == "$.history[1].event_type"
     accepted = {
-        "bill_of_entry_ref": {"port_code": "INNSA1", "be_no": "2345678", "be_date": "2025-03-20"},
+        "bill_of_entry_ref": {
+            "port_code": "INNSA1",
+            "be_no": "2345678",
+            "be_date": "2025-03-20",
+            "version": 1,
+        },
         "event_id": "not-a-uuid",
         "outcome": "rejected",
         "reasons": [{"rule_id": "INTAKE-IEC-1", "message": "IEC '12AB' is not 10 characters"}],

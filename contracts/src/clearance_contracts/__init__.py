@@ -4,9 +4,11 @@ document of every topic, example data, and typed models generated from the schem
     from clearance_contracts import validate_event, ContractViolation
 
     validate_event("icegate.bill-of-entry.filed.v1", data)  # raises ContractViolation
+    event_key("icegate.bill-of-entry.filed.v1", data)  # "INNSA1/2345678/2025-03-20"
 """
 
 from clearance_contracts.examples import example, example_variants
+from clearance_contracts.keys import MissingKeyField, event_key
 from clearance_contracts.names import (
     BASE_URI,
     BILL_OF_ENTRY_ACCEPTED,
@@ -61,11 +63,13 @@ __all__ = [
     "SEAL_TRIP_RECONCILED",
     "AsyncApiError",
     "ContractViolation",
+    "MissingKeyField",
     "TopicSpec",
     "all_topic_names",
     "asyncapi_document",
     "bill_of_entry_key",
     "dereferenced_schema",
+    "event_key",
     "example",
     "example_variants",
     "schema",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
+
+from clearance_contracts import _resources
+
+#: The hand-edited list of topics that asyncapi.yaml is generated from.
+CATALOGUE_FILE: Final = "catalogue.yaml"
 
 BILL_OF_ENTRY_FILED: Final = "icegate.bill-of-entry.filed.v1"
 BILL_OF_ENTRY_REGISTERED: Final = "clearance.bill-of-entry.registered.v1"
@@ -14,18 +19,29 @@ OUT_OF_CHARGE_ISSUED: Final = "clearance.out-of-charge.issued.v1"
 OUT_OF_CHARGE_HELD: Final = "clearance.out-of-charge.held.v1"
 E_GATEPASS_ISSUED: Final = "custodian.e-gatepass.issued.v1"
 
-#: Every event type, in the order a Bill of Entry meets them. Each is also its Kafka topic.
-EVENT_TYPES: Final[tuple[str, ...]] = (
-    BILL_OF_ENTRY_FILED,
-    BILL_OF_ENTRY_REGISTERED,
-    BILL_OF_ENTRY_REJECTED,
-    BIS_VERIFICATION_COMPLETED,
-    RMS_DECISION_MADE,
-    SEAL_TRIP_RECONCILED,
-    OUT_OF_CHARGE_ISSUED,
-    OUT_OF_CHARGE_HELD,
-    E_GATEPASS_ISSUED,
-)
+
+def _catalogue_event_types() -> tuple[str, ...]:
+    """The `type` of every topic of catalogue.yaml, in its order.
+
+    Read from the catalogue rather than kept by hand here, so that adding an event type is one
+    entry there (plus its schema and example); the tests check that the two agree.
+    """
+    catalogue: Any = _resources.load_yaml(CATALOGUE_FILE)
+    entries = catalogue.get("topics") if isinstance(catalogue, dict) else None
+    if not isinstance(entries, list):
+        raise ValueError(f"{CATALOGUE_FILE}: `topics` is not a list")
+    types: list[str] = []
+    for entry in entries:
+        name = entry.get("type") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name in types:
+            raise ValueError(f"{CATALOGUE_FILE}: a topic without a `type` of its own: {name!r}")
+        types.append(name)
+    return tuple(types)
+
+
+#: Every event type, in the order a Bill of Entry meets them (the order of catalogue.yaml).
+#: Each is also its Kafka topic.
+EVENT_TYPES: Final[tuple[str, ...]] = _catalogue_event_types()
 
 BILL_OF_ENTRY_FILING: Final = "bill-of-entry.filing.v1"
 BILL_OF_ENTRY_ACCEPTED: Final = "bill-of-entry.accepted.v1"

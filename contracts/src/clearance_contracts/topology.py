@@ -7,7 +7,7 @@ consume after the same document.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -28,6 +28,9 @@ class TopicSpec:
     (`<topic>.dlq`) is written by every consuming service of its topic: its `owner` names them
     all, comma-separated, and `producers` lists them. `partitions` is None when the count comes
     from the configuration setting `partitions_setting` (CLEARANCE_KAFKA_PARTITIONS).
+    `compacted` marks a reference topic kept by key (`cleanup.policy: compact`), to be created
+    so. `key_template` is how the Kafka key is computed from an event's data (the message's
+    `x-key`, see `event_key`); None for a dead-letter topic, whose records keep their key.
     """
 
     name: str
@@ -39,6 +42,8 @@ class TopicSpec:
     partitions: int | None = None
     partitions_setting: str | None = None
     external_parties: tuple[str, ...] = ()
+    compacted: bool = False
+    key_template: str | None = None
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -59,7 +64,8 @@ def topics() -> list[TopicSpec]:
 
     Owner from each channel's `x-owner`; producers and consumers from the `send` and `receive`
     operations on the channel (their `x-service`); partitions from the Kafka channel binding,
-    else the setting named by `x-partitions-config`.
+    else the setting named by `x-partitions-config`; compaction from the binding's
+    `topicConfiguration`; the key template from the channel's message's `x-key`.
     """
     return list(_topics())
 
@@ -79,13 +85,36 @@ def topic(name: str) -> TopicSpec:
 
 @cache
 def _topics() -> tuple[TopicSpec, ...]:
-    document = _document()
+    return tuple(read_topics(_document()))
+
+
+def read_topics(document: dict[str, Any]) -> list[TopicSpec]:
+    """The topics of a parsed AsyncAPI document, as `topics()` reads them from asyncapi.yaml.
+
+    For documents other than the package's own: a generated draft, a test's.
+    """
     channels = _mapping(document, "channels")
-    operations = _mapping(document, "operations")
-    parties: dict[str, dict[str, list[str]]] = {
-        channel_id: {"send": [], "receive": []} for channel_id in channels
-    }
-    external: dict[str, set[str]] = {channel_id: set() for channel_id in channels}
+    parties = _parties(channels, _mapping(document, "operations"))
+    return [
+        _spec(document, channel_id, channel, parties[channel_id])
+        for channel_id, channel in channels.items()
+    ]
+
+
+@dataclass(slots=True)
+class _Parties:
+    """Who sends to and receives from one channel, in operation order; which are external."""
+
+    send: list[str] = field(default_factory=list)
+    receive: list[str] = field(default_factory=list)
+    external: set[str] = field(default_factory=set)
+
+
+def _parties(
+    channels: dict[str, dict[str, Any]], operations: dict[str, dict[str, Any]]
+) -> dict[str, _Parties]:
+    """The parties of every channel, from the `x-service` of the operations on it."""
+    parties = {channel_id: _Parties() for channel_id in channels}
     for operation_id, operation in operations.items():
         channel_id = _channel_id(operation_id, operation)
         action = operation.get("action")
@@ -94,38 +123,44 @@ def _topics() -> tuple[TopicSpec, ...]:
             raise AsyncApiError(f"operation {operation_id}: bad channel or action")
         if not isinstance(service, str):
             raise AsyncApiError(f"operation {operation_id}: x-service missing")
-        if service not in parties[channel_id][action]:
-            parties[channel_id][action].append(service)
+        listed = parties[channel_id].send if action == "send" else parties[channel_id].receive
+        if service not in listed:
+            listed.append(service)
         if operation.get("x-external") is True:
-            external[channel_id].add(service)
-    specs = []
-    for channel_id, channel in channels.items():
-        name = channel.get("address")
-        if not isinstance(name, str):
-            raise AsyncApiError(f"channel {channel_id}: address missing")
-        partitions = channel.get("bindings", {}).get("kafka", {}).get("partitions")
-        setting = channel.get("x-partitions-config")
-        if partitions is None and not isinstance(setting, str):
-            raise AsyncApiError(f"channel {channel_id}: neither partitions nor x-partitions-config")
-        owner = channel.get("x-owner")
-        owners = [owner] if isinstance(owner, str) else owner
-        if not isinstance(owners, list) or not owners:
-            raise AsyncApiError(f"channel {channel_id}: x-owner missing")
-        dead_letter_of = channel.get("x-dead-letter-of")
-        specs.append(
-            TopicSpec(
-                name=name,
-                owner=", ".join(str(item) for item in owners),
-                consumers=tuple(parties[channel_id]["receive"]),
-                dead_letter=dead_letter_of is not None,
-                producers=tuple(parties[channel_id]["send"]),
-                dead_letter_of=dead_letter_of,
-                partitions=int(partitions) if partitions is not None else None,
-                partitions_setting=setting if partitions is None else None,
-                external_parties=tuple(sorted(external[channel_id])),
-            )
-        )
-    return tuple(specs)
+            parties[channel_id].external.add(service)
+    return parties
+
+
+def _spec(
+    document: dict[str, Any], channel_id: str, channel: dict[str, Any], parties: _Parties
+) -> TopicSpec:
+    """The TopicSpec of one channel."""
+    name = channel.get("address")
+    if not isinstance(name, str):
+        raise AsyncApiError(f"channel {channel_id}: address missing")
+    binding = channel.get("bindings", {}).get("kafka", {})
+    partitions = binding.get("partitions")
+    setting = channel.get("x-partitions-config")
+    if partitions is None and not isinstance(setting, str):
+        raise AsyncApiError(f"channel {channel_id}: neither partitions nor x-partitions-config")
+    owner = channel.get("x-owner")
+    owners = [owner] if isinstance(owner, str) else owner
+    if not isinstance(owners, list) or not owners:
+        raise AsyncApiError(f"channel {channel_id}: x-owner missing")
+    dead_letter_of = channel.get("x-dead-letter-of")
+    return TopicSpec(
+        name=name,
+        owner=", ".join(str(item) for item in owners),
+        consumers=tuple(parties.receive),
+        dead_letter=dead_letter_of is not None,
+        producers=tuple(parties.send),
+        dead_letter_of=dead_letter_of,
+        partitions=int(partitions) if partitions is not None else None,
+        partitions_setting=setting if partitions is None else None,
+        external_parties=tuple(sorted(parties.external)),
+        compacted=_compacted(binding),
+        key_template=_key_template(document, channel_id, channel),
+    )
 
 
 def _mapping(document: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
@@ -142,3 +177,28 @@ def _channel_id(operation_id: str, operation: dict[str, Any]) -> str:
     if not isinstance(reference, str) or not reference.startswith(prefix):
         raise AsyncApiError(f"operation {operation_id}: channel is not a #/channels/ reference")
     return reference.removeprefix(prefix)
+
+
+def _compacted(binding: dict[str, Any]) -> bool:
+    """Whether the Kafka channel binding asks for `cleanup.policy: [compact]`."""
+    policy = binding.get("topicConfiguration", {}).get("cleanup.policy", [])
+    return "compact" in policy
+
+
+def _key_template(document: dict[str, Any], channel_id: str, channel: dict[str, Any]) -> str | None:
+    """`x-key` of the channel's message (a main topic carries one message), if it has one."""
+    prefix = "#/components/messages/"
+    templates = []
+    for message in channel.get("messages", {}).values():
+        reference = message.get("$ref") if isinstance(message, dict) else None
+        if not isinstance(reference, str) or not reference.startswith(prefix):
+            raise AsyncApiError(f"channel {channel_id}: message is not a {prefix} reference")
+        component = _mapping(_mapping(document, "components"), "messages").get(
+            reference.removeprefix(prefix), {}
+        )
+        template = component.get("x-key")
+        if template is not None:
+            templates.append(template)
+    if len(templates) > 1 or not all(isinstance(item, str) for item in templates):
+        raise AsyncApiError(f"channel {channel_id}: expected at most one x-key string")
+    return templates[0] if templates else None

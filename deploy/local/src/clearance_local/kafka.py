@@ -11,6 +11,7 @@ import asyncio
 import base64
 import contextlib
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
@@ -206,14 +207,37 @@ async def partitions_of(bootstrap: str, topic: str) -> list[int]:
         await producer.stop()
 
 
-async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> list[str]:
-    """Create the missing topics (name -> partitions); return the names created."""
+def new_topic(name: str, partitions: int, config: Mapping[str, str] | None = None) -> NewTopic:
+    """The creation request of one topic on the single-node broker (replication factor 1).
+
+    `config` holds topic-level settings, e.g. `{"cleanup.policy": "compact"}` for a reference
+    topic (clearance_local.topics.platform_topic_configs).
+    """
+    return NewTopic(
+        name=name,
+        num_partitions=partitions,
+        replication_factor=1,
+        topic_configs=dict(config or {}),
+    )
+
+
+async def ensure_topics(
+    bootstrap: str,
+    topics: Mapping[str, int],
+    configs: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[str]:
+    """Create the missing topics (name -> partitions); return the names created.
+
+    `configs` gives topic-level settings by name (e.g. compaction) for topics created now; an
+    existing topic is left as it is.
+    """
+    configs = configs or {}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name=name, num_partitions=partitions, replication_factor=1)
+            new_topic(name, partitions, configs.get(name))
             for name, partitions in sorted(topics.items())
             if name not in existing
         ]

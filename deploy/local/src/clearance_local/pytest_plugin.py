@@ -22,7 +22,7 @@ from clearance_local.postgres import ensure_database, provision_database, servic
 from clearance_local.process import free_port
 from clearance_local.services import SERVICES, ServiceProcess
 from clearance_local.stack import Endpoints, Stack
-from clearance_local.topics import platform_topics
+from clearance_local.topics import platform_topic_configs, platform_topics
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,7 +98,9 @@ def _prepare(endpoints: Endpoints) -> None:
     admin_dsn = endpoints.postgres_admin_dsn
     asyncio.run(ensure_database(admin_dsn.rsplit("/", 1)[0] + "/postgres"))
     asyncio.run(provision_database(admin_dsn))
-    asyncio.run(ensure_topics(endpoints.kafka_bootstrap, platform_topics(3)))
+    asyncio.run(
+        ensure_topics(endpoints.kafka_bootstrap, platform_topics(3), platform_topic_configs())
+    )
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from clearance_local.kafka import Kafka, ensure_topics
 from clearance_local.postgres import Postgres
 from clearance_local.process import free_port, read_pid, terminate
 from clearance_local.services import DEFAULT_PORTS, SERVICES, ServiceProcess
-from clearance_local.topics import platform_topics
+from clearance_local.topics import platform_topic_configs, platform_topics
 from clearance_local.zipkin import Zipkin
 
 
@@ -124,7 +124,11 @@ class Stack:
             log(f"  {component.name:<9} starting on port {component.port} ...")
             component.start()
         created = asyncio.run(
-            ensure_topics(self.kafka.bootstrap, platform_topics(self.config.partitions))
+            ensure_topics(
+                self.kafka.bootstrap,
+                platform_topics(self.config.partitions),
+                platform_topic_configs(),
+            )
         )
         if created:
             log(f"  topics created: {', '.join(created)}")
