@@ -22,6 +22,7 @@ from clearance_bench.workload import (
     item_count_weights,
 )
 from clearance_contracts import BILL_OF_ENTRY_FILED, validate_event
+from clearance_domain import BillOfEntry
 from warehouse_seal.domain.seals import reconcile
 
 pytestmark = pytest.mark.unit
@@ -88,17 +89,19 @@ def test_items_between_1_and_20_with_mean_near_5(day: list[Filing]) -> None:
 def test_every_filing_matches_the_schema_and_valid_ones_pass_intake(day: list[Filing]) -> None:
     for filing in day:
         validate_event(BILL_OF_ENTRY_FILED, filing.bill_of_entry)
-        reasons = rejection_reasons(filing.bill_of_entry)
+        reasons = rejection_reasons(BillOfEntry.from_data(filing.bill_of_entry))
         if filing.valid:
             assert reasons == [], filing.key
         else:
-            assert [r["rule_id"] for r in reasons] == [filing.invalid_rule], filing.key
+            assert [r.rule_id for r in reasons] == [filing.invalid_rule], filing.key
 
 
 def test_cro_electronics_declare_real_registrations(day: list[Filing]) -> None:
     register = CsvRegister(shared_register_path())
     cro = [f for f in day if f.profile == CRO_ELECTRONICS]
-    verdicts = Counter(verify(f.bill_of_entry, register.lookup).verdict for f in cro)
+    verdicts = Counter(
+        verify(BillOfEntry.from_data(f.bill_of_entry), register.lookup).verdict for f in cro
+    )
     assert verdicts["passed"] > 0.9 * len(cro)
     assert verdicts["failed"] > 0  # the share declaring expired/cancelled registrations
     text = shared_register_path().read_text(encoding="utf-8")
@@ -130,7 +133,7 @@ def test_valid_warehousing_bes_carry_matching_rfid_seals(day: list[Filing]) -> N
     assert warehousing
     for filing in warehousing:
         assert filing.bill_of_entry["warehouse_code"]
-        assert reconcile(filing.bill_of_entry).outcome == "matched"
+        assert reconcile(BillOfEntry.from_data(filing.bill_of_entry)).outcome == "matched"
 
 
 def test_be_numbers_are_reserved_in_fresh_ranges(tmp_path: Path) -> None:

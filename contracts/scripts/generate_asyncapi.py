@@ -248,6 +248,8 @@ class Catalogue:
     external: tuple[str, ...]
     keys: tuple[KeyKind, ...]
     topics: tuple[Topic, ...]
+    # Services that read every dead-letter topic (be-intake: stuck BEs in the status view).
+    dead_letter_readers: tuple[str, ...] = ()
 
 
 # --- reading the catalogue -------------------------------------------------------------------
@@ -378,7 +380,9 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
         raise CatalogueError(f"{path.name}: not a mapping")
     _no_unknown_fields(raw, frozenset({"parties", "keys", "topics"}), path.name)
     parties = _field(raw, "parties", dict, path.name)
-    _no_unknown_fields(parties, frozenset({"services", "external"}), "parties")
+    _no_unknown_fields(
+        parties, frozenset({"services", "external", "dead_letter_readers"}), "parties"
+    )
     services = _names(parties, "services", "parties", _PARTY)
     keys = tuple(_key_kind(*item) for item in _field(raw, "keys", dict, path.name).items())
     entries = _field(raw, "topics", list, path.name)
@@ -388,7 +392,12 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
         external=_names(parties, "external", "parties", _PARTY),
         keys=keys,
         topics=tuple(_topic(entry, index, services, names) for index, entry in enumerate(entries)),
+        dead_letter_readers=_names(parties, "dead_letter_readers", "parties", _PARTY)
+        if "dead_letter_readers" in parties
+        else (),
     )
+    if not set(catalogue.dead_letter_readers) <= set(services):
+        raise CatalogueError("parties: dead_letter_readers must be services")
     _check_references(catalogue)
     return catalogue
 
@@ -472,8 +481,11 @@ def _operation(action: str, channel: str, message: str, title: str, party: str) 
     }
 
 
-def _topic_operations(topic: Topic, external: set[str]) -> dict[str, Any]:
-    """Owner sends, each consumer receives, each consuming service sends dead letters."""
+def _topic_operations(
+    topic: Topic, external: set[str], dead_letter_readers: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Owner sends, each consumer receives, each consuming service sends dead letters,
+    the dead-letter readers receive them."""
     operations: dict[str, Any] = {}
     send = _operation(
         "send", topic.channel, topic.channel, f"{topic.owner} publishes {topic.type}", topic.owner
@@ -496,6 +508,12 @@ def _topic_operations(topic: Topic, external: set[str]) -> dict[str, Any]:
         operations[f"{_camel(service)}SendsDeadLetter{topic.operation}"] = _operation(
             "send", channel, DEAD_LETTER_MESSAGE, title, service
         )
+    for reader in dead_letter_readers if topic.dead_letter_writers else ():
+        receive = _operation(
+            "receive", channel, DEAD_LETTER_MESSAGE, f"{reader} reads {topic.type}.dlq", reader
+        )
+        receive["bindings"] = {"kafka": _group_id(reader)}
+        operations[f"{_camel(reader)}ReceivesDeadLetter{topic.operation}"] = receive
     return operations
 
 
@@ -544,7 +562,7 @@ def build_document(catalogue: Catalogue) -> dict[str, Any]:
     external = set(catalogue.external)
     operations: dict[str, Any] = {}
     for topic in catalogue.topics:
-        operations.update(_topic_operations(topic, external))
+        operations.update(_topic_operations(topic, external, catalogue.dead_letter_readers))
     schemas = {kind.name: _key_schema(kind) for kind in catalogue.keys}
     messages = {topic.channel: _message(topic) for topic in catalogue.topics}
     return {

@@ -20,7 +20,10 @@ async def test_a_home_consumption_be_ends_as_one_e_gatepass(pipeline: Pipeline) 
 
     [gatepass] = await pipeline.listener.wait_for(GATEPASS, key_of(be))
     body = orjson.loads(gatepass.value)
-    assert body["bill_of_entry_ref"] == {k: be[k] for k in ("port_code", "be_no", "be_date")}
+    assert body["bill_of_entry_ref"] == {
+        **{k: be[k] for k in ("port_code", "be_no", "be_date")},
+        "version": 1,
+    }
     assert body["iec"] == be["iec"]
     assert dict(gatepass.headers)["ce_type"] == GATEPASS.encode()
 

@@ -383,19 +383,18 @@ BillOfEntryStatusStage: TypeAlias = Literal[
 
 class HistoryItem(TypedDict):
     stage: BillOfEntryStatusStage
-    event_type: Literal[
-        "icegate.bill-of-entry.filed.v1",
-        "clearance.bill-of-entry.registered.v1",
-        "clearance.bill-of-entry.rejected.v1",
-        "clearance.bis-verification.completed.v1",
-        "clearance.rms-decision.made.v1",
-        "clearance.seal-trip.reconciled.v1",
-        "clearance.out-of-charge.issued.v1",
-        "clearance.out-of-charge.held.v1",
-        "custodian.e-gatepass.issued.v1",
-    ]
+    event_type: str
     at: str
     reasons: list[Reason]
+    version: int
+
+
+class DeadLetter(TypedDict):
+    consumer: str
+    event_type: str
+    reason: str
+    dead_lettered_at: str
+    resolved: bool
 
 
 class BillOfEntryStatus(TypedDict):
@@ -410,6 +409,8 @@ class BillOfEntryStatus(TypedDict):
     out_of_charge_no: str | None
     gatepass_no: str | None
     updated_at: str
+    stuck: bool
+    dead_letters: list[DeadLetter]
 
 
 EventData: TypeAlias = (

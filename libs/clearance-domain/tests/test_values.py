@@ -70,3 +70,16 @@ def test_money_arithmetic_is_exact_in_rupees(amount: Decimal, days: int) -> None
 def test_money_of_different_currencies_does_not_mix() -> None:
     with pytest.raises(ValueError, match="cannot combine"):
         _ = Money.rupees(1) + Money(Decimal(1), "USD")
+
+
+def test_the_version_gate_lets_through_only_the_newest_version() -> None:
+    from clearance_domain import VersionGate
+
+    v1 = BillOfEntryRef("INNSA1", "2345678", date(2025, 3, 20), 1)
+    gate = VersionGate()
+    assert gate.admits(v1)
+    assert gate.admits(v1.next_version())
+    assert not gate.admits(v1)  # late: v2 is known
+    assert gate.admits(v1.next_version())  # the same version again is not stale
+    other = BillOfEntryRef("INNSA1", "2345679", date(2025, 3, 20), 1)
+    assert VersionGate({v1.identity: 3}).admits(other)

@@ -1,9 +1,9 @@
-"""Which failures are waited out (infrastructure) and which dead-letter (handler bugs)."""
+"""Which failures are retried at once (the database rolled back) and which are judged
+by asking the database whether it is there (an outage waits, an event's failure counts)."""
 
 import asyncpg
 import pytest
-from aiokafka.errors import KafkaConnectionError
-from clearance_runtime.consumer import is_transient_error
+from clearance_runtime.consumer import is_rollback
 from sqlalchemy.exc import DBAPIError
 
 pytestmark = pytest.mark.unit
@@ -19,19 +19,14 @@ def _wrapped(cause: BaseException) -> Exception:
 @pytest.mark.parametrize(
     "error",
     [
-        ConnectionRefusedError(),
-        KafkaConnectionError(),
-        asyncpg.exceptions.AdminShutdownError("terminating connection"),
-        asyncpg.exceptions.CannotConnectNowError("starting up"),
-        asyncpg.exceptions.ConnectionDoesNotExistError("closed"),
-        _wrapped(ConnectionResetError()),
-        DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True),
         asyncpg.exceptions.DeadlockDetectedError("deadlock detected"),
         asyncpg.exceptions.SerializationError("could not serialize access"),
+        _wrapped(asyncpg.exceptions.DeadlockDetectedError("deadlock detected")),
+        DBAPIError("UPDATE", {}, asyncpg.exceptions.SerializationError("serialize")),
     ],
 )
-def test_transient_errors_are_retried_not_dead_lettered(error: BaseException) -> None:
-    assert is_transient_error(error)
+def test_deadlocks_and_serialization_failures_are_retried_at_once(error: BaseException) -> None:
+    assert is_rollback(error)
 
 
 @pytest.mark.parametrize(
@@ -39,9 +34,12 @@ def test_transient_errors_are_retried_not_dead_lettered(error: BaseException) ->
     [
         KeyError("bill_of_entry"),
         ValueError("bad date"),
+        FileNotFoundError("/no/such/register.csv"),  # an OSError that is no outage
+        ConnectionRefusedError("a third party refused"),
         asyncpg.exceptions.UniqueViolationError("duplicate key"),
         DBAPIError("INSERT", {}, Exception("check violation")),
     ],
 )
-def test_handler_errors_are_not_transient(error: BaseException) -> None:
-    assert not is_transient_error(error)
+def test_other_errors_are_not_rollbacks(error: BaseException) -> None:
+    """Whether these are an outage is asked of the database, not read from their type."""
+    assert not is_rollback(error)

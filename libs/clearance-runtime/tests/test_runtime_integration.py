@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,14 +15,13 @@ from clearance_contracts import example
 from clearance_local.kafka import ensure_topics, partitions_of
 from clearance_runtime.consumer import EventConsumer
 from clearance_runtime.database import create_engine, session_factory
-from clearance_runtime.dead_letter import DeadLetters
 from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.kafka import idempotent_producer, manual_commit_consumer
-from clearance_runtime.migrations import RUNTIME_DDL
+from clearance_runtime.migrations import runtime_ddl
 from clearance_runtime.outbox import OutboxRelay
 from clearance_runtime.settings import ServiceSettings
 from clearance_runtime.tracing import configure_tracing
-from clearance_runtime.unit_of_work import UnitOfWork, unit_of_work_factory
+from clearance_runtime.unit_of_work import SqlUnitOfWork, unit_of_work_factory
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
@@ -37,6 +37,14 @@ def _held(be_no: str) -> dict[str, Any]:
     data = example(HELD)
     data["bill_of_entry_ref"] = {**data["bill_of_entry_ref"], "be_no": be_no}
     return data
+
+
+def _key(be_no: str) -> str:
+    return f"INNSA1/{be_no}/2025-03-22"
+
+
+def _held_event(be_no: str) -> CloudEvent:
+    return CloudEvent.new(HELD, "/test", _key(be_no), _held(be_no))
 
 
 class Harness:
@@ -62,7 +70,7 @@ class Harness:
         try:
             await conn.execute(f"CREATE SCHEMA {self.schema}")
             await conn.execute(f"SET search_path = {self.schema}")
-            for statement in RUNTIME_DDL:
+            for statement in runtime_ddl():
                 await conn.execute(statement)
             await conn.execute("CREATE TABLE effect (event_id text, be_no text)")
         finally:
@@ -112,7 +120,7 @@ async def _read_from(bootstrap: str, offsets: dict[TopicPartition, int], wanted:
 
 async def _publish_then_fail(harness: Harness) -> None:
     async with harness.unit_of_work() as uow:
-        uow.publish(HELD, "INNSA1/9999999/2026-11-20", _held("9999999"))
+        uow.publish(HELD, _key("9999999"), _held("9999999"))
         raise RuntimeError("the state change failed")
 
 
@@ -120,9 +128,10 @@ async def test_outbox_relay_publishes_committed_events_in_order_per_key(
     harness: Harness,
 ) -> None:
     before = await _end_offsets(harness.bootstrap, HELD)
-    subjects = [f"INNSA1/{9000000 + n % 2}/2026-11-20" for n in range(20)]
+    numbers = [str(9000000 + n % 2) for n in range(20)]
     async with harness.unit_of_work() as uow:
-        published = [uow.publish(HELD, s, _held(str(9000000 + n))) for n, s in enumerate(subjects)]
+        published = [uow.publish(HELD, _key(n), _held(n)) for n in numbers]
+    subjects = [_key(n) for n in numbers]
     with pytest.raises(RuntimeError):  # rolled back: must never reach Kafka
         await _publish_then_fail(harness)
 
@@ -156,31 +165,42 @@ async def _consume(
 ) -> tuple[list[str], dict[TopicPartition, int]]:
     handled: list[str] = []
 
-    async def handle(event: CloudEvent, uow: UnitOfWork) -> None:
+    async def handle(event: CloudEvent, uow: SqlUnitOfWork) -> None:
         be_no = event.data["bill_of_entry_ref"]["be_no"]
-        if be_no == handler_fails_for:
-            raise RuntimeError(f"bug on {be_no}")
+        if be_no == handler_fails_for:  # an OSError that is no outage: the event's failure
+            raise FileNotFoundError(f"no file for {be_no}")
         await uow.session.execute(
             text("INSERT INTO effect VALUES (:id, :be_no)"), {"id": event.id, "be_no": be_no}
         )
         handled.append(be_no)
 
     group = f"group-{uuid.uuid4().hex[:8]}"
-    kafka_consumer = manual_commit_consumer(harness.bootstrap, group, [topic], group)
+    kafka_consumer = manual_commit_consumer(harness.bootstrap, group, group)
     producer = idempotent_producer(harness.bootstrap, group)
-    await kafka_consumer.start()
-    await producer.start()
     stop = asyncio.Event()
     consumer = EventConsumer(
         service=group,
         consumer=kafka_consumer,
         handlers={HELD: handle},
         unit_of_work=harness.unit_of_work,
-        dead_letters=DeadLetters(group, producer),
+        engine=harness.engine,
+        topics=[topic],
         max_attempts=2,
         retry_backoff_s=0.01,
     )
+    consumer.subscribe()
+    await kafka_consumer.start()
+    await producer.start()
+    relay = OutboxRelay(
+        service=group,
+        schema=harness.schema,
+        engine=harness.engine,
+        listen_dsn=harness.settings.asyncpg_dsn,
+        producer=producer,
+        poll_interval_s=0.2,
+    )
     task = asyncio.create_task(consumer.run(stop))
+    relay_task = asyncio.create_task(relay.run(stop))
     try:
         async with asyncio.timeout(60):
             while len(await harness.effects()) < stop_after:
@@ -189,6 +209,7 @@ async def _consume(
     finally:
         stop.set()
         await task
+        await relay_task
         tp = TopicPartition(topic, 0)
         committed = {tp: await kafka_consumer.committed(tp)}
         await kafka_consumer.stop()
@@ -202,26 +223,28 @@ async def _private_topic(bootstrap: str) -> str:
     return topic
 
 
-async def _produce(bootstrap: str, topic: str, records: list[tuple[list[Any], bytes]]) -> None:
+Record = tuple[list[Any], bytes, bytes]
+
+
+async def _produce(bootstrap: str, topic: str, records: list[Record]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        for headers, value in records:
-            await producer.send_and_wait(topic, value=value, key=b"k", headers=headers)
+        for headers, value, key in records:
+            await producer.send_and_wait(topic, value=value, key=key, headers=headers)
     finally:
         await producer.stop()
 
 
-def _record(event: CloudEvent) -> tuple[list[Any], bytes]:
-    return event.kafka_headers(), event.kafka_value()
+def _record(event: CloudEvent, key: bytes | None = None) -> Record:
+    return event.kafka_headers(), event.kafka_value(), key or event.kafka_key()
 
 
 async def test_a_redelivered_event_is_handled_once_and_offsets_follow_commits(
     harness: Harness,
 ) -> None:
     topic = await _private_topic(harness.bootstrap)
-    first = CloudEvent.new(HELD, "/test", "k", _held("1000001"))
-    second = CloudEvent.new(HELD, "/test", "k", _held("1000002"))
+    first, second = _held_event("1000001"), _held_event("1000002")
     await _produce(harness.bootstrap, topic, [_record(first)] * 3 + [_record(second)])
 
     handled, committed = await _consume(harness, topic, stop_after=2)
@@ -235,30 +258,39 @@ async def test_bad_records_go_to_the_dead_letter_topic_with_their_reason(
     harness: Harness,
 ) -> None:
     topic = await _private_topic(harness.bootstrap)
-    good = CloudEvent.new(HELD, "/test", "k", _held("2000003"))
-    violating = CloudEvent.new(HELD, "/test", "k", {"bill_of_entry_ref": {"be_no": "x"}})
-    poison = CloudEvent.new(HELD, "/test", "k", _held("2000002"))
+    good = _held_event("2000003")
+    violating = CloudEvent.new(
+        HELD, "/test", _key("2000001"), {"bill_of_entry_ref": {"be_no": "x"}}
+    )
+    poison = _held_event("2000002")
+    mis_keyed = _held_event("2000004")
+    # good's id, reused for another BE
+    reused = dataclasses.replace(good, subject=_key("2000005"), data=_held("2000005"))
     await _produce(
         harness.bootstrap,
         topic,
         [
-            ([("ce_id", b"1")], b"{not json"),
+            ([("ce_id", b"1")], b"{not json", b"k"),
             _record(violating),
             _record(poison),
             _record(good),
+            _record(mis_keyed, key=_key("2000003").encode()),
+            _record(reused, key=reused.kafka_key()),
         ],
     )
 
     handled, _ = await _consume(harness, topic, handler_fails_for="2000002", stop_after=1)
     assert handled == ["2000003"]
 
-    dead = await _read_from(harness.bootstrap, {TopicPartition(f"{topic}.dlq", 0): 0}, 3)
-    reasons = [dict(r.headers)["dlq_reason"].decode() for r in dead]
-    assert reasons[0].startswith("malformed: missing CloudEvents headers")
+    dead = await _read_from(harness.bootstrap, {TopicPartition(f"{topic}.dlq", 0): 0}, 5)
+    reasons = sorted(dict(r.headers)["dlq_reason"].decode() for r in dead)
+    assert reasons[0].startswith(f"Kafka key {_key('2000003')!r} disagrees")
     assert reasons[1].startswith(f"contract: {HELD}")
-    assert reasons[2].startswith("handler failed after 2 attempts: RuntimeError: bug on 2000002")
-    assert dead[0].value == b"{not json"  # the original bytes, untouched
-    assert dict(dead[2].headers)["dlq_original_topic"].decode() == topic
+    assert reasons[2].startswith(f"event id {good.id} was already used for other content")
+    assert reasons[3].startswith("handler failed after 2 attempts: FileNotFoundError")
+    assert reasons[4].startswith("malformed: missing CloudEvents headers")
+    malformed = next(r for r in dead if r.value == b"{not json")  # the original bytes, untouched
+    assert dict(malformed.headers)["dlq_original_topic"].decode() == topic
 
 
 async def test_handling_leaves_consumer_and_database_spans_in_one_trace(
@@ -266,7 +298,7 @@ async def test_handling_leaves_consumer_and_database_spans_in_one_trace(
 ) -> None:
     topic = await _private_topic(harness.bootstrap)
     parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    event = CloudEvent.new(HELD, "/test", "INNSA1/3000001/2026-11-20", _held("3000001"))
+    event = _held_event("3000001")
     await _produce(harness.bootstrap, topic, [_record(event.with_trace({"traceparent": parent}))])
     SPANS.clear()
 
@@ -276,6 +308,6 @@ async def test_handling_leaves_consumer_and_database_spans_in_one_trace(
     process = [s for s in spans if s.name == f"process {HELD}"]
     assert len(process) == 1
     assert process[0].attributes is not None
-    assert process[0].attributes["clearance.bill_of_entry"] == "INNSA1/3000001/2026-11-20"
+    assert process[0].attributes["clearance.bill_of_entry"] == _key("3000001")
     database = [s for s in spans if s.attributes and s.attributes.get("db.system") == "postgresql"]
     assert database, "asyncpg instrumentation must emit database spans"

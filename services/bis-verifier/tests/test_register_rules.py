@@ -1,6 +1,8 @@
 """BIS-CRS-1 and BIS-CRS-2 against the real BIS-CRS register (9,011 rows)."""
 
 import csv
+import dataclasses
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,8 @@ from bis_verifier.adapters.register_csv import CsvRegister
 from bis_verifier.config import Settings
 from bis_verifier.domain.register import RegistrationStatus, normalise_status
 from bis_verifier.domain.verification import verify
+from clearance_contracts import example
+from clearance_domain import BillOfEntry, SupportingDocument
 
 pytestmark = pytest.mark.unit
 
@@ -28,13 +32,18 @@ def _first(status_prefix: str) -> dict[str, str]:
     return next(row for row in _rows() if row["Status"].startswith(status_prefix))
 
 
-def _be(reference: str, be_date: str) -> dict[str, object]:
-    return {
-        "be_date": be_date,
-        "supporting_documents": [
-            {"document_type": "bis_registration", "reference": reference, "item_sl_no": 1}
-        ],
-    }
+FILED = BillOfEntry.from_data(example("icegate.bill-of-entry.filed.v1"))
+
+
+def _be(reference: str | None, be_date: str) -> BillOfEntry:
+    documents = (
+        ()
+        if reference is None
+        else (SupportingDocument("bis_registration", reference, item_sl_no=1),)
+    )
+    return dataclasses.replace(
+        FILED, be_date=date.fromisoformat(be_date), supporting_documents=documents
+    )
 
 
 def test_the_whole_real_register_loads(register: CsvRegister) -> None:
@@ -69,15 +78,15 @@ def test_operative_registration_within_validity_passes(register: CsvRegister) ->
     row = _first("Operative")  # R-41147907, valid up to 25-Dec-2021
     verdict = verify(_be(row["Registration Number"], "2021-06-01"), register.lookup)
     assert verdict.verdict == "passed"
-    assert verdict.findings == []
+    assert verdict.findings == ()
 
 
 def test_operative_registration_past_valid_upto_fails_bis_crs_1(register: CsvRegister) -> None:
     row = _first("Operative")
     verdict = verify(_be(row["Registration Number"], "2026-11-20"), register.lookup)
     assert verdict.verdict == "failed"
-    assert verdict.findings[0]["rule_id"] == "BIS-CRS-1"
-    assert verdict.findings[0]["item_sl_no"] == 1
+    assert verdict.findings[0].rule_id == "BIS-CRS-1"
+    assert verdict.findings[0].item_sl_no == 1
 
 
 @pytest.mark.parametrize("status", ["Deferred", "Cancelled"])
@@ -85,13 +94,13 @@ def test_deferred_and_cancelled_never_clear_bis_crs_2(register: CsvRegister, sta
     row = _first(status)
     verdict = verify(_be(row["Registration Number"], "2019-01-01"), register.lookup)
     assert verdict.verdict == "failed"
-    assert verdict.findings[0]["rule_id"] == "BIS-CRS-2"
+    assert verdict.findings[0].rule_id == "BIS-CRS-2"
 
 
 def test_unknown_registration_fails_bis_crs_1(register: CsvRegister) -> None:
     verdict = verify(_be("R-00000000", "2020-01-01"), register.lookup)
-    assert [f["rule_id"] for f in verdict.findings] == ["BIS-CRS-1"]
+    assert [f.rule_id for f in verdict.findings] == ["BIS-CRS-1"]
 
 
 def test_be_without_bis_documents_is_not_applicable(register: CsvRegister) -> None:
-    assert verify({"be_date": "2026-11-20"}, register.lookup).verdict == "not_applicable"
+    assert verify(_be(None, "2026-11-20"), register.lookup).verdict == "not_applicable"

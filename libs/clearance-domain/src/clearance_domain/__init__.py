@@ -17,7 +17,7 @@ from clearance_domain.bill_of_entry import (
 )
 from clearance_domain.codes import AeoTier, BeType, ModeOfTransport
 from clearance_domain.duty import Duty
-from clearance_domain.identity import BillOfEntryRef
+from clearance_domain.identity import BillOfEntryRef, Identity, VersionGate
 from clearance_domain.money import Money
 from clearance_domain.reasons import PolicyRef, Reason
 
@@ -29,6 +29,7 @@ __all__ = [
     "Container",
     "Duty",
     "HouseBill",
+    "Identity",
     "Igm",
     "Invoice",
     "Item",
@@ -37,4 +38,5 @@ __all__ = [
     "PolicyRef",
     "Reason",
     "SupportingDocument",
+    "VersionGate",
 ]

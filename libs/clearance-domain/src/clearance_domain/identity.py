@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -61,3 +61,21 @@ class BillOfEntryRef:
             "be_date": self.be_date.isoformat(),
             "version": self.version,
         }
+
+
+Identity = tuple[str, str, date]
+
+
+@dataclass
+class VersionGate:
+    """Lets through only what is about a BE's newest known version: a decision on a
+    newer version supersedes, a late event about an older one changes nothing."""
+
+    known: dict[Identity, int] = field(default_factory=dict)
+
+    def admits(self, ref: BillOfEntryRef) -> bool:
+        """True (and remember the version) unless a newer version is already known."""
+        if ref.version < self.known.get(ref.identity, 0):
+            return False
+        self.known[ref.identity] = ref.version
+        return True

@@ -6,6 +6,8 @@ The Kafka key of every event is its subject: the Bill of Entry identity
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,8 +37,23 @@ class CloudEvent:
     tracestate: str | None = None
 
     @classmethod
-    def new(cls, type: str, source: str, subject: str, data: dict[str, Any]) -> CloudEvent:
-        return cls(id=str(uuid.uuid4()), type=type, source=source, subject=subject, data=data)
+    def new(
+        cls,
+        type: str,
+        source: str,
+        subject: str,
+        data: dict[str, Any],
+        *,
+        time: datetime | None = None,
+    ) -> CloudEvent:
+        return cls(
+            id=str(uuid.uuid4()),
+            type=type,
+            source=source,
+            subject=subject,
+            data=data,
+            time=time or datetime.now(UTC),
+        )
 
     def with_trace(self, carrier: Mapping[str, str]) -> CloudEvent:
         return replace(
@@ -64,6 +81,32 @@ class CloudEvent:
 
     def kafka_key(self) -> bytes:
         return self.subject.encode()
+
+    def digest(self) -> bytes:
+        """What the event says (type, subject, data), for telling a redelivery of
+        this event from another event that reuses its id."""
+        canonical = orjson.dumps([self.type, self.subject, self.data], option=orjson.OPT_SORT_KEYS)
+        return hashlib.blake2b(canonical, digest_size=16).digest()
+
+
+def encode_headers(headers: Sequence[tuple[str, bytes]]) -> list[list[Any]]:
+    """Kafka headers as JSON (for the outbox): text where the bytes are UTF-8,
+    `{"b64": ...}` where they are not (a dead letter keeps the bytes it got)."""
+    encoded: list[list[Any]] = []
+    for name, raw in headers:
+        try:
+            encoded.append([name, raw.decode()])
+        except UnicodeDecodeError:
+            encoded.append([name, {"b64": base64.b64encode(raw).decode()}])
+    return encoded
+
+
+def decode_headers(encoded: Sequence[Sequence[Any]]) -> list[tuple[str, bytes]]:
+    """The inverse of `encode_headers`."""
+    return [
+        (str(name), base64.b64decode(value["b64"]) if isinstance(value, dict) else value.encode())
+        for name, value in encoded
+    ]
 
 
 def from_kafka(headers: Sequence[tuple[str, bytes]], value: bytes | None) -> CloudEvent:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-# Errors that mean "the broker or database is away", not "this event is bad":
-# such a batch is retried until the infrastructure returns, never dead-lettered.
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (OSError, ConnectionError)
-
 
 def idempotent_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
     """acks=all with idempotence: a retried send is never written twice."""
@@ -22,12 +18,10 @@ def idempotent_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
     )
 
 
-def manual_commit_consumer(
-    bootstrap: str, group_id: str, topics: list[str], client_id: str
-) -> AIOKafkaConsumer:
-    """Offsets are committed by the runtime after the database commit, never automatically."""
+def manual_commit_consumer(bootstrap: str, group_id: str, client_id: str) -> AIOKafkaConsumer:
+    """Offsets are committed by the runtime after the database commit, never
+    automatically. The caller subscribes (with its rebalance listener)."""
     return AIOKafkaConsumer(
-        *topics,
         bootstrap_servers=bootstrap,
         group_id=group_id,
         client_id=client_id,

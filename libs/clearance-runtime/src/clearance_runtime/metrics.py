@@ -35,3 +35,23 @@ DECISIONS = Counter(
     "Domain decisions by kind and outcome (e.g. rms / facilitated)",
     ["service", "decision", "outcome"],
 )
+TIMERS_FIRED = Counter(
+    "clearance_timers_total",
+    "Timers (due work) by kind and outcome (fired, failed)",
+    ["service", "kind", "outcome"],
+)
+DELIVERIES = Counter(
+    "clearance_deliveries_total",
+    "Delivery attempts to outside parties by kind and outcome (delivered, retry, failed)",
+    ["service", "kind", "outcome"],
+)
+DELIVERY_BACKLOG = Gauge(
+    "clearance_delivery_backlog",
+    "Deliveries not yet made, by destination; blocked destinations are those retrying",
+    ["service", "destination"],
+)
+STUCK = Gauge(
+    "clearance_stuck_bills_of_entry",
+    "Bills of Entry one of whose events was dead-lettered and not yet replayed",
+    ["service"],
+)

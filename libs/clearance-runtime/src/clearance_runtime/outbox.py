@@ -2,9 +2,13 @@
 
 Rows are claimed with `FOR UPDATE SKIP LOCKED`, sent with an idempotent
 producer (acks=all) and marked sent in the same transaction. One relay per
-schema is active at a time (a session advisory lock), which keeps the order of
-events per key when replicas run. NOTIFY only wakes the relay early; the poll
-interval is the fallback, so a lost notification delays, never loses.
+schema is active at a time, which keeps the order of events per key when
+replicas run: the leader holds a session advisory lock on its own connection,
+and every batch runs in a transaction on that same connection that first
+checks the lock is still held (fenced): a leader whose connection was lost,
+and with it the lock, cannot publish another batch. NOTIFY only wakes the
+relay early; the poll interval is the fallback, so a lost notification delays,
+never loses.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clearance_runtime import metrics
+from clearance_runtime.envelope import decode_headers
 from clearance_runtime.pause import pause
 from clearance_runtime.tracing import BILL_OF_ENTRY_ATTRIBUTE, context_from, current_carrier
 from clearance_runtime.unit_of_work import outbox_channel
@@ -31,11 +36,26 @@ from clearance_runtime.unit_of_work import outbox_channel
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-_CLAIM = text(
+_CLAIM = (
     "SELECT id, topic, key, value, headers FROM outbox WHERE published_at IS NULL "
-    "ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED"
+    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
 )
-_MARK_SENT = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
+_MARK_SENT = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+# The relay lock is the pair (hashtext('clearance.outbox-relay'), hashtext(schema)).
+_TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext('clearance.outbox-relay'), hashtext($1))"
+_STILL_LEADER = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+    "AND pid = pg_backend_pid() AND granted AND objsubid = 2 "
+    "AND classid::text::bigint = (hashtext('clearance.outbox-relay')::bigint & 4294967295) "
+    "AND objid::text::bigint = (hashtext($1)::bigint & 4294967295))"
+)
+
+
+class LeadershipLost(Exception):
+    """The relay no longer holds its schema's lock: it must not publish."""
+
+
+_TRACE_HEADERS = ("traceparent", "tracestate")
 _BACKLOG = text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
 _PURGE = text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :retention)")
 
@@ -81,6 +101,9 @@ class OutboxRelay:
                     continue  # more waiting: no pause
                 await self._housekeeping()
                 await self._sleep_until_woken(stop)
+            except LeadershipLost as error:
+                log.warning("outbox relay stepped down: %s", error)
+                await self._drop_listener()
             except Exception as error:
                 log.warning("outbox relay retrying in %.1fs: %r", backoff, error)
                 await self._drop_listener()
@@ -89,32 +112,56 @@ class OutboxRelay:
         await self._drop_listener()
 
     async def relay_once(self) -> int:
-        """Publish one batch of unpublished rows in id order; return how many."""
-        async with self.engine.begin() as conn:
-            rows = (await conn.execute(_CLAIM, {"limit": self.batch_size})).all()
+        """Publish one batch of unpublished rows in id order; return how many.
+
+        Runs on the leader's own connection, after checking it still holds the
+        lock: the fence that keeps a deposed leader from publishing."""
+        if not await self._lead():
+            return 0
+        conn = self._listener
+        if conn is None or conn.is_closed():
+            raise LeadershipLost("no leader connection")
+        async with conn.transaction():
+            if not await conn.fetchval(_STILL_LEADER, self.schema):
+                self._leader = False
+                raise LeadershipLost(f"the {self.schema} relay lock is no longer held")
+            rows = await conn.fetch(_CLAIM, self.batch_size)
             if not rows:
                 return 0
             deliveries = [await self._send(row) for row in rows]
             await asyncio.gather(*deliveries)
-            await conn.execute(_MARK_SENT, {"ids": [row.id for row in rows]})
+            await conn.execute(_MARK_SENT, [row["id"] for row in rows])
         metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
 
     async def _send(self, row: Any) -> asyncio.Future[Any]:
-        headers = row.headers if isinstance(row.headers, list) else orjson.loads(row.headers)
-        attrs = dict(headers)
-        parent = context_from(attrs.get("traceparent"), attrs.get("tracestate"))
+        raw_headers = row["headers"]
+        headers = decode_headers(
+            raw_headers if isinstance(raw_headers, list) else orjson.loads(raw_headers)
+        )
+        attrs = {name: value for name, value in headers if name in _TRACE_HEADERS}
+        parent = context_from(
+            attrs.get("traceparent", b"").decode(), attrs.get("tracestate", b"").decode()
+        )
+        key: str | None = row["key"]
         with tracer.start_as_current_span(
-            f"send {row.topic}", context=parent, kind=SpanKind.PRODUCER
+            f"send {row['topic']}", context=parent, kind=SpanKind.PRODUCER
         ) as span:
             span.set_attribute("messaging.system", "kafka")
-            span.set_attribute("messaging.destination.name", row.topic)
-            span.set_attribute(BILL_OF_ENTRY_ATTRIBUTE, row.key)
+            span.set_attribute("messaging.destination.name", row["topic"])
+            if key:
+                span.set_attribute(BILL_OF_ENTRY_ATTRIBUTE, key)
             # The consumer's span continues from this send span.
-            attrs.update(current_carrier())
-        kafka_headers = [(name, value.encode()) for name, value in attrs.items()]
+            carrier = current_carrier()
+        if carrier:
+            headers = [(n, v) for n, v in headers if n not in _TRACE_HEADERS]
+            headers += [(name, value.encode()) for name, value in carrier.items()]
+        value = row["value"]
         future: asyncio.Future[Any] = await self.producer.send(
-            row.topic, value=bytes(row.value), key=row.key.encode(), headers=kafka_headers
+            row["topic"],
+            value=None if value is None else bytes(value),
+            key=None if key is None else key.encode(),
+            headers=headers,
         )
         return future
 
@@ -126,14 +173,14 @@ class OutboxRelay:
         """
         if self._listener is None or self._listener.is_closed():
             self._leader = False
-            self._listener = await asyncpg.connect(self.listen_dsn)
+            self._listener = await asyncpg.connect(
+                self.listen_dsn, server_settings={"search_path": self.schema}
+            )
             await self._listener.add_listener(
                 outbox_channel(self.schema), lambda *_: self._wake.set()
             )
         if not self._leader:
-            self._leader = await self._listener.fetchval(
-                "SELECT pg_try_advisory_lock(hashtext($1))", f"{self.schema}.outbox-relay"
-            )
+            self._leader = bool(await self._listener.fetchval(_TRY_LOCK, self.schema))
         return self._leader
 
     async def _drop_listener(self) -> None:

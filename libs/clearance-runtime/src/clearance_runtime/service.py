@@ -1,9 +1,10 @@
-"""One service process: HTTP app, consumer loop and outbox relay on one event loop.
+"""One service process: HTTP app, consumer, outbox relay, timers and deliveries on one loop.
 
-A service's `bootstrap.py` builds a `ServiceRuntime` from its settings, its
-handler table and its migrations, and adds its HTTP routes; this module does
-the rest (operational endpoints, start-up that waits for Kafka and
-PostgreSQL, graceful shutdown that finishes the batch in hand).
+A service's `bootstrap.py` builds a `ServiceRuntime` from its settings and its
+`ServiceParts` (handler tables, unit of work, policies, senders) and adds its
+HTTP routes; this module does the rest: operational endpoints, the
+administration API, start-up that waits for Kafka and PostgreSQL, and
+graceful shutdown that finishes the batch in hand.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any, Generic
 
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -25,54 +29,104 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clearance_runtime import migrations
-from clearance_runtime.consumer import EventConsumer, Handler
+from clearance_runtime.admin import clock_routes, policy_routes
+from clearance_runtime.clock import Clock, ControllableClock, SystemClock
+from clearance_runtime.consumer import EventConsumer, Handler, RawHandler
 from clearance_runtime.database import create_engine, session_factory
-from clearance_runtime.dead_letter import DeadLetters
+from clearance_runtime.deliveries import Backoff, DeliveryWorker, Sender
 from clearance_runtime.kafka import idempotent_producer, manual_commit_consumer
 from clearance_runtime.logs import configure_logging
 from clearance_runtime.outbox import OutboxRelay
+from clearance_runtime.pause import pause
+from clearance_runtime.policies import Policies, PolicyKind, PolicyStore
 from clearance_runtime.settings import ServiceSettings
+from clearance_runtime.timers import TimerHandler, TimerWorker
 from clearance_runtime.tracing import configure_tracing, instrument_app
-from clearance_runtime.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
+from clearance_runtime.unit_of_work import SqlUnitOfWork, U, unit_of_work_factory
 
 log = logging.getLogger(__name__)
 
 
-class ServiceRuntime:
+@dataclass
+class ServiceParts(Generic[U]):
+    """What a service brings to the runtime; everything but the handlers is optional."""
+
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    raw_handlers: Mapping[str, RawHandler] = field(default_factory=dict)
+    timer_handlers: Mapping[str, TimerHandler] = field(default_factory=dict)
+    senders: Mapping[str, Sender] = field(default_factory=dict)
+    unit_of_work: Callable[..., U] = SqlUnitOfWork  # type: ignore[assignment]
+    render_events: Callable[[Any, Any], None] | None = None
+    policy_kinds: Sequence[PolicyKind[Any]] = ()
+    policies_path: Path | None = None
+
+
+def clock_from(settings: ServiceSettings) -> Clock:
+    """The system clock, or (tests, replays) one an administrator may move."""
+    if not settings.clock_control:
+        return SystemClock()
+    start = datetime.fromisoformat(settings.clock_start) if settings.clock_start else None
+    return ControllableClock(start, frozen=False)
+
+
+class ServiceRuntime(Generic[U]):
     """Everything a service shares with the others, wired for one service."""
 
     def __init__(
         self,
         settings: ServiceSettings,
+        parts: ServiceParts[U],
         *,
-        handlers: Mapping[str, Handler],
         migrations_path: Path,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
-        self.handlers = handlers
+        self.parts = parts
         self.migrations_path = migrations_path
+        self.clock = clock or clock_from(settings)
         self.engine: AsyncEngine = create_engine(settings)
         self.sessions = session_factory(self.engine)
-        self.unit_of_work: UnitOfWorkFactory = unit_of_work_factory(
-            self.sessions, source=f"/clearance/{settings.service_name}", schema=settings.db_schema
+        self.unit_of_work = unit_of_work_factory(
+            self.sessions,
+            source=f"/clearance/{settings.service_name}",
+            schema=settings.db_schema,
+            clock=self.clock,
+            kind=parts.unit_of_work,
+            render_events=parts.render_events,
         )
+        self.policies = Policies(list(parts.policy_kinds))
+        self.policy_store = PolicyStore(self.engine, self.policies)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
+        self._periodic: list[tuple[float, Callable[[], Awaitable[None]]]] = []
+        if parts.policy_kinds:
+            self.every(settings.policy_refresh_s, self._refresh_policies)
 
-    @property
-    def topics(self) -> list[str]:
-        """Consumed topics: each event type's topic carries its name."""
-        return sorted(self.handlers)
+    def every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        """Run `job` every `seconds` while the service runs (a gauge from a count);
+        a failing run is logged and tried again next time."""
+        self._periodic.append((seconds, job))
 
     async def migrate(self) -> None:
+        """Runtime tables, the service's revisions, then its policy files."""
         await migrations.upgrade(self.engine, self.migrations_path, self.settings.db_schema)
+        await self.load_policies()
+
+    async def load_policies(self) -> None:
+        if self.parts.policies_path is not None:
+            added = await self.policy_store.load_files(self.parts.policies_path)
+            if added:
+                log.info("stored %d policy versions from files", added)
+        await self.policy_store.refresh()
 
     async def start(self) -> None:
-        """Connect to Kafka (waiting for it if need be) and start consumer and relay."""
+        """Connect to Kafka (waiting for it if need be) and start the workers."""
         s = self.settings
         self._stop = asyncio.Event()
+        await self._until_database_answers()
+        await self.load_policies()
         self._producer = idempotent_producer(s.kafka_bootstrap, f"{s.service_name}-producer")
         await _start_when_reachable(self._producer, "producer")
         relay = OutboxRelay(
@@ -85,24 +139,87 @@ class ServiceRuntime:
             poll_interval_s=s.outbox_poll_interval_s,
             retention_s=s.outbox_retention_s,
         )
-        self._tasks.append(asyncio.create_task(relay.run(self._stop), name="outbox-relay"))
-        if self.handlers:
-            self._consumer = manual_commit_consumer(
-                s.kafka_bootstrap, s.service_name, self.topics, f"{s.service_name}-consumer"
-            )
-            await _start_when_reachable(self._consumer, "consumer")
-            consumer = EventConsumer(
-                service=s.service_name,
-                consumer=self._consumer,
-                handlers=self.handlers,
-                unit_of_work=self.unit_of_work,
-                dead_letters=DeadLetters(s.service_name, self._producer),
-                batch_size=s.consumer_batch_size,
-                fetch_timeout_ms=s.consumer_fetch_timeout_ms,
-                max_attempts=s.handler_max_attempts,
-                retry_backoff_s=s.handler_retry_backoff_s,
-            )
-            self._tasks.append(asyncio.create_task(consumer.run(self._stop), name="consumer"))
+        self._spawn(relay.run(self._stop), "outbox-relay")
+        for seconds, job in self._periodic:
+            self._spawn(self._repeat(seconds, job), f"every-{seconds}s")
+        if self.parts.handlers or self.parts.raw_handlers:
+            await self._start_consumer()
+        if self.parts.timer_handlers:
+            self._spawn(self._timer_worker().run(self._stop), "timers")
+        if self.parts.senders:
+            self._spawn(self._delivery_worker().run(self._stop), "deliveries")
+
+    async def _start_consumer(self) -> None:
+        s = self.settings
+        self._consumer = manual_commit_consumer(
+            s.kafka_bootstrap, s.service_name, f"{s.service_name}-consumer"
+        )
+        consumer = EventConsumer(
+            service=s.service_name,
+            consumer=self._consumer,
+            handlers=self.parts.handlers,
+            raw_handlers=self.parts.raw_handlers,
+            unit_of_work=self.unit_of_work,
+            engine=self.engine,
+            batch_size=s.consumer_batch_size,
+            fetch_timeout_ms=s.consumer_fetch_timeout_ms,
+            max_attempts=s.handler_max_attempts,
+            retry_backoff_s=s.handler_retry_backoff_s,
+        )
+        consumer.subscribe()
+        await _start_when_reachable(self._consumer, "consumer")
+        assert self._producer is not None
+        await consumer.check_partitions(self._producer)
+        self._spawn(consumer.run(self._stop), "consumer")
+
+    def _timer_worker(self) -> TimerWorker[U]:
+        return TimerWorker(
+            service=self.settings.service_name,
+            engine=self.engine,
+            unit_of_work=self.unit_of_work,
+            handlers=self.parts.timer_handlers,
+            clock=self.clock,
+            poll_interval_s=self.settings.timer_poll_interval_s,
+        )
+
+    def _delivery_worker(self) -> DeliveryWorker:
+        s = self.settings
+        return DeliveryWorker(
+            service=s.service_name,
+            engine=self.engine,
+            senders=self.parts.senders,
+            clock=self.clock,
+            backoff=Backoff(first_s=s.delivery_first_backoff_s, max_s=s.delivery_max_backoff_s),
+            lease_s=s.delivery_lease_s,
+            call_timeout_s=s.delivery_call_timeout_s,
+            poll_interval_s=s.delivery_poll_interval_s,
+        )
+
+    def _spawn(self, work: Any, name: str) -> None:
+        self._tasks.append(asyncio.create_task(work, name=name))
+
+    async def _refresh_policies(self) -> None:
+        await self.policy_store.refresh()
+
+    async def _repeat(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        while not self._stop.is_set():
+            await pause(self._stop, seconds)
+            try:
+                await job()
+            except Exception as error:
+                log.warning("periodic job %s failed: %r", getattr(job, "__name__", job), error)
+
+    async def _until_database_answers(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                return
+            except Exception as error:
+                log.warning("database not reachable yet (%r); retrying", error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def stop(self) -> None:
         """Finish the batch in hand, commit, leave the group, flush the producer."""
@@ -129,7 +246,8 @@ class ServiceRuntime:
         return checks
 
     def app(self, *, title: str, routers: Sequence[APIRouter] = ()) -> FastAPI:
-        """The service's FastAPI app: its routes plus `/healthz`, `/readyz`, `/metrics`."""
+        """The service's FastAPI app: its routes, administration, `/healthz`, `/readyz`,
+        `/metrics`."""
 
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -139,6 +257,10 @@ class ServiceRuntime:
 
         app = FastAPI(title=title, lifespan=lifespan)
         app.include_router(self._operational_routes())
+        if self.parts.policy_kinds:
+            app.include_router(policy_routes(self.policy_store, self.clock))
+        if isinstance(self.clock, ControllableClock):
+            app.include_router(clock_routes(self.clock))
         for router in routers:
             app.include_router(router)
         instrument_app(app)
@@ -176,7 +298,9 @@ async def _start_when_reachable(client: AIOKafkaProducer | AIOKafkaConsumer, wha
             delay = min(delay * 2, 5.0)
 
 
-def run_cli(build: Callable[[], tuple[ServiceRuntime, FastAPI]], settings: ServiceSettings) -> None:
+def run_cli(
+    build: Callable[[], tuple[ServiceRuntime[Any], FastAPI]], settings: ServiceSettings
+) -> None:
     """`python -m <service> [serve|migrate]`: the entry point of every service."""
     parser = argparse.ArgumentParser(prog=settings.service_name)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
@@ -199,6 +323,6 @@ def run_cli(build: Callable[[], tuple[ServiceRuntime, FastAPI]], settings: Servi
     sys.exit(0)
 
 
-async def _migrate(runtime: ServiceRuntime) -> None:
+async def _migrate(runtime: ServiceRuntime[Any]) -> None:
     await runtime.migrate()
     await runtime.engine.dispose()

@@ -32,6 +32,25 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = 1.0
     outbox_retention_s: int = 3600
 
+    # Timers (due work): how often the worker looks when nothing is due sooner.
+    timer_poll_interval_s: float = 1.0
+
+    # Deliveries to outside parties: first retry after, cap, lease of an attempt, call timeout.
+    delivery_first_backoff_s: float = 1.0
+    delivery_max_backoff_s: float = 300.0
+    delivery_lease_s: float = 60.0
+    delivery_call_timeout_s: float = 10.0
+    delivery_poll_interval_s: float = 0.5
+
+    # Policies: how often a replica looks for versions another replica stored.
+    policy_refresh_s: float = 5.0
+
+    # The clock. Off in production: `true` lets an administrator move it
+    # (POST /admin/clock), for tests and replays; `clock_start` (ISO instant)
+    # starts it there, e.g. to replay the 2021 BIS register.
+    clock_control: bool = False
+    clock_start: str | None = None
+
     log_level: str = "INFO"
 
     @property

@@ -7,8 +7,9 @@ nothing on the 2.1 we lock, and instrumenting both would double every span.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from fastapi import FastAPI
 from opentelemetry import context as otel_context
@@ -127,3 +128,17 @@ def current_carrier() -> dict[str, str]:
 def context_from(traceparent: str | None, tracestate: str | None) -> otel_context.Context:
     carrier = {"traceparent": traceparent or "", "tracestate": tracestate or ""}
     return propagate.extract(carrier)
+
+
+@contextlib.contextmanager
+def continuing(carrier: Mapping[str, str] | None) -> Iterator[None]:
+    """Make the trace of `carrier` current: work done once per batch (a decision
+    for many BEs) publishes each BE's events in that BE's own trace."""
+    if not carrier:
+        yield
+        return
+    token = otel_context.attach(context_from(carrier.get("traceparent"), carrier.get("tracestate")))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

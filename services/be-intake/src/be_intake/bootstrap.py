@@ -4,18 +4,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clearance_runtime.service import ServiceRuntime, run_cli
+from clearance_runtime.clock import Clock
+from clearance_runtime.metrics import STUCK
+from clearance_runtime.service import ServiceParts, ServiceRuntime, run_cli
 from fastapi import FastAPI
 
+from be_intake.adapters import views
+from be_intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from be_intake.config import Settings
 from be_intake.entrypoints import http
-from be_intake.service_layer.handlers import HANDLERS
+from be_intake.service_layer.handlers import HANDLERS, RAW_HANDLERS, SERVICE
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 
 
-def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
-    runtime = ServiceRuntime(settings or Settings(), handlers=HANDLERS, migrations_path=MIGRATIONS)
+def build(
+    settings: Settings | None = None, clock: Clock | None = None
+) -> tuple[ServiceRuntime[SqlIntakeUnitOfWork], FastAPI]:
+    parts = ServiceParts(
+        handlers=HANDLERS, raw_handlers=RAW_HANDLERS, unit_of_work=SqlIntakeUnitOfWork
+    )
+    runtime = ServiceRuntime(settings or Settings(), parts, migrations_path=MIGRATIONS, clock=clock)
+
+    async def count_stuck() -> None:
+        async with runtime.sessions() as session:
+            STUCK.labels(SERVICE).set(await views.stuck_count(session))
+
+    runtime.every(5.0, count_stuck)
     app = runtime.app(
         title="be-intake: Bills of Entry",
         routers=[http.router(runtime.unit_of_work, runtime.sessions)],

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clearance_runtime.service import ServiceRuntime, run_cli
+from clearance_runtime.clock import Clock
+from clearance_runtime.service import ServiceParts, ServiceRuntime, run_cli
 from fastapi import FastAPI
 
+from ooc_issuer.adapters.unit_of_work import SqlOocUnitOfWork
 from ooc_issuer.config import Settings
-from ooc_issuer.service_layer.handlers import HANDLERS
+from ooc_issuer.service_layer.handlers import HANDLERS, render_events
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 
 
-def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
-    runtime = ServiceRuntime(settings or Settings(), handlers=HANDLERS, migrations_path=MIGRATIONS)
+def build(
+    settings: Settings | None = None, clock: Clock | None = None
+) -> tuple[ServiceRuntime[SqlOocUnitOfWork], FastAPI]:
+    parts = ServiceParts(
+        handlers=HANDLERS, unit_of_work=SqlOocUnitOfWork, render_events=render_events
+    )
+    runtime = ServiceRuntime(settings or Settings(), parts, migrations_path=MIGRATIONS, clock=clock)
     return runtime, runtime.app(title="ooc-issuer: Out of Charge and e-Gatepass")
 
 

@@ -7,43 +7,28 @@ from RULES.md; an empty list means the filing may be registered.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, TypedDict
+from collections.abc import Callable
+
+from clearance_domain import BillOfEntry, Reason
 
 IEC_FORMAT = re.compile(r"^[A-Z0-9]{10}$")
-HOME_CONSUMPTION, WAREHOUSING = "H", "W"
 
-
-class Reason(TypedDict):
-    rule_id: str
-    message: str
-
-
-BillOfEntry = Mapping[str, Any]
 Check = Callable[[BillOfEntry], list[Reason]]
 
 
 def check_iec(be: BillOfEntry) -> list[Reason]:
     """INTAKE-IEC-1: the IEC is a mandatory 10-character alphanumeric code."""
-    iec = str(be.get("iec") or "")
-    if IEC_FORMAT.fullmatch(iec):
+    if IEC_FORMAT.fullmatch(be.iec):
         return []
-    return [
-        Reason(
-            rule_id="INTAKE-IEC-1",
-            message=f"IEC {iec!r} is not a 10-character alphanumeric Importer-Exporter Code",
-        )
-    ]
+    message = f"IEC {be.iec!r} is not a 10-character alphanumeric Importer-Exporter Code"
+    return [Reason.of("INTAKE-IEC-1", message)]
 
 
 def check_warehouse_code(be: BillOfEntry) -> list[Reason]:
     """INTAKE-BE-2: a warehousing BE must declare the warehouse code."""
-    if be.get("be_type") == WAREHOUSING and not be.get("warehouse_code"):
+    if be.is_warehousing and not be.warehouse_code:
         return [
-            Reason(
-                rule_id="INTAKE-BE-2",
-                message="a warehousing BE (type W) must declare the warehouse code",
-            )
+            Reason.of("INTAKE-BE-2", "a warehousing BE (type W) must declare the warehouse code")
         ]
     return []
 
@@ -54,8 +39,3 @@ CHECKS: tuple[Check, ...] = (check_iec, check_warehouse_code)
 def rejection_reasons(be: BillOfEntry) -> list[Reason]:
     """All reasons to reject the filing, in rule order."""
     return [reason for check in CHECKS for reason in check(be)]
-
-
-def identity(be: BillOfEntry) -> tuple[str, str, str]:
-    """The BE identity: custom house (port) code, BE number, BE date."""
-    return str(be["port_code"]), str(be["be_no"]), str(be["be_date"])

@@ -1,8 +1,8 @@
-"""The "where is my BE?" view: which stage a BE has reached and why (pure)."""
+"""The "where is my BE?" view: which stage a BE's newest version has reached and why (pure)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from clearance_contracts import (
@@ -44,7 +44,8 @@ STAGE_RANK = {
 @dataclass(frozen=True)
 class StatusChange:
     stage: str
-    reasons: list[dict[str, Any]]
+    version: int
+    reasons: list[dict[str, Any]] = field(default_factory=list)
     out_of_charge_no: str | None = None
     gatepass_no: str | None = None
 
@@ -52,16 +53,37 @@ class StatusChange:
 def change_for(event_type: str, data: dict[str, Any]) -> StatusChange:
     """What an event says about the BE's status."""
     reasons = data.get("reasons") or data.get("findings") or []
+    ref = data.get("bill_of_entry_ref") or {}
     return StatusChange(
         stage=STAGE_OF_EVENT[event_type],
+        version=int(ref.get("version", 1)),
         reasons=list(reasons),
         out_of_charge_no=data.get("ooc_no"),
         gatepass_no=data.get("gatepass_no"),
     )
 
 
-def next_stage(current: str | None, incoming: str) -> str:
-    """The later of the two stages: late-arriving events never move a BE back."""
-    if current is None or STAGE_RANK[incoming] >= STAGE_RANK[current]:
+@dataclass(frozen=True)
+class Status:
+    stage: str
+    version: int
+    out_of_charge: bool = False
+
+
+def next_status(current: Status | None, incoming: Status) -> Status:
+    """Fold an event into the view: Out of Charge, whatever its version, is where the
+    BE stays (the release stands, INTAKE-AMEND-2); otherwise a newer version starts
+    over, an older version changes nothing, and within a version the later of the
+    two stages wins."""
+    if current is None:
         return incoming
-    return current
+    out = current.out_of_charge or incoming.out_of_charge
+    if incoming.out_of_charge and not current.out_of_charge:
+        return Status(incoming.stage, max(current.version, incoming.version), True)
+    if incoming.version > current.version and not current.out_of_charge:
+        return Status(incoming.stage, incoming.version, out)
+    version = max(current.version, incoming.version)
+    if incoming.version < current.version or current.out_of_charge:
+        return Status(current.stage, version, out)
+    later = STAGE_RANK[incoming.stage] >= STAGE_RANK[current.stage]
+    return Status(incoming.stage if later else current.stage, version, out)

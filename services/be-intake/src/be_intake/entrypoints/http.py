@@ -7,9 +7,12 @@ Request and response bodies are validated against their contracts
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from clearance_contracts import (
     BILL_OF_ENTRY_ACCEPTED,
     BILL_OF_ENTRY_FILED,
@@ -20,13 +23,12 @@ from clearance_contracts import (
     validate_event,
     validate_http,
 )
-from clearance_runtime.unit_of_work import UnitOfWorkFactory
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from be_intake.adapters import repository
-from be_intake.domain.filing import identity
+from be_intake.adapters import views
 from be_intake.service_layer.handlers import file_bill_of_entry
+from be_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 _STATUS_CODES = {"registered": 202, "duplicate": 200, "rejected": 422}
 
@@ -39,8 +41,17 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
+async def _json_object(request: Request) -> Any:
+    """The body as JSON, or 400 saying why it is not."""
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError as error:
+        raise HTTPException(status_code=400, detail=f"the body is not JSON: {error}") from error
+
+
 def router(
-    unit_of_work: UnitOfWorkFactory, sessions: async_sessionmaker[AsyncSession]
+    unit_of_work: Callable[[], AbstractAsyncContextManager[IntakeUnitOfWork]],
+    sessions: async_sessionmaker[AsyncSession],
 ) -> APIRouter:
     api = APIRouter(prefix="/bills-of-entry", tags=["bills of entry"])
 
@@ -52,7 +63,7 @@ def router(
         responses={code: _json_body(BILL_OF_ENTRY_ACCEPTED) for code in (200, 202, 422)},
     )
     async def file(request: Request, response: Response) -> dict[str, Any]:
-        filing = await request.json()
+        filing = await _json_object(request)
         try:
             validate_event(BILL_OF_ENTRY_FILED, filing)
         except ContractViolation as error:
@@ -60,14 +71,14 @@ def router(
         event_id = str(uuid.uuid4())
         async with unit_of_work() as uow:
             result = await file_bill_of_entry(filing, event_id, uow)
-        port_code, be_no, be_date = identity(filing)
         response.status_code = _STATUS_CODES[result.outcome]
+        ref = result.ref
         body = {
-            "bill_of_entry_ref": {"port_code": port_code, "be_no": be_no, "be_date": be_date},
+            "bill_of_entry_ref": ref.to_data(),
             "event_id": event_id,
             "outcome": result.outcome,
-            "reasons": result.reasons,
-            "status_url": f"/bills-of-entry/{port_code}/{be_no}/{be_date}",
+            "reasons": [reason.to_data() for reason in result.reasons],
+            "status_url": f"/bills-of-entry/{ref.key}",
         }
         validate_http(BILL_OF_ENTRY_ACCEPTED, body)
         return body
@@ -79,18 +90,21 @@ def router(
     )
     async def status(port_code: str, be_no: str, be_date: date) -> dict[str, Any]:
         async with sessions() as session:
-            view = await repository.status_of(session, (port_code, be_no, be_date.isoformat()))
+            view = await views.status_of(session, (port_code, be_no, be_date))
         if view is None:
             raise HTTPException(status_code=404, detail="no Bill of Entry with this identity")
+        version = view.pop("version")
         body = {
             "bill_of_entry_ref": {
                 "port_code": port_code,
                 "be_no": be_no,
                 "be_date": be_date.isoformat(),
+                "version": version,
             },
             **{key: _iso(value) for key, value in view.items()},
-            "history": [
-                {key: _iso(value) for key, value in entry.items()} for entry in view["history"]
+            "history": [{k: _iso(v) for k, v in entry.items()} for entry in view["history"]],
+            "dead_letters": [
+                {k: _iso(v) for k, v in entry.items()} for entry in view["dead_letters"]
             ],
         }
         validate_http(BILL_OF_ENTRY_STATUS, body)

@@ -1,111 +1,71 @@
-"""What ooc-issuer does when facts about BEs arrive: merge them, then, once per
-batch, decide every BE whose facts are complete and publish the outcome."""
+"""What ooc-issuer does when facts about BEs arrive: apply them to the BEs' cases,
+then, once per batch, decide every case the batch touched and let the cases'
+events go to the outbox."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from clearance_contracts import (
-    E_GATEPASS_ISSUED,
-    OUT_OF_CHARGE_HELD,
-    OUT_OF_CHARGE_ISSUED,
-    bill_of_entry_key,
-)
 from clearance_runtime.consumer import Handler
 from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.metrics import DECISIONS
-from clearance_runtime.tracing import BILL_OF_ENTRY_ATTRIBUTE, context_from, current_carrier
-from clearance_runtime.unit_of_work import UnitOfWork
-from opentelemetry import trace
+from clearance_runtime.tracing import current_carrier
 
-from ooc_issuer.adapters import repository
-from ooc_issuer.domain.clearance import FACT_OF_EVENT, Decision, decide, facts_from
+from ooc_issuer.domain.case import CaseEvent, ClearanceCase, OutOfChargeIssued
+from ooc_issuer.domain.facts import Fact
+from ooc_issuer.service_layer.messages import FACT_EVENTS, facts_of, rendered
+from ooc_issuer.service_layer.unit_of_work import Identity, OocUnitOfWork
 
-tracer = trace.get_tracer(__name__)
-_TOUCHED = "ooc-issuer.touched"  # BE key -> (BE ref, trace context of its last fact)
-
-
-async def on_fact(event: CloudEvent, uow: UnitOfWork) -> None:
-    """Merge the fact; the decision follows once for the whole batch (`decide_touched`)."""
-    ref: dict[str, str] = event.data["bill_of_entry_ref"]
-    repository.merge_facts(uow, ref, facts_from(event.type, event.data))
-    touched = uow.batch.setdefault(_TOUCHED, {})
-    touched[bill_of_entry_key(**ref)] = (ref, current_carrier())
-    uow.before_commit(_TOUCHED, decide_touched)
+_PENDING = "ooc-issuer.facts"  # the batch's facts, in arrival order, with their trace
 
 
-async def decide_touched(uow: UnitOfWork) -> None:
-    """OOC-AUTO-1, OOC-BIS-1, OOC-WH-1, OOC-GP-1: decide every touched BE whose
-    facts are complete, in one read and one write for the batch."""
-    touched: dict[str, tuple[dict[str, str], dict[str, str]]] = uow.batch[_TOUCHED]
-    cases = await repository.undecided_cases(uow.session, [ref for ref, _ in touched.values()])
-    decided = [(ref, facts, decision) for ref, facts in cases if (decision := decide(facts))]
-    numbers = await repository.record_decisions(
-        uow.session, [(ref, decision.issue, decision.reasons) for ref, _, decision in decided]
-    )
-    now = datetime.now(UTC).isoformat()
-    for ref, facts, decision in decided:
-        subject = bill_of_entry_key(**ref)
-        _, carrier = touched[subject]
-        # The outcome continues the trace of the fact that completed the BE.
-        with tracer.start_as_current_span(
-            "decide out of charge",
-            context=context_from(carrier.get("traceparent"), carrier.get("tracestate")),
-            attributes={BILL_OF_ENTRY_ATTRIBUTE: subject},
-        ):
-            _publish(uow, subject, ref, facts, decision, numbers[subject], now)
+async def on_fact(event: CloudEvent, uow: OocUnitOfWork) -> None:
+    """Keep the fact; the batch's cases are decided together (`decide_touched`)."""
+    pending: list[tuple[Fact, dict[str, str]]] = uow.batch.setdefault(_PENDING, [])
+    carrier = current_carrier()
+    pending.extend((fact, carrier) for fact in facts_of(event.type, event.data))
+    uow.before_commit(_PENDING, decide_touched)
 
 
-def _publish(
-    uow: UnitOfWork,
-    subject: str,
-    ref: dict[str, str],
-    facts: dict[str, Any],
-    decision: Decision,
-    numbers: tuple[str | None, str | None],
-    now: str,
-) -> None:
-    DECISIONS.labels("ooc-issuer", "ooc", "issued" if decision.issue else "held").inc()
-    if not decision.issue:
-        uow.publish(
-            OUT_OF_CHARGE_HELD,
-            subject,
-            {"bill_of_entry_ref": ref, "reasons": decision.reasons, "held_at": now},
-        )
-        return
-    ooc_no, gatepass_no = numbers
-    be = facts["registered"]
-    uow.publish(
-        OUT_OF_CHARGE_ISSUED,
-        subject,
-        {
-            "bill_of_entry_ref": ref,
-            "ooc_no": ooc_no,
-            "gatepass_no": gatepass_no,
-            "mode": "automatic",
-            "reasons": decision.reasons,
-            "issued_at": now,
-        },
-    )
-    uow.publish(
-        E_GATEPASS_ISSUED,
-        subject,
-        {
-            "gatepass_no": gatepass_no,
-            "bill_of_entry_ref": ref,
-            "ooc_no": ooc_no,
-            "iec": be["iec"],
-            "importer_name": be.get("importer_name") or "",
-            "warehouse_code": be.get("warehouse_code"),
-            "containers": [
-                {"container_no": c["container_no"], "seal_no": c["seal_no"]}
-                for c in be.get("containers") or []
-            ],
-            "package_count": None,
-            "issued_at": now,
-        },
-    )
+async def decide_touched(uow: OocUnitOfWork) -> None:
+    """OOC-AUTO-1, OOC-BIS-1, OOC-WH-1, OOC-GP-1: apply the batch's facts to their
+    cases (read locked, in one statement), decide each changed case, save them."""
+    pending: list[tuple[Fact, dict[str, str]]] = uow.batch.pop(_PENDING)
+    cases = await uow.cases.for_update(list(dict.fromkeys(f.ref.identity for f, _ in pending)))
+    changed: dict[Identity, dict[str, str]] = {}
+    for fact, carrier in pending:
+        identity = fact.ref.identity
+        if cases[identity].apply(fact):
+            changed[identity] = carrier
+        else:
+            DECISIONS.labels("ooc-issuer", "fact", "stale").inc()
+    await _decide(uow, {identity: cases[identity] for identity in changed})
+    for identity, carrier in changed.items():
+        uow.cases.save(cases[identity])
+        uow.track(cases[identity], carrier)
 
 
-HANDLERS: dict[str, Handler] = dict.fromkeys(FACT_OF_EVENT, on_fact)
+async def _decide(uow: OocUnitOfWork, cases: dict[Identity, ClearanceCase]) -> None:
+    decisions = {identity: d for identity, case in cases.items() if (d := case.pending_decision())}
+    issuing = [identity for identity, decision in decisions.items() if decision.issue]
+    numbers = iter(await uow.cases.numbers([identity[0] for identity in issuing]))
+    now = uow.clock.now()
+    for identity, decision in decisions.items():
+        case = cases[identity]
+        if decision.issue:
+            case.issue(*next(numbers), decision, now)
+        else:
+            case.hold(decision, now)
+        DECISIONS.labels("ooc-issuer", "ooc", "issued" if decision.issue else "held").inc()
+
+
+def render_events(uow: Any, event: CaseEvent) -> None:
+    """The unit of work's renderer: a case event as the contract events it becomes."""
+    subject = event.ref.key
+    for event_type, data in rendered(event):
+        uow.publish(event_type, subject, data)
+    if isinstance(event, OutOfChargeIssued):
+        DECISIONS.labels("ooc-issuer", "gatepass", "issued").inc()
+
+
+HANDLERS: dict[str, Handler] = dict.fromkeys(FACT_EVENTS, on_fact)

@@ -9,9 +9,9 @@ facilitated ones are routed to the officer automatically.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+from clearance_domain import BillOfEntry, Item, Reason
 
 # RMS-FAG-1: (first heading, last heading) inclusive, 4-digit, -> group.
 _FAG_BY_HEADING: tuple[tuple[int, int, str], ...] = (
@@ -42,42 +42,33 @@ def assessment_group(cth: str) -> str | None:
     return None
 
 
-def _principal_item(bill_of_entry: Mapping[str, Any]) -> Mapping[str, Any]:
+def _principal_item(bill_of_entry: BillOfEntry) -> Item:
     """The item of highest value decides the group (ties: the first filed)."""
-    items = [item for invoice in bill_of_entry["invoices"] for item in invoice["items"]]
-    return max(items, key=lambda item: float(item["quantity"]) * float(item["unit_price"]))
+    return max(bill_of_entry.items(), key=lambda item: item.value)
 
 
 @dataclass(frozen=True)
 class RmsDecision:
     outcome: str  # facilitated | assessment | examination | scanning | pga_noc
     assessment_group: str | None
-    reasons: list[dict[str, Any]] = field(default_factory=list)
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
 
     @property
     def queued_for_examination(self) -> bool:
         return self.outcome == "examination"
 
 
-def decide(bill_of_entry: Mapping[str, Any]) -> RmsDecision:
-    cth = str(_principal_item(bill_of_entry)["cth"])
+def decide(bill_of_entry: BillOfEntry) -> RmsDecision:
+    cth = _principal_item(bill_of_entry).cth
     group = assessment_group(cth)
-    reasons = [
-        {
-            "rule_id": "RMS-FAG-1",
-            "message": f"CTH {cth}: faceless assessment group {group}"
-            if group
-            else f"CTH {cth}: no faceless assessment group listed for this heading",
-        }
-    ]
-    if bill_of_entry.get("first_check"):
-        reasons.insert(
-            0,
-            {"rule_id": "RMS-2", "message": "First Check requested: examination before assessment"},
-        )
-        return RmsDecision("examination", group, reasons)
-    reasons.insert(
-        0,
-        {"rule_id": "RMS-QUEUE-1", "message": "fully facilitated: routed to the OOC officer"},
+    routed = Reason.of(
+        "RMS-FAG-1",
+        f"CTH {cth}: faceless assessment group {group}"
+        if group
+        else f"CTH {cth}: no faceless assessment group listed for this heading",
     )
-    return RmsDecision("facilitated", group, reasons)
+    if bill_of_entry.first_check:
+        first_check = Reason.of("RMS-2", "First Check requested: examination before assessment")
+        return RmsDecision("examination", group, (first_check, routed))
+    facilitated = Reason.of("RMS-QUEUE-1", "fully facilitated: routed to the OOC officer")
+    return RmsDecision("facilitated", group, (facilitated, routed))

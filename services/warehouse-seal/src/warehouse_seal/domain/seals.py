@@ -9,43 +9,39 @@ RFID vendors' trip events and are not part of this reconciliation yet.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+from clearance_domain import BillOfEntry, Reason
 
 SEAL_NUMBER = re.compile(r"^[A-Z]{4} ?[0-9]{4} ?[0-9]{4}$")
-WAREHOUSING = "W"
 
 
-def needs_seal(bill_of_entry: Mapping[str, Any]) -> bool:
+def needs_seal(bill_of_entry: BillOfEntry) -> bool:
     """Only warehousing BEs move under an RFID one-time-lock seal."""
-    return bill_of_entry.get("be_type") == WAREHOUSING
+    return bill_of_entry.is_warehousing
 
 
 @dataclass(frozen=True)
 class Reconciliation:
     outcome: str  # matched | mismatched | tampered | delayed | exempt
     warehouse_code: str
-    seal_numbers: list[str]
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    seal_numbers: tuple[str, ...]
+    findings: tuple[Reason, ...] = field(default_factory=tuple)
 
 
-def reconcile(bill_of_entry: Mapping[str, Any]) -> Reconciliation:
-    containers = bill_of_entry.get("containers") or []
-    seals = [str(c.get("seal_no") or "") for c in containers]
-    findings: list[dict[str, Any]] = []
-    if not containers:
-        findings.append(
-            {"rule_id": "SEAL-DATA-1", "message": "no container seal declared for warehousing"}
-        )
+def reconcile(bill_of_entry: BillOfEntry) -> Reconciliation:
+    seals = tuple(container.seal_no for container in bill_of_entry.containers or ())
+    findings: list[Reason] = []
+    if not seals:
+        findings.append(Reason.of("SEAL-DATA-1", "no container seal declared for warehousing"))
     findings += [
-        {"rule_id": "SEAL-FMT-1", "message": f"seal {seal!r} is not of the form ABCD XXXX XXXX"}
+        Reason.of("SEAL-FMT-1", f"seal {seal!r} is not of the form ABCD XXXX XXXX")
         for seal in seals
         if not SEAL_NUMBER.fullmatch(seal)
     ]
     return Reconciliation(
         outcome="mismatched" if findings else "matched",
-        warehouse_code=str(bill_of_entry.get("warehouse_code") or ""),
+        warehouse_code=bill_of_entry.warehouse_code or "",
         seal_numbers=seals,
-        findings=findings,
+        findings=tuple(findings),
     )

@@ -4,14 +4,13 @@ Revision ID: 0001
 """
 
 from alembic import op
-from clearance_runtime.migrations import create_runtime_tables, drop_runtime_tables
+from clearance_runtime.migrations import drop_runtime_tables
 
 revision = "0001"
 down_revision = None
 
 
 def upgrade() -> None:
-    create_runtime_tables()
     op.execute(
         """
         CREATE TABLE bis_verification (

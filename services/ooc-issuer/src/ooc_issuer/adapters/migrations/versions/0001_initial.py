@@ -1,17 +1,16 @@
-"""Clearance cases (facts per BE and the decision), and the runtime's tables.
+"""Clearance cases (facts per BE and the decision).
 
 Revision ID: 0001
 """
 
 from alembic import op
-from clearance_runtime.migrations import create_runtime_tables, drop_runtime_tables
+from clearance_runtime.migrations import drop_runtime_tables
 
 revision = "0001"
 down_revision = None
 
 
 def upgrade() -> None:
-    create_runtime_tables()
     op.execute(
         """
         CREATE TABLE clearance_case (

@@ -1,0 +1,15 @@
+"""rms-router's unit of work on PostgreSQL: the runtime's, with its decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clearance_runtime.unit_of_work import SqlUnitOfWork
+
+from rms_router.adapters.repository import SqlDecisions
+
+
+class SqlRmsUnitOfWork(SqlUnitOfWork):
+    def __init__(self, *args: Any) -> None:  # the runtime's arguments
+        super().__init__(*args)
+        self.decisions = SqlDecisions(self)
