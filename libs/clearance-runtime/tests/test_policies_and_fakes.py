@@ -111,7 +111,7 @@ async def test_the_fake_unit_of_work_commits_what_a_handler_causes() -> None:
         published.append(event)
         uow.publish(
             "clearance.out-of-charge.held.v1",
-            "INNSA1/2345678/2025-03-20",
+            "INNSA1/2345711/2025-03-22",
             example("clearance.out-of-charge.held.v1"),
         )
 
