@@ -220,6 +220,7 @@ class BillOfEntry(TypedDict):
     first_check: bool
     green_channel: NotRequired[bool]
     warehouse_code: NotRequired[WarehouseCode | None]
+    custodian_code: NotRequired[str | None]
     payment_method: NotRequired[str]
     aeo_tier: NotRequired[Literal["T1", "T2", "T3"] | None]
     country_of_origin: NotRequired[CountryCode]

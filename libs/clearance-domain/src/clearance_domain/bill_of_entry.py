@@ -301,6 +301,7 @@ class BillOfEntry:
     customs_broker_code: str | None = None
     green_channel: bool | None = None
     warehouse_code: str | None = None
+    custodian_code: str | None = None
     payment_method: str | None = None
     aeo_tier_claimed: AeoTier | None = None
     country_of_origin: str | None = None
@@ -360,6 +361,7 @@ class BillOfEntry:
             customs_broker_code=data.get("customs_broker_code"),
             green_channel=data.get("green_channel"),
             warehouse_code=data.get("warehouse_code"),
+            custodian_code=data.get("custodian_code"),
             payment_method=data.get("payment_method"),
             aeo_tier_claimed=None if tier is None else AeoTier(tier),
             country_of_origin=data.get("country_of_origin"),
@@ -396,6 +398,7 @@ class BillOfEntry:
         data["first_check"] = self.first_check
         _optional(data, green_channel=self.green_channel)
         self._nullable(data, "warehouse_code", self.warehouse_code)
+        self._nullable(data, "custodian_code", self.custodian_code)
         _optional(data, payment_method=self.payment_method)
         tier = None if self.aeo_tier_claimed is None else self.aeo_tier_claimed.value
         self._nullable(data, "aeo_tier", tier)
@@ -423,7 +426,7 @@ class BillOfEntry:
             data[name] = value
 
 
-_NULLABLE = frozenset({"warehouse_code", "aeo_tier", "arrival_date", "igm"})
+_NULLABLE = frozenset({"warehouse_code", "custodian_code", "aeo_tier", "arrival_date", "igm"})
 
 
 def _tuple_of(kind: Any, values: list[Mapping[str, Any]] | None) -> Any:
