@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import time
@@ -65,6 +66,47 @@ def _reset(stack: Stack, _: argparse.Namespace) -> int:
     return 0
 
 
+def _dlq(stack: Stack, args: argparse.Namespace) -> int:
+    lines = asyncio.run(
+        dead_letters(
+            stack.endpoints.kafka_bootstrap,
+            replay=args.action == "replay",
+            topic=args.topic,
+            consumer=args.consumer,
+            key=args.key,
+        )
+    )
+    print("\n".join(lines))
+    return 0
+
+
+async def dead_letters(
+    bootstrap: str,
+    *,
+    replay: bool,
+    topic: str | None = None,
+    consumer: str | None = None,
+    key: str | None = None,
+) -> list[str]:
+    """List (or replay to their topics) the dead letters of one or every dead-letter
+    topic, chosen by the service that gave up and the BE key; one line each, then a total."""
+    from clearance_contracts import topics
+    from clearance_runtime import dlq
+
+    def chosen(letter: dlq.DeadLetter) -> bool:
+        return consumer in (None, letter.consumer) and key in (None, letter.key)
+
+    names = [topic] if topic else [spec.name for spec in topics() if spec.dead_letter]
+    lines = []
+    for name in names:
+        for letter in await dlq.replay(bootstrap, name, select=chosen, dry_run=not replay):
+            lines.append(
+                f"{letter.topic}@{letter.offset} {letter.key} [{letter.consumer}] {letter.reason}"
+            )
+    lines.append(f"{'replayed' if replay else 'found'} {len(lines)} dead letters")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clearance-local", description=__doc__)
     parser.add_argument(
@@ -79,9 +121,21 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("-n", "--lines", type=int, default=50)
     logs.add_argument("-f", "--follow", action="store_true")
     verbs.add_parser("reset", help="stop everything and delete the profile's data")
+    dead = verbs.add_parser("dlq", help="list dead letters, or replay them to their topic")
+    dead.add_argument("action", choices=["list", "replay"])
+    dead.add_argument("--topic", help="one dead-letter topic (default: all of them)")
+    dead.add_argument("--consumer", help="only those this service gave up on")
+    dead.add_argument("--key", help="only those of this BE (<port_code>/<be_no>/<be_date>)")
     args = parser.parse_args(argv)
     stack = Stack(StackConfig.from_env(args.profile))
-    handlers = {"up": _up, "down": _down, "status": _status, "logs": _logs, "reset": _reset}
+    handlers = {
+        "up": _up,
+        "down": _down,
+        "status": _status,
+        "logs": _logs,
+        "reset": _reset,
+        "dlq": _dlq,
+    }
     try:
         return handlers[args.verb](stack, args)
     except StackError as error:

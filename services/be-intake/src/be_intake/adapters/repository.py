@@ -53,11 +53,14 @@ _FOLD = text(
     " gatepass_no = coalesce(s.gatepass_no, EXCLUDED.gatepass_no),"
     " updated_at = EXCLUDED.updated_at"
 )
+# A BE known only by a dead letter (its filing could not be read) gets a view too.
 _DEAD_LETTER = text(
-    "INSERT INTO dead_letter (port_code, be_no, be_date, consumer, event_type, reason, "
-    "dlq_topic, dlq_partition, dlq_offset, dead_lettered_at) VALUES (:port_code, :be_no, "
-    ":be_date, :consumer, :event_type, :reason, :topic, :partition, :offset, :at) "
-    "ON CONFLICT DO NOTHING"
+    "WITH letter AS (INSERT INTO dead_letter (port_code, be_no, be_date, consumer, event_type, "
+    "reason, dlq_topic, dlq_partition, dlq_offset, dead_lettered_at) VALUES (:port_code, "
+    ":be_no, :be_date, :consumer, :event_type, :reason, :topic, :partition, :offset, :at) "
+    "ON CONFLICT DO NOTHING) "
+    "INSERT INTO bill_of_entry_status (port_code, be_no, be_date, version, stage, stage_rank, "
+    "updated_at) VALUES (:port_code, :be_no, :be_date, 1, 'filed', 0, :at) ON CONFLICT DO NOTHING"
 )
 
 
