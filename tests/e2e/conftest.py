@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from clearance_local.identity import IdentityProvider
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
 from pipeline_harness import Listener, Pipeline
@@ -13,11 +14,13 @@ from pipeline_harness import Listener, Pipeline
 
 @pytest.fixture(scope="session")
 async def pipeline(
-    service_processes: dict[str, ServiceProcess], infra: Endpoints
+    service_processes: dict[str, ServiceProcess],
+    infra: Endpoints,
+    identities: IdentityProvider,
 ) -> AsyncIterator[Pipeline]:
-    listener = Listener(infra.kafka_bootstrap)
+    listener = Listener(infra.kafka_bootstrap, infra.kafka_admin)
     await listener.start()
-    pipe = Pipeline(service_processes, listener, infra)
+    pipe = Pipeline(service_processes, listener, infra, identities)
     await pipe.producer.start()
     yield pipe
     await pipe.producer.stop()

@@ -15,12 +15,16 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from clearance_contracts import example
+from clearance_local.identity import IdentityProvider
 from clearance_local.kafka import partitions_of
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
 from clearance_runtime.envelope import CloudEvent
+from clearance_runtime.kafka import PLAINTEXT, KafkaSecurity
 
 FILED = "icegate.bill-of-entry.filed.v1"
+#: The upstream system's Kafka principal: what files BEs in these tests, as in production.
+UPSTREAM = "icegate-upstream"
 GATEPASS = "custodian.e-gatepass.issued.v1"
 HELD = "clearance.out-of-charge.held.v1"
 WATCHED = (GATEPASS, HELD, f"{FILED}.dlq")
@@ -56,18 +60,21 @@ def key_of(be: dict[str, Any]) -> str:
 class Listener:
     """Collects every record that appears on the watched topics from now on."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, security: KafkaSecurity = PLAINTEXT) -> None:
         self.bootstrap = bootstrap
+        self.security = security
         self.records: dict[str, list[Any]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, **security.client_options()
+        )
 
     async def start(self) -> None:
         await self._consumer.start()
         partitions = [
             TopicPartition(topic, p)
             for topic in WATCHED
-            for p in await partitions_of(self.bootstrap, topic)
+            for p in await partitions_of(self.bootstrap, topic, self.security)
         ]
         self._consumer.assign(partitions)
         for tp, offset in (await self._consumer.end_offsets(partitions)).items():
@@ -104,13 +111,30 @@ class Listener:
 
 
 class Pipeline:
-    def __init__(self, services: dict[str, ServiceProcess], listener: Listener, infra: Endpoints):
+    """The session's services, a listener (the Kafka administrator), a producer that files
+    as the upstream system (its own SCRAM principal), and bearer tokens by role."""
+
+    def __init__(
+        self,
+        services: dict[str, ServiceProcess],
+        listener: Listener,
+        infra: Endpoints,
+        identities: IdentityProvider,
+    ):
         self.services = services
         self.listener = listener
         self.infra = infra
+        self.identities = identities
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=infra.kafka_bootstrap, acks="all", enable_idempotence=True
+            bootstrap_servers=infra.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            **infra.kafka(UPSTREAM).client_options(),
         )
+
+    def auth(self, role: str = "administrator", **scope: str) -> dict[str, str]:
+        """Bearer-token headers of `role` with `scope` (e.g. officer, location="INNSA1")."""
+        return self.identities.headers(role, **scope)
 
     @property
     def intake_url(self) -> str:
@@ -124,9 +148,14 @@ class Pipeline:
         )
         return event
 
-    async def status(self, be: dict[str, Any]) -> httpx.Response:
+    async def status(
+        self, be: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """be-intake's status view of `be` (as an administrator unless `headers` say)."""
         async with httpx.AsyncClient(base_url=self.intake_url, timeout=10) as client:
-            return await client.get(f"/bills-of-entry/{key_of(be)}")
+            return await client.get(
+                f"/bills-of-entry/{key_of(be)}", headers=headers or self.auth("administrator")
+            )
 
 
 async def disrupt_mid_stream(

@@ -22,7 +22,9 @@ async def test_a_be_filed_on_a_foreign_hash_partition_still_clears_once(pipeline
     partition number than the BE's later events; it must clear exactly once all the same."""
     be = new_bill_of_entry("H")
     event = CloudEvent.new(FILED, "/icegate/kcat", key_of(be), be)
-    partitions = await partitions_of(pipeline.infra.kafka_bootstrap, FILED)
+    partitions = await partitions_of(
+        pipeline.infra.kafka_bootstrap, FILED, pipeline.infra.kafka_admin
+    )
     murmur = DefaultPartitioner()(event.kafka_key(), partitions, partitions)
     foreign = partitions[(partitions.index(murmur) + 1) % len(partitions)]
     for _ in range(2):  # and a redelivery on that partition too
@@ -54,7 +56,12 @@ async def test_a_be_whose_event_was_dead_lettered_shows_as_stuck(pipeline: Pipel
     assert letter["consumer"] == "be-intake"
     assert letter["reason"].startswith("contract: icegate.bill-of-entry.filed.v1: $.invoices")
     assert await _stuck_gauge(pipeline) >= 1  # refreshed every few seconds
-    listed = await dead_letters(pipeline.infra.kafka_bootstrap, replay=False, key=key_of(be))
+    listed = await dead_letters(
+        pipeline.infra.kafka_bootstrap,
+        replay=False,
+        key=key_of(be),
+        security=pipeline.infra.kafka_admin,
+    )
     assert listed[-1] == "found 1 dead letters"
     assert "[be-intake] contract:" in listed[0]
 
@@ -66,14 +73,14 @@ async def test_a_be_whose_event_was_dead_lettered_shows_as_stuck(pipeline: Pipel
 
 
 async def test_a_body_that_is_not_json_is_a_400_not_a_500(pipeline: Pipeline) -> None:
+    headers = {"content-type": "application/json", **pipeline.auth("upstream")}
     async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=10) as client:
         for body in (b"{not json", b"\xff\xfe", b""):
-            response = await client.post(
-                "/bills-of-entry", content=body, headers={"content-type": "application/json"}
-            )
+            response = await client.post("/bills-of-entry", content=body, headers=headers)
             assert response.status_code == 400, body
             assert "not JSON" in response.json()["detail"]
-        assert (await client.post("/bills-of-entry", json=[1, 2])).status_code == 400
+        response = await client.post("/bills-of-entry", json=[1, 2], headers=headers)
+        assert response.status_code == 400
 
 
 async def _stuck_gauge(pipeline: Pipeline) -> float:

@@ -107,10 +107,13 @@ async def test_a_be_not_eligible_for_automatic_ooc_is_held_with_its_reason(
 
 async def test_a_be_filed_over_http_takes_the_same_path(pipeline: Pipeline) -> None:
     be = new_bill_of_entry("H")
+    upstream = pipeline.auth("upstream")
     async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=10) as client:
-        accepted = await client.post("/bills-of-entry", json=be)
-        again = await client.post("/bills-of-entry", json=be)
-        invalid = await client.post("/bills-of-entry", json={**be, "be_type": "Q"})
+        accepted = await client.post("/bills-of-entry", json=be, headers=upstream)
+        again = await client.post("/bills-of-entry", json=be, headers=upstream)
+        invalid = await client.post(
+            "/bills-of-entry", json={**be, "be_type": "Q"}, headers=upstream
+        )
     assert accepted.status_code == 202
     assert accepted.json()["status_url"] == f"/bills-of-entry/{key_of(be)}"
     assert again.status_code == 200

@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = args.out or repo_root() / "bench-results" / f"{args.mode}-{stamp}"
     stack = Stack(StackConfig.from_env(PROFILE))
+    # The load generator, listener and bare relays (subprocesses) authenticate as the
+    # Kafka administrator: they write the upstream's topic and read every service's.
+    os.environ.update(stack.endpoints.kafka_admin.as_env())
     print(f"Bringing up the '{PROFILE}' stack in {stack.config.data_dir}")
     try:
         stack.up(log=print, services=True)

@@ -20,7 +20,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from clearance_runtime.envelope import CloudEvent
-from clearance_runtime.kafka import idempotent_producer
+from clearance_runtime.kafka import client_options, idempotent_producer
 
 from clearance_bench.sampling import Sample, Sampler, Watched
 from clearance_bench.workload import Filing
@@ -102,7 +102,11 @@ class Measurement:
 
 async def topic_partitions(bootstrap: str, topics: Sequence[str]) -> dict[str, int]:
     """The partition count of each of `topics` that exists."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=10000,
+        **client_options(),
+    )
     await admin.start()
     try:
         described = await admin.describe_topics(list(topics))
@@ -126,6 +130,7 @@ class TerminalListener:
         self.progress = asyncio.Event()
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
+            **client_options(),
             enable_auto_commit=False,
             fetch_max_wait_ms=20,
             client_id=f"bench-listener-{measurement.label}",

@@ -13,6 +13,8 @@ from pathlib import Path
 
 KAFKA_VERSION = "4.1.1"
 ZIPKIN_VERSION = "3.5.1"
+# The newest Keycloak line that still runs on Java 17 (its class files are Java 17).
+KEYCLOAK_VERSION = "26.5.6"
 LOG4J_VERSION = "2.24.3"
 SLF4J_VERSION = "2.0.17"
 
@@ -21,8 +23,14 @@ SERVICE_SCHEMAS = ("be_intake", "bis_verifier", "rms_router", "warehouse_seal", 
 
 # Fixed ports for the developer's stack (so bookmarks work); 0 means "any free port".
 _DEFAULT_PORTS = {
-    "local": {"kafka": 19092, "kafka_controller": 19093, "postgres": 15432, "zipkin": 9411},
-    "test": {"kafka": 0, "kafka_controller": 0, "postgres": 0, "zipkin": 0},
+    "local": {
+        "kafka": 19092,
+        "kafka_controller": 19093,
+        "postgres": 15432,
+        "zipkin": 9411,
+        "keycloak": 18080,
+    },
+    "test": {"kafka": 0, "kafka_controller": 0, "postgres": 0, "zipkin": 0, "keycloak": 0},
 }
 
 
@@ -48,8 +56,10 @@ class StackConfig:
     root: Path = field(default_factory=repo_root)
     kafka_version: str = KAFKA_VERSION
     zipkin_version: str = ZIPKIN_VERSION
+    keycloak_version: str = KEYCLOAK_VERSION
     kafka_heap: str = "512m"
     zipkin_heap: str = "512m"
+    keycloak_heap: str = "512m"
     partitions: int = 3
     wanted_ports: dict[str, int] = field(default_factory=dict)
 
@@ -83,6 +93,11 @@ class StackConfig:
     def cache_dir(self) -> Path:
         """Downloaded jars, shared by all profiles and kept by `reset`."""
         return self.data_root / "cache"
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Generated passwords and keys of this profile, owner-only (clearance_local.secrets)."""
+        return self.data_dir / "secrets"
 
     @property
     def logs_dir(self) -> Path:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
+
+from clearance_runtime.kafka import PLAINTEXT, KafkaSecurity
 
 from clearance_local.config import StackConfig
 from clearance_local.kafka import Kafka, ensure_topics
+from clearance_local.keycloak import Keycloak
 from clearance_local.postgres import Postgres
 from clearance_local.process import free_port, read_pid, terminate
 from clearance_local.services import DEFAULT_PORTS, SERVICES, ServiceProcess
@@ -28,17 +31,39 @@ class Component(Protocol):
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where a running stack answers; what tests and services connect to."""
+    """Where a running stack answers, and the credentials of its parties; what tests and
+    services connect with.
+
+    `kafka_admin` is the bootstrap Kafka administrator (operators' tools, the test
+    harness); `kafka_parties` each party's own SCRAM credentials (services, upstream,
+    custodians); `service_db_passwords` each service role's PostgreSQL password;
+    `auth_issuer` the token issuer, and `keycloak_*` how to reach its administration
+    (tokens by hand, test tokens).
+    """
 
     kafka_bootstrap: str
     postgres_admin_dsn: str
     zipkin_url: str
+    kafka_admin: KafkaSecurity = PLAINTEXT
+    kafka_parties: Mapping[str, KafkaSecurity] = field(default_factory=dict)
+    service_db_passwords: Mapping[str, str] = field(default_factory=dict)
+    auth_issuer: str = ""
+    keycloak_url: str = ""
+    keycloak_admin_password: str = field(default="", repr=False)
+
+    def kafka(self, party: str) -> KafkaSecurity:
+        """The Kafka credentials of one party (KeyError for a party the contract lacks)."""
+        return self.kafka_parties[party] if self.kafka_parties else PLAINTEXT
 
     def as_env(self) -> dict[str, str]:
+        """Addresses only: secrets stay in the secrets folder."""
         return {
             "CLEARANCE_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
-            "CLEARANCE_POSTGRES_ADMIN_DSN": self.postgres_admin_dsn,
+            "CLEARANCE_KAFKA_SECURITY_PROTOCOL": self.kafka_admin.protocol,
+            "CLEARANCE_KAFKA_SASL_MECHANISM": self.kafka_admin.mechanism,
+            "CLEARANCE_POSTGRES_URL": self.postgres_admin_dsn.split("@", 1)[1],
             "CLEARANCE_ZIPKIN_URL": self.zipkin_url,
+            "CLEARANCE_AUTH_ISSUER": self.auth_issuer,
             "OTEL_TRACES_EXPORTER": "zipkin",
             "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{self.zipkin_url}/api/v2/spans",
         }
@@ -54,16 +79,9 @@ class Stack:
         self.kafka = Kafka(config, ports["kafka"], ports["kafka_controller"])
         self.postgres = Postgres(config, ports["postgres"])
         self.zipkin = Zipkin(config, ports["zipkin"])
+        self.keycloak = Keycloak(config, ports["keycloak"])
         self.services = {
-            name: ServiceProcess(
-                name=name,
-                package=package,
-                port=ports[name],
-                config=config,
-                kafka_bootstrap=self.kafka.bootstrap,
-                postgres_admin_dsn=self.postgres.admin_dsn,
-                zipkin_url=self.zipkin.url,
-            )
+            name: ServiceProcess.of(name, package, ports[name], config, self.endpoints)
             for name, package in SERVICES
         }
 
@@ -86,15 +104,26 @@ class Stack:
     def _anything_running(self) -> bool:
         run_dir = self.config.run_dir
         pg_pid = self.config.data_dir / "postgres" / "data" / "postmaster.pid"
-        names = ["kafka", "zipkin", *(name for name, _ in SERVICES)]
+        names = ["kafka", "zipkin", "keycloak", *(name for name, _ in SERVICES)]
         return pg_pid.exists() or any(read_pid(run_dir / f"{name}.pid") for name in names)
 
     @property
     def endpoints(self) -> Endpoints:
+        from clearance_contracts import topics
+
+        from clearance_local.kafka_acl import parties
+
+        services, external = parties(topics())
         return Endpoints(
             kafka_bootstrap=self.kafka.bootstrap,
             postgres_admin_dsn=self.postgres.admin_dsn,
             zipkin_url=self.zipkin.url,
+            kafka_admin=self.kafka.admin_security,
+            kafka_parties={p: self.kafka.security(p) for p in (*services, *external)},
+            service_db_passwords=self.postgres.service_passwords,
+            auth_issuer=self.keycloak.issuer,
+            keycloak_url=self.keycloak.url,
+            keycloak_admin_password=self.keycloak.admin_password,
         )
 
     def _save_state(self) -> None:
@@ -104,6 +133,7 @@ class Stack:
             "kafka_controller": self.kafka.controller_port,
             "postgres": self.postgres.port,
             "zipkin": self.zipkin.port,
+            "keycloak": self.keycloak.port,
         } | {name: service.port for name, service in self.services.items()}
         self.state_path.write_text(json.dumps(ports, indent=2))
         env = "".join(f"{key}={value}\n" for key, value in self.endpoints.as_env().items())
@@ -115,7 +145,8 @@ class Stack:
         self._save_state()
         self.kafka.install()
         self.zipkin.install()
-        for component in (self.postgres, self.kafka, self.zipkin):
+        self.keycloak.install()
+        for component in (self.postgres, self.kafka, self.zipkin, self.keycloak):
             if component.is_ready():
                 log(f"  {component.name:<9} already running on port {component.port}")
                 continue
@@ -128,10 +159,13 @@ class Stack:
                 self.kafka.bootstrap,
                 platform_topics(self.config.partitions),
                 platform_topic_configs(),
+                self.kafka.admin_security,
             )
         )
         if created:
             log(f"  topics created: {', '.join(created)}")
+        users, acls = self.kafka.provision()
+        log(f"  kafka     {users} principals, {acls} ACLs from the AsyncAPI document")
         if services:
             self.start_services(log)
         return self.endpoints
@@ -148,7 +182,7 @@ class Stack:
     def down(self) -> list[str]:
         """Stop every component of this profile; return the names stopped."""
         stopped = [name for name, svc in reversed(self.services.items()) if svc.stop()]
-        for name in ("zipkin", "kafka"):
+        for name in ("keycloak", "zipkin", "kafka"):
             if terminate(self.config.run_dir / f"{name}.pid", timeout=30):
                 stopped.append(name)
         if self.postgres.stop():
@@ -156,7 +190,7 @@ class Stack:
         return stopped
 
     def status(self) -> dict[str, tuple[bool, int]]:
-        components: list[Component] = [self.postgres, self.kafka, self.zipkin]
+        components: list[Component] = [self.postgres, self.kafka, self.zipkin, self.keycloak]
         components += self.services.values()
         return {component.name: (component.is_ready(), component.port) for component in components}
 

@@ -11,7 +11,7 @@ from clearance_local.process import run, spawn, wait_until
 
 
 class Zipkin:
-    """In-memory Zipkin; services export spans to `spans_endpoint`."""
+    """In-memory Zipkin on loopback only; services export spans to `spans_endpoint`."""
 
     name = "zipkin"
 
@@ -60,6 +60,10 @@ class Zipkin:
                 "-XX:+ExitOnOutOfMemoryError",  # the next `up` starts a fresh one
                 "-jar",
                 str(self.jar),
+                # Loopback only: spans name BEs, and anyone who reaches the port could add some.
+                "--armeria.ports[0].ip=127.0.0.1",
+                f"--armeria.ports[0].port={self.port}",
+                "--armeria.ports[0].protocols[0]=http",
             ],
             log_path=self.log_path,
             pid_path=self.pid_path,

@@ -21,6 +21,10 @@ _DEAD_LETTERS = text(
     "SELECT consumer, event_type, reason, dead_lettered_at, resolved_at IS NOT NULL AS resolved "
     f"FROM dead_letter WHERE {_KEY} ORDER BY dead_lettered_at"
 )
+_FILER = text(
+    "SELECT filing->>'customs_broker_code' AS cb_code, iec FROM bill_of_entry "
+    f"WHERE {_KEY} ORDER BY version DESC LIMIT 1"
+)
 _STUCK = text(
     "SELECT count(*) FROM (SELECT DISTINCT port_code, be_no, be_date FROM dead_letter "
     "WHERE resolved_at IS NULL) AS stuck"
@@ -46,6 +50,15 @@ async def status_of(session: AsyncSession, identity: Identity) -> dict[str, Any]
         "stuck": any(not letter["resolved"] for letter in dead_letters),
         "dead_letters": dead_letters,
     }
+
+
+async def filer_of(session: AsyncSession, identity: Identity) -> tuple[str | None, str | None]:
+    """(customs broker code, IEC) of a registered BE, to check a filer's scope; (None, None)
+    when no filing of this identity was registered."""
+    port_code, be_no, be_date = identity
+    key = {"port_code": port_code, "be_no": be_no, "be_date": be_date}
+    row = (await session.execute(_FILER, key)).first()
+    return (row.cb_code, row.iec) if row is not None else (None, None)
 
 
 async def stuck_count(session: AsyncSession) -> int:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from clearance_contracts import (
@@ -23,7 +23,8 @@ from clearance_contracts import (
     validate_event,
     validate_http,
 )
-from fastapi import APIRouter, HTTPException, Request, Response
+from clearance_runtime.access import Principal, requires
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from be_intake.adapters import views
@@ -49,6 +50,15 @@ async def _json_object(request: Request) -> Any:
         raise HTTPException(status_code=400, detail=f"the body is not JSON: {error}") from error
 
 
+#: Who files: a filer (its own BEs only) or the upstream system.
+Filer = Annotated[Principal, Depends(requires("filer", "upstream"))]
+#: Who asks where a BE is: its filer, an officer of its port, the upstream, administrators.
+Reader = Annotated[
+    Principal,
+    Depends(requires("filer", "officer", "upstream", "administrator", location="port_code")),
+]
+
+
 def router(
     unit_of_work: Callable[[], AbstractAsyncContextManager[IntakeUnitOfWork]],
     sessions: async_sessionmaker[AsyncSession],
@@ -62,12 +72,14 @@ def router(
         openapi_extra={"requestBody": {"required": True, **_json_body(BILL_OF_ENTRY_FILING)}},
         responses={code: _json_body(BILL_OF_ENTRY_ACCEPTED) for code in (200, 202, 422)},
     )
-    async def file(request: Request, response: Response) -> dict[str, Any]:
+    async def file(request: Request, response: Response, caller: Filer) -> dict[str, Any]:
         filing = await _json_object(request)
         try:
             validate_event(BILL_OF_ENTRY_FILED, filing)
         except ContractViolation as error:
             raise HTTPException(status_code=400, detail=str(error)) from error
+        if not caller.permits(cb_code=filing.get("customs_broker_code"), iec=filing.get("iec")):
+            raise HTTPException(403, "a filer files only BEs of its own CB code or IEC")
         event_id = str(uuid.uuid4())
         async with unit_of_work() as uow:
             result = await file_bill_of_entry(filing, event_id, uow)
@@ -88,8 +100,12 @@ def router(
         summary="Where is my BE, and why?",
         responses={200: _json_body(BILL_OF_ENTRY_STATUS)},
     )
-    async def status(port_code: str, be_no: str, be_date: date) -> dict[str, Any]:
+    async def status(port_code: str, be_no: str, be_date: date, caller: Reader) -> dict[str, Any]:
         async with sessions() as session:
+            if caller.has("filer"):
+                cb_code, iec = await views.filer_of(session, (port_code, be_no, be_date))
+                # Another filer's BE does not exist for this one (404, as an unknown BE).
+                caller.check(cb_code=cb_code or "-", iec=iec or "-")
             view = await views.status_of(session, (port_code, be_no, be_date))
         if view is None:
             raise HTTPException(status_code=404, detail="no Bill of Entry with this identity")

@@ -30,6 +30,7 @@ _ENQUEUE = text(
 _QUEUE = text(
     "SELECT position, port_code, be_no, be_date, version, assessment_group, queued_at "
     "FROM examination_queue WHERE (CAST(:group AS text) IS NULL OR assessment_group = :group) "
+    "AND (CAST(:ports AS text[]) IS NULL OR port_code = ANY(CAST(:ports AS text[]))) "
     "ORDER BY position LIMIT :limit"
 )
 
@@ -56,7 +57,8 @@ class SqlDecisions:
 
 
 async def examination_queue(
-    session: AsyncSession, group: str | None, limit: int
+    session: AsyncSession, group: str | None, limit: int, ports: list[str] | None = None
 ) -> list[dict[str, Any]]:
-    rows = await session.execute(_QUEUE, {"group": group, "limit": limit})
+    """The queue in order; only BEs of `ports` when given (an officer's locations)."""
+    rows = await session.execute(_QUEUE, {"group": group, "limit": limit, "ports": ports})
     return [dict(row._mapping) for row in rows]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from clearance_runtime.access import Principal, requires
+from clearance_runtime.web import PageSize
+from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rms_router.adapters import repository
@@ -15,9 +17,13 @@ def router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
 
     @api.get("/examination", summary="BEs awaiting examination, first in first out")
     async def examination(
-        assessment_group: str | None = None, limit: int = Query(100, ge=1, le=1000)
+        caller: Annotated[Principal, Depends(requires("officer", "administrator"))],
+        assessment_group: str | None = None,
+        limit: PageSize = 100,
     ) -> list[dict[str, Any]]:
+        # An officer sees the BEs of the location(s) it is bound to; administrators all.
+        ports = None if caller.has("administrator") else sorted(caller.values("location"))
         async with sessions() as session:
-            return await repository.examination_queue(session, assessment_group, limit)
+            return await repository.examination_queue(session, assessment_group, limit, ports)
 
     return api

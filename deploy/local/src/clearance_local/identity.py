@@ -1,0 +1,156 @@
+"""Tokens from the local stack's Keycloak, for people trying the APIs and for tests.
+
+`IdentityProvider.token("officer", location="INNSA1")` returns an access token of a user
+who holds that role and that scope. The user (`officer-innsa1`, a SAMPLE user) is made
+through Keycloak's admin API the first time and given a generated password (kept in the
+secrets folder); the token comes from the realm's public `clearance-cli` client with the
+password grant, which exists in the local stack only. Tokens are cached until shortly
+before they expire.
+
+    bin/clearance token --role officer --location INNSA1 --functions assessment,ooc
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Mapping
+
+import httpx
+
+from clearance_local.keycloak import ADMIN_USER, REALM
+
+CLI_CLIENT = "clearance-cli"
+#: Scope claims, as command-line options and user attributes (access.ROLE_SCOPES).
+SCOPE_NAMES = ("cb_code", "iec", "location", "functions", "custodian_code")
+
+
+class IdentityError(RuntimeError):
+    """Keycloak refused or is unreachable; the message says what it answered."""
+
+
+def username_for(role: str, scope: Mapping[str, str]) -> str:
+    """A stable user name for a role and scope: `officer-innsa1-assessment-ooc`."""
+    parts = [role, *(scope[name] for name in SCOPE_NAMES if scope.get(name))]
+    return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")[:200]
+
+
+class IdentityProvider:
+    """SAMPLE users and their tokens in the local Keycloak's `clearance` realm."""
+
+    def __init__(self, keycloak_url: str, admin_password: str, realm: str = REALM) -> None:
+        self.url = keycloak_url.rstrip("/")
+        self.realm = realm
+        self._admin_password = admin_password
+        self._http = httpx.Client(timeout=30.0)
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._passwords: dict[str, str] = {}
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.url}/realms/{self.realm}"
+
+    def token(self, role: str, *, user: str | None = None, **scope: str) -> str:
+        """An access token for `role` with `scope` (claims cb_code, iec, location, functions,
+        custodian_code; several values comma-separated)."""
+        unknown = set(scope) - set(SCOPE_NAMES)
+        if unknown:
+            raise ValueError(f"unknown scope {sorted(unknown)}; known: {SCOPE_NAMES}")
+        name = user or username_for(role, scope)
+        cached = self._tokens.get(name)
+        if cached and cached[1] > time.monotonic() + 30:
+            return cached[0]
+        password = self._ensure_user(name, role, scope)
+        answer = self._http.post(
+            f"{self.issuer}/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": CLI_CLIENT,
+                "username": name,
+                "password": password,
+            },
+        )
+        if answer.status_code != 200:
+            raise IdentityError(f"no token for {name}: {answer.status_code} {answer.text}")
+        body = answer.json()
+        self._tokens[name] = (body["access_token"], time.monotonic() + body["expires_in"])
+        return str(body["access_token"])
+
+    def headers(self, role: str, **scope: str) -> dict[str, str]:
+        """`Authorization: Bearer ...` for `role` with `scope`."""
+        return {"Authorization": f"Bearer {self.token(role, **scope)}"}
+
+    def _admin_headers(self) -> dict[str, str]:
+        cached = self._tokens.get("\0admin")
+        if cached and cached[1] > time.monotonic() + 10:
+            return {"Authorization": f"Bearer {cached[0]}"}
+        answer = self._http.post(
+            f"{self.url}/realms/master/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": "admin-cli",
+                "username": ADMIN_USER,
+                "password": self._admin_password,
+            },
+        )
+        if answer.status_code != 200:
+            raise IdentityError(f"Keycloak admin sign-in failed: {answer.status_code}")
+        body = answer.json()
+        self._tokens["\0admin"] = (body["access_token"], time.monotonic() + body["expires_in"])
+        return {"Authorization": f"Bearer {body['access_token']}"}
+
+    def _ensure_user(self, name: str, role: str, scope: Mapping[str, str]) -> str:
+        """Make the user when missing; (re)set its password; return the password."""
+        if name in self._passwords:
+            return self._passwords[name]
+        admin = f"{self.url}/admin/realms/{self.realm}"
+        headers = self._admin_headers()
+        found = self._http.get(
+            f"{admin}/users", params={"username": name, "exact": "true"}, headers=headers
+        ).json()
+        if found:
+            user_id = found[0]["id"]
+        else:
+            attributes = {
+                claim: [v.strip() for v in value.split(",") if v.strip()]
+                for claim, value in scope.items()
+                if value
+            }
+            created = self._http.post(
+                f"{admin}/users",
+                headers=headers,
+                json={
+                    "username": name,
+                    "enabled": True,
+                    "email": f"{name}@sample.invalid",
+                    "emailVerified": True,
+                    "firstName": "SAMPLE",
+                    "lastName": f"{role} made by clearance-local",
+                    "attributes": attributes,
+                },
+            )
+            if created.status_code not in (201, 409):
+                raise IdentityError(f"cannot create {name}: {created.status_code} {created.text}")
+            user_id = self._http.get(
+                f"{admin}/users", params={"username": name, "exact": "true"}, headers=headers
+            ).json()[0]["id"]
+            role_rep = self._http.get(f"{admin}/roles/{role}", headers=headers)
+            if role_rep.status_code != 200:
+                raise IdentityError(f"no realm role {role!r}")
+            self._http.post(
+                f"{admin}/users/{user_id}/role-mappings/realm",
+                headers=headers,
+                json=[role_rep.json()],
+            ).raise_for_status()
+        password = secrets.token_urlsafe(18)
+        self._http.put(
+            f"{admin}/users/{user_id}/reset-password",
+            headers=headers,
+            json={"type": "password", "value": password, "temporary": False},
+        ).raise_for_status()
+        self._passwords[name] = password
+        return password
