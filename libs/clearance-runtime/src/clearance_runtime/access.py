@@ -339,6 +339,7 @@ def requires(*roles: str, **scope_params: str) -> Callable[..., Awaitable[Princi
         return caller
 
     guard.required_roles = wanted  # type: ignore[attr-defined]
+    guard.scope_params = dict(scope_params)  # type: ignore[attr-defined]
     return guard
 
 

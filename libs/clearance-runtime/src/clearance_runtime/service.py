@@ -44,7 +44,12 @@ from clearance_runtime.settings import ServiceSettings
 from clearance_runtime.timers import TimerHandler, TimerWorker
 from clearance_runtime.tracing import configure_tracing, instrument_app
 from clearance_runtime.unit_of_work import SqlUnitOfWork, U, unit_of_work_factory
-from clearance_runtime.web import BodyLimit, MediaTypeCheck, install_problem_handlers
+from clearance_runtime.web import (
+    BodyLimit,
+    MediaTypeCheck,
+    document_problems,
+    install_problem_handlers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +282,7 @@ class ServiceRuntime(Generic[U]):
             app.include_router(clock_routes(self.clock))
         for router in routers:
             app.include_router(router)
+        document_problems(app)
         instrument_app(app)
         return app
 

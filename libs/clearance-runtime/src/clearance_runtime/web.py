@@ -163,6 +163,59 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem details (RFC 9457)",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "what is wrong"},
+        "instance": {"type": "string"},
+        "errors": {"description": "each invalid part of the request"},
+    },
+}
+_ERRORS = {
+    400: "the request cannot be read (e.g. the body is not JSON)",
+    401: "no bearer token, or one that does not verify",
+    403: "the caller's role or scope does not reach this",
+    404: "no such resource (or none the caller may see)",
+    413: "the body exceeds the size limit",
+    415: "the body is not JSON",
+    422: "the request is not valid",
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Every route's OpenAPI lists the problem-details answers it may give, and the roles
+    that may call it (`x-required-roles`, from its `access.requires`)."""
+    from fastapi.routing import APIRoute
+
+    from clearance_runtime.access import required_roles
+
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        roles = required_roles(_calls(route.dependant))
+        if roles is not None:
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-required-roles": sorted(roles)}
+        for status, description in _ERRORS.items():
+            route.responses[status] = {
+                "description": description,
+                "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+            }
+
+
+def _calls(dependant: Any) -> list[Any]:
+    """Every dependency callable of a route, depth first."""
+    calls = []
+    for dependency in dependant.dependencies:
+        calls.append(dependency.call)
+        calls.extend(_calls(dependency))
+    return calls
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error of `app` as application/problem+json (RFC 9457)."""
 
