@@ -172,7 +172,7 @@ def service_processes(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
         service.start(wait=False)
     try:
         for service in services.values():
-            service.wait_ready()
+            service.wait_ready(timeout=240)  # a loaded 2-core machine starts slowly
         yield services
     finally:
         for service in services.values():
