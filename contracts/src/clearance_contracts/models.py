@@ -140,6 +140,7 @@ class Invoice(TypedDict):
     invoice_date: str
     invoice_value: float
     currency: CurrencyCode
+    exchange_rate: NotRequired[float]
     terms_of_invoice: Literal["CIF", "CF", "CI", "FOB"]
     supplier_name: str
     supplier_address: NotRequired[str]
@@ -245,15 +246,169 @@ class GatepassContainer(TypedDict):
     seal_no: SealNo
 
 
+class AeoDirectoryAeoCertificateRecorded(TypedDict):
+    """
+    The Authorised Economic Operator directory (an external party: the AEO programme of CBIC)
+    recorded the current state of one AEO certificate: granted, renewed, suspended or revoked. A
+    reference topic, compacted by certificate number, so the latest state of every certificate
+    is kept however old. Consumer: be-intake, which keeps the directory and enriches each
+    registered BE with the certificate valid on its BE date (rules OOC-AUTO-1, OOC-AEO-2,
+    INTAKE-DUTY-2): the filer's own `aeo_tier` claim decides nothing.
+    """
+
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    entity_name: NotRequired[str]
+    valid_from: str
+    valid_to: str
+    suspended_from: str | None
+    revoked_from: str | None
+    recorded_at: str
+
+
+class AssessmentCompletedOfficer(TypedDict):
+    """
+    The proper officer who took the decision: the subject of the caller's identity and the
+    customs location.
+    """
+
+    officer_id: str
+    location: str
+
+
+class AssessmentCompleted(TypedDict):
+    """
+    The assessing officer (faceless assessment group) confirmed or re-assessed the self-assessed
+    duty of a BE version (rules INTAKE-SA-1, RMS-FAG-1). Producer: rms-router; consumers: ooc-
+    issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    outcome: Literal["confirmed", "reassessed"]
+    assessed_duty: float
+    reasons: list[Reason]
+    officer: AssessmentCompletedOfficer
+    assessed_at: str
+
+
+class BillOfEntryNoticePublished(TypedDict):
+    """
+    A notice to the filer (the Customs Broker, or the importer filing directly) about one of its
+    BEs: every change of the BE's status, with a numeric notice code in the manner of the
+    notification codes of HMRC's Customs Declaration Service (STATUS-1); be-intake's README
+    lists the codes. Keyed by the filer, so a broker's system follows all its BEs on one
+    partition without polling. Producer: be-intake; consumers: customs brokers' systems
+    (external).
+    """
+
+    filer: str
+    bill_of_entry_ref: BillOfEntryRef
+    iec: NotRequired[str]
+    notice_code: str
+    notice: Literal[
+        "accepted",
+        "rejected",
+        "under_control",
+        "documents_requested",
+        "amendment_accepted",
+        "released",
+        "gatepass_issued",
+        "invalidated",
+        "duty_due",
+        "goods_exited",
+        "examination_ordered",
+        "assessed",
+        "paid",
+    ]
+    status: Literal[
+        "accepted",
+        "rejected",
+        "under_control",
+        "documents_requested",
+        "amendment_accepted",
+        "released",
+        "gatepass_issued",
+        "invalidated",
+        "duty_due",
+        "goods_exited",
+        "examination_ordered",
+        "assessed",
+        "paid",
+    ]
+    previous_status: NotRequired[
+        Literal[
+            "accepted",
+            "rejected",
+            "under_control",
+            "documents_requested",
+            "amendment_accepted",
+            "released",
+            "gatepass_issued",
+            "invalidated",
+            "duty_due",
+            "goods_exited",
+            "examination_ordered",
+            "assessed",
+            "paid",
+        ]
+        | None
+    ]
+    reasons: list[Reason]
+    published_at: str
+
+
+class BillOfEntryInvalidated(TypedDict):
+    """
+    be-intake invalidated a registered BE, e.g. a prior entry whose carrier did not arrive
+    within 30 days of its presentation (INTAKE-PRIOR-1). Nothing may be released on it.
+    Consumers: ooc-issuer, rms-router.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    reasons: list[Reason]
+    invalidated_at: str
+
+
+class BillOfEntryRegisteredAeoCertificate(TypedDict):
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    valid_from: str
+    valid_to: str
+
+
+ChangedElement: TypeAlias = str
+
+
+class BillOfEntryRegisteredAmendment(TypedDict):
+    amendment_no: int
+    changed_elements: list[ChangedElement]
+    assessment_invalidated: bool
+    after_out_of_charge: bool
+
+
+class BillOfEntryRegisteredArrival(TypedDict):
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
+
+
 class BillOfEntryRegistered(TypedDict):
     """
-    be-intake accepted the BE (rules INTAKE-*). Consumers: bis-verifier, warehouse-seal, ooc-
-    issuer.
+    be-intake accepted the BE (rules INTAKE-*): the filing, or an accepted amendment as the BE's
+    next version, enriched with facts be-intake takes from their owners (the AEO directory, the
+    carrier's IGM), never from the filer. Consumers: bis-verifier, warehouse-seal, rms-router,
+    ooc-issuer.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     bill_of_entry: BillOfEntry
     registered_at: str
+    aeo_certificate: NotRequired[BillOfEntryRegisteredAeoCertificate | None]
+    amendment: NotRequired[BillOfEntryRegisteredAmendment | None]
+    arrival: NotRequired[BillOfEntryRegisteredArrival | None]
 
 
 class BillOfEntryRejected(TypedDict):
@@ -268,6 +423,20 @@ class BillOfEntryRejected(TypedDict):
     rejected_at: str
 
 
+class BisSampleConcluded(TypedDict):
+    """
+    The NABL-accredited laboratory's result for the sampled goods of a BE (BIS-QCO-3). Producer:
+    bis-verifier; consumers: ooc-issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    outcome: Literal["conforming", "non_conforming"]
+    laboratory: str
+    report_no: str
+    reasons: list[Reason]
+    concluded_at: str
+
+
 class BisVerificationCompleted(TypedDict):
     """
     bis-verifier checked every BIS-covered item against the BIS register (rules BIS-CRS-1..4,
@@ -279,6 +448,63 @@ class BisVerificationCompleted(TypedDict):
     findings: list[Reason]
     bill_of_entry: BillOfEntry
     verified_at: str
+
+
+class DutyDemandRaised(TypedDict):
+    """
+    Warehoused goods were not acknowledged at the warehouse in time: full duty with interest is
+    demanded (SEAL-ACK-1). Producer: warehouse-seal; consumers: be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    duty: float
+    interest: float
+    penalty_flagged: bool
+    reasons: list[Reason]
+    raised_at: str
+
+
+class DutyPaymentRecorded(TypedDict):
+    """
+    be-intake recorded a payment of a BE's duty, or the OTP authentication of its deferred
+    payment, as the bank or ledger reported it (rules INTAKE-DUTY-1, INTAKE-DUTY-2), never the
+    filer's claim. Consumers: ooc-issuer (OOC-AUTO-1: duty paid or deferred by OTP) and be-
+    intake's own status view.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    kind: Literal["paid", "deferred"]
+    amount: float
+    mode: Literal["electronic_cash_ledger", "internet_banking", "neft_rtgs", "deferred_otp"]
+    reference: str
+    total_paid: float
+    amount_due: NotRequired[float]
+    due_date: NotRequired[str]
+    recorded_at: str
+
+
+class ExaminationCompletedOfficer(TypedDict):
+    """
+    The proper officer who took the decision: the subject of the caller's identity and the
+    customs location.
+    """
+
+    officer_id: str
+    location: str
+
+
+class ExaminationCompleted(TypedDict):
+    """
+    The goods of a BE version were examined (rules RMS-1, RMS-SAMPLE-1, OOC-EXAM-1). Producer:
+    rms-router; consumers: ooc-issuer, be-intake, bis-verifier.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    outcome: Literal["no_discrepancy", "discrepancy", "samples_drawn"]
+    findings: list[Reason]
+    samples: list[ItemSlNo]
+    officer: ExaminationCompletedOfficer
+    examined_at: str
 
 
 class OutOfChargeHeld(TypedDict):
@@ -306,6 +532,42 @@ class OutOfChargeIssued(TypedDict):
     issued_at: str
 
 
+class PgaNocRecordedOfficer(TypedDict):
+    """
+    The proper officer who took the decision: the subject of the caller's identity and the
+    customs location.
+    """
+
+    officer_id: str
+    location: str
+
+
+class PgaNocRecorded(TypedDict):
+    """
+    A Partner Government Agency granted or refused its No Objection Certificate for a BE version
+    (RMS-3). Producer: rms-router; consumers: ooc-issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    agency: str
+    outcome: Literal["granted", "refused"]
+    reference: str
+    officer: PgaNocRecordedOfficer
+    recorded_at: str
+
+
+class ReExportOrdered(TypedDict):
+    """
+    A failed sample: the goods are to be re-exported or destroyed at the importer's cost (BIS-
+    QCO-3). Producer: ooc-issuer; consumers: be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    order: Literal["re_export", "destruction"]
+    reasons: list[Reason]
+    ordered_at: str
+
+
 class RmsDecisionMade(TypedDict):
     """
     rms-router decided the BE's facilitation level (rules RMS-1, RMS-3, RMS-FAG-1). Consumers:
@@ -317,6 +579,40 @@ class RmsDecisionMade(TypedDict):
     assessment_group: str | None
     reasons: list[Reason]
     decided_at: str
+
+
+class ShippingBillRef(TypedDict):
+    """
+    The shipping bill of an export movement, else null.
+    """
+
+    port_code: PortCode
+    sb_no: str
+    sb_date: str
+
+
+class SealTripAlertRaised(TypedDict):
+    """
+    warehouse-seal raised an alert about an RFID-sealed movement (SEAL-TAMPER-1, SEAL-TAMPER-2,
+    SEAL-LINK-1, SEAL-DELAY-1, SEAL-ACK-1). Keyed by `document_key`: the BE key, or for an
+    export movement the shipping bill's `<port_code>/<sb_no>/<sb_date>`. Consumers: be-intake
+    (status view), rms-router.
+    """
+
+    document_key: str
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: ShippingBillRef | None
+    alert: Literal[
+        "tamper_at_warehouse",
+        "tamper_at_export",
+        "tid_mismatch",
+        "inordinate_delay",
+        "acknowledgement_overdue",
+    ]
+    seal_no: SealNo
+    location: str
+    reasons: list[Reason]
+    raised_at: str
 
 
 class SealTripReconciled(TypedDict):
@@ -350,7 +646,101 @@ class EGatepassIssued(TypedDict):
     issued_at: str
 
 
+class GateOutReported(TypedDict):
+    """
+    The custodian let the goods of a BE out of its gate against the e-Gatepass: the end of the
+    BE's life at the port (OOC-GP-1). Producer: custodians (external); consumers: ooc-issuer,
+    be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    gatepass_no: str
+    custodian_code: str
+    exited_at: str
+
+
+class BillOfEntryAmendmentFiled(TypedDict):
+    """
+    An importer or its Customs Broker asked to amend a registered BE (ICES 1.5 CACHI01_A, here
+    as JSON): the whole BE as it should read, why, and the documents that support it (rules
+    INTAKE-AMEND-1, INTAKE-AMEND-2). Producer: ICEGATE-style upstream systems (and be-intake's
+    POST /bills-of-entry/{port_code}/{be_no}/{be_date}/amendments); consumer: be-intake, which
+    validates it with every intake rule and registers it as the BE's next version, or sends it
+    to an officer when the goods are already out of charge.
+    """
+
+    bill_of_entry: BillOfEntry
+    reason: str
+    documentary_evidence: NotRequired[list[SupportingDocument]]
+    requested_at: str
+
+
 BillOfEntryFiled: TypeAlias = BillOfEntry
+
+
+class DeferredPaymentAuthenticated(TypedDict):
+    """
+    The importer's AEO nodal person confirmed the deferred payment of a BE's duty with a one-
+    time password (rules INTAKE-DUTY-1, INTAKE-DUTY-2: AEO T2/T3, payment method D). Producer:
+    the e-payment gateway (external); consumer: be-intake, which checks the importer's AEO tier
+    in the directory and publishes clearance.duty-payment.recorded.v1 (kind deferred) with the
+    due date. The filing's `deferred_payment_otp_authenticated` is a claim and decides nothing.
+    Keyed by the BE identity.
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    authentication_id: str
+    iec: str
+    authenticated_by: NotRequired[str]
+    amount: NotRequired[float]
+    authenticated_at: str
+
+
+class DutyPaymentReceived(TypedDict):
+    """
+    A payment of duty for a BE, as the bank or the Electronic Cash Ledger reported it through
+    the ICEGATE e-payment gateway (rule INTAKE-DUTY-1: Electronic Cash Ledger, internet banking,
+    NEFT/RTGS). Producer: the e-payment gateway (external); consumer: be-intake, which publishes
+    it as clearance.duty-payment.recorded.v1. The filing's `duty.paid` is a claim and decides
+    nothing. Keyed by the BE identity.
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    challan_no: str
+    transaction_no: NotRequired[str]
+    amount: float
+    mode: Literal["electronic_cash_ledger", "internet_banking", "neft_rtgs"]
+    bank: NotRequired[str]
+    paid_at: str
+
+
+class Line(TypedDict):
+    master_bill_no: str
+    house_bill_no: NotRequired[str | None]
+
+
+class IgmEnteredInward(TypedDict):
+    """
+    The carrier's Import General Manifest was entered inward at the customs station: the vessel,
+    aircraft, train or vehicle arrived (ICES IGM / inward entry). Producer: ICEGATE-style
+    upstream systems; consumer: be-intake, for which this fixes the arrival day of every BE
+    filed against the IGM (matched by IGM number and date, or by the master bill numbers of its
+    lines) for rules INTAKE-PRIOR-1, INTAKE-LATE-1 and INTAKE-LATE-3. A BE's own `arrival_date`
+    and `igm.inward_date` are the filer's claims and decide nothing.
+    """
+
+    port_code: PortCode
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
+    carrier: NotRequired[str]
+    lines: NotRequired[list[Line]]
+    recorded_at: str
 
 
 class BillOfEntryAccepted(TypedDict):
@@ -415,13 +805,29 @@ class BillOfEntryStatus(TypedDict):
 
 
 EventData: TypeAlias = (
-    BillOfEntryRegistered
+    AeoDirectoryAeoCertificateRecorded
+    | AssessmentCompleted
+    | BillOfEntryNoticePublished
+    | BillOfEntryInvalidated
+    | BillOfEntryRegistered
     | BillOfEntryRejected
+    | BisSampleConcluded
     | BisVerificationCompleted
+    | DutyDemandRaised
+    | DutyPaymentRecorded
+    | ExaminationCompleted
     | OutOfChargeHeld
     | OutOfChargeIssued
+    | PgaNocRecorded
+    | ReExportOrdered
     | RmsDecisionMade
+    | SealTripAlertRaised
     | SealTripReconciled
     | EGatepassIssued
+    | GateOutReported
+    | BillOfEntryAmendmentFiled
     | BillOfEntryFiled
+    | DeferredPaymentAuthenticated
+    | DutyPaymentReceived
+    | IgmEnteredInward
 )

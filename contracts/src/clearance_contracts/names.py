@@ -18,6 +18,24 @@ SEAL_TRIP_RECONCILED: Final = "clearance.seal-trip.reconciled.v1"
 OUT_OF_CHARGE_ISSUED: Final = "clearance.out-of-charge.issued.v1"
 OUT_OF_CHARGE_HELD: Final = "clearance.out-of-charge.held.v1"
 E_GATEPASS_ISSUED: Final = "custodian.e-gatepass.issued.v1"
+# Facts from outside parties and the events be-intake publishes about them (issue 8).
+AEO_CERTIFICATE_RECORDED: Final = "aeo-directory.aeo-certificate.recorded.v1"
+IGM_ENTERED_INWARD: Final = "icegate.igm.entered-inward.v1"
+BILL_OF_ENTRY_AMENDMENT_FILED: Final = "icegate.bill-of-entry.amendment-filed.v1"
+BILL_OF_ENTRY_INVALIDATED: Final = "clearance.bill-of-entry.invalidated.v1"
+DUTY_PAYMENT_RECEIVED: Final = "icegate.duty-payment.received.v1"
+DEFERRED_PAYMENT_AUTHENTICATED: Final = "icegate.deferred-payment.authenticated.v1"
+DUTY_PAYMENT_RECORDED: Final = "clearance.duty-payment.recorded.v1"
+BILL_OF_ENTRY_NOTICE_PUBLISHED: Final = "clearance.bill-of-entry-notice.published.v1"
+# Facts of the other services that be-intake folds into its status view (CONTRACTS.md).
+BIS_SAMPLE_CONCLUDED: Final = "clearance.bis-sample.concluded.v1"
+ASSESSMENT_COMPLETED: Final = "clearance.assessment.completed.v1"
+EXAMINATION_COMPLETED: Final = "clearance.examination.completed.v1"
+PGA_NOC_RECORDED: Final = "clearance.pga-noc.recorded.v1"
+SEAL_TRIP_ALERT_RAISED: Final = "clearance.seal-trip.alert-raised.v1"
+DUTY_DEMAND_RAISED: Final = "clearance.duty-demand.raised.v1"
+RE_EXPORT_ORDERED: Final = "clearance.re-export.ordered.v1"
+GATE_OUT_REPORTED: Final = "custodian.gate-out.reported.v1"
 
 
 def _catalogue_event_types() -> tuple[str, ...]:
@@ -46,12 +64,26 @@ EVENT_TYPES: Final[tuple[str, ...]] = _catalogue_event_types()
 BILL_OF_ENTRY_FILING: Final = "bill-of-entry.filing.v1"
 BILL_OF_ENTRY_ACCEPTED: Final = "bill-of-entry.accepted.v1"
 BILL_OF_ENTRY_STATUS: Final = "bill-of-entry.status.v1"
+BILL_OF_ENTRY_SEARCH: Final = "bill-of-entry.search.v1"
+BILL_OF_ENTRY_AMENDMENT: Final = "bill-of-entry.amendment.v1"
+OFFICER_DECISION: Final = "officer.decision.v1"
+OFFICER_WAIVER: Final = "officer.waiver.v1"
+AEO_CERTIFICATES: Final = "aeo.certificates.v1"
+IGM_ARRIVAL: Final = "igm.arrival.v1"
+HTTP_ERROR: Final = "error.v1"
 
 #: HTTP bodies of be-intake: POST /bills-of-entry request and response, GET status response.
 HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     BILL_OF_ENTRY_FILING,
     BILL_OF_ENTRY_ACCEPTED,
     BILL_OF_ENTRY_STATUS,
+    BILL_OF_ENTRY_SEARCH,
+    BILL_OF_ENTRY_AMENDMENT,
+    OFFICER_DECISION,
+    OFFICER_WAIVER,
+    AEO_CERTIFICATES,
+    IGM_ARRIVAL,
+    HTTP_ERROR,
 )
 
 #: The file of shared `$defs` that every other schema refers to.
