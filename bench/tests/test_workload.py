@@ -21,7 +21,7 @@ from clearance_bench.workload import (
     generate,
     item_count_weights,
 )
-from clearance_contracts import BILL_OF_ENTRY_FILED, validate_event
+from clearance_contracts import BILL_OF_ENTRY_FILED, event_key, validate_event
 from clearance_domain import BillOfEntry
 from warehouse_seal.domain.seals import reconcile
 
@@ -47,7 +47,9 @@ def test_same_seed_same_day_and_numbers_only_shift_identity() -> None:
     assert [f.bill_of_entry for f in first] == [f.bill_of_entry for f in again]
     assert [f.bill_of_entry for f in first] != [f.bill_of_entry for f in other]
     for a, b in zip(first, shifted, strict=True):
-        assert {**a.bill_of_entry, "be_no": None} == {**b.bill_of_entry, "be_no": None}
+        # The BE number and the filer's job number (its digits) are the identity.
+        identity = {"be_no": None, "user_job_no": None}
+        assert {**a.bill_of_entry, **identity} == {**b.bill_of_entry, **identity}
     assert shifted[0].bill_of_entry["be_no"] == "0005000"
 
 
@@ -134,6 +136,30 @@ def test_valid_warehousing_bes_carry_matching_rfid_seals(day: list[Filing]) -> N
     for filing in warehousing:
         assert filing.bill_of_entry["warehouse_code"]
         assert reconcile(BillOfEntry.from_data(filing.bill_of_entry)).outcome == "matched"
+
+
+def test_the_other_parties_facts_keep_the_mix(day: list[Filing]) -> None:
+    """Every AEO importer has a certificate of the tier it claims; every BE an arrival;
+    every paid or deferred BE its payment or OTP (be-intake takes these, not the claims)."""
+    from clearance_bench import facts
+
+    certificates = {data["iec"]: data["tier"] for _, _, data in facts.certificates(day)}
+    claimed = {f.bill_of_entry["iec"]: f.bill_of_entry["aeo_tier"] for f in day if f.valid}
+    assert {iec: tier for iec, tier in claimed.items() if tier} == {
+        iec: tier for iec, tier in certificates.items() if iec in claimed
+    }
+    assert len(facts.arrivals(day)) == len(day)
+    for filing in day:
+        duty = filing.bill_of_entry["duty"]
+        paid = duty["paid"] or duty["deferred_payment_otp_authenticated"]
+        assert (facts.payment(filing) is not None) == (paid and duty["total_duty"] > 0)
+    for event_type, key, data in [
+        *facts.certificates(day)[:50],
+        *facts.arrivals(day)[:50],
+        *[p for f in day[:200] if (p := facts.payment(f))],
+    ]:
+        validate_event(event_type, data)
+        assert event_key(event_type, data) == key
 
 
 def test_be_numbers_are_reserved_in_fresh_ranges(tmp_path: Path) -> None:

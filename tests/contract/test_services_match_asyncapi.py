@@ -7,9 +7,10 @@ says it receives; a topic added on one side only fails here.
 from __future__ import annotations
 
 import pytest
-from be_intake.service_layer.handlers import HANDLERS as BE_INTAKE
+from be_intake.service_layer.handlers import handlers as be_intake_handlers
 from bis_verifier.service_layer.handlers import handlers as bis_verifier_handlers
 from clearance_contracts import topics
+from clearance_runtime.policies import Policies
 from clearance_local.services import SERVICES
 from ooc_issuer.service_layer.handlers import HANDLERS as OOC_ISSUER
 from rms_router.service_layer.handlers import HANDLERS as RMS_ROUTER
@@ -18,7 +19,7 @@ from warehouse_seal.service_layer.handlers import HANDLERS as WAREHOUSE_SEAL
 pytestmark = pytest.mark.unit
 
 CONSUMED_IN_CODE = {
-    "be-intake": set(BE_INTAKE),
+    "be-intake": set(be_intake_handlers(Policies([]))),
     "bis-verifier": set(bis_verifier_handlers(lambda _number: None)),
     "rms-router": set(RMS_ROUTER),
     "warehouse-seal": set(WAREHOUSE_SEAL),

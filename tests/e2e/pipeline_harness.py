@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import string
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,29 +20,70 @@ from clearance_contracts import example
 from clearance_local.kafka import partitions_of
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
+from clearance_runtime.clock import CUSTOMS_TIMEZONE
 from clearance_runtime.envelope import CloudEvent
 
 FILED = "icegate.bill-of-entry.filed.v1"
 GATEPASS = "custodian.e-gatepass.issued.v1"
 HELD = "clearance.out-of-charge.held.v1"
-WATCHED = (GATEPASS, HELD, f"{FILED}.dlq")
+REGISTERED = "clearance.bill-of-entry.registered.v1"
+REJECTED = "clearance.bill-of-entry.rejected.v1"
+INVALIDATED = "clearance.bill-of-entry.invalidated.v1"
+PAYMENT_RECORDED = "clearance.duty-payment.recorded.v1"
+NOTICE = "clearance.bill-of-entry-notice.published.v1"
+AEO_CERTIFICATE = "aeo-directory.aeo-certificate.recorded.v1"
+ARRIVAL = "icegate.igm.entered-inward.v1"
+PAYMENT = "icegate.duty-payment.received.v1"
+DEFERMENT = "icegate.deferred-payment.authenticated.v1"
+AMENDMENT = "icegate.bill-of-entry.amendment-filed.v1"
+WATCHED = (GATEPASS, HELD, f"{FILED}.dlq", REGISTERED, REJECTED, INVALIDATED, PAYMENT_RECORDED)
+NOTICES = (NOTICE,)  # keyed by the filer, not the BE
+
+
+def headers(role: str, subject: str | None = None) -> dict[str, str]:
+    """The stand-in identity of access.requires (X-Clearance-* headers)."""
+    return {"X-Clearance-Subject": subject or f"test-{role}", "X-Clearance-Roles": role}
+
+
+def new_iec() -> str:
+    """A fresh PAN-shaped IEC (INTAKE-IEC-1): each BE's importer has its own directory entry."""
+    letters = "".join(random.choices(string.ascii_uppercase, k=3))
+    return f"{letters}C{random.choice(string.ascii_uppercase)}{random.randrange(10**4):04d}Z"
 
 
 def new_bill_of_entry(be_type: str = "H", **overrides: Any) -> dict[str, Any]:
-    """A realistic filing with a fresh BE number (AEO T2, duty paid, no first check)."""
+    """A realistic filing with a fresh BE number, importer and job (AEO T2, duty paid, no
+    first check), lodged now, a prior entry for a vessel arriving in five days (on time
+    under INTAKE-LATE-3 whatever the hour). `Pipeline.file` publishes with it what makes it
+    clear: the importer's AEO certificate, the arrival, the payment."""
     be = example(FILED)
+    now = datetime.now(CUSTOMS_TIMEZONE)
+    be_no = f"{random.randrange(10**6, 10**7):07d}"
     be.update(
-        be_no=f"{random.randrange(10**6, 10**7):07d}",
-        be_date=date.today().isoformat(),
+        be_no=be_no,
+        be_date=now.date().isoformat(),
+        user_job_no=str(int(be_no)),
+        user_job_date=now.date().isoformat(),
+        filed_at=now.isoformat(),
         be_type=be_type,
+        iec=new_iec(),
         aeo_tier="T2",
         first_check=False,
+        prior_be=True,
+        arrival_date=None,
+        igm={
+            "igm_no": str(random.randrange(10**6, 10**7)),
+            "igm_date": now.date().isoformat(),
+            "inward_date": (now.date() + timedelta(days=5)).isoformat(),
+            "gateway_port_code": None,
+        },
         supporting_documents=[
             doc
             for doc in be.get("supporting_documents", [])
             if doc["document_type"] not in {"bis_registration", "bis_cml_licence"}
         ],
     )
+    be["house_bills"] = [{**be["house_bills"][0], "master_bill_no": f"MAEU{be_no}"}]
     be["duty"] = {**be["duty"], "paid": True}
     if be_type == "W":
         be["warehouse_code"] = be.get("warehouse_code") or "MAA4W001"
@@ -66,7 +109,7 @@ class Listener:
         await self._consumer.start()
         partitions = [
             TopicPartition(topic, p)
-            for topic in WATCHED
+            for topic in (*WATCHED, *NOTICES)
             for p in await partitions_of(self.bootstrap, topic)
         ]
         self._consumer.assign(partitions)
@@ -116,17 +159,143 @@ class Pipeline:
     def intake_url(self) -> str:
         return self.services["be-intake"].url
 
-    async def file(self, be: dict[str, Any], event: CloudEvent | None = None) -> CloudEvent:
-        """Publish a filing as an ICEGATE-style upstream system would."""
+    async def publish(self, event_type: str, key: str, data: dict[str, Any]) -> CloudEvent:
+        """Publish an event as its owner (upstream, e-payment, AEO directory) would."""
+        event = CloudEvent.new(event_type, "/test/upstream", key, data)
+        await self.producer.send_and_wait(
+            event_type,
+            value=event.kafka_value(),
+            key=event.kafka_key(),
+            headers=event.kafka_headers(),
+        )
+        return event
+
+    async def get(self, path: str, role: str = "officer", **params: Any) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.intake_url, timeout=10) as client:
+            return await client.get(path, params=params, headers=headers(role))
+
+    async def until_known(self, path: str, timeout: float = 30, **params: Any) -> httpx.Response:
+        """Poll a be-intake read until it answers 200 with something (facts consumed)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await self.get(path, **params)
+                body = response.json() if response.status_code == 200 else None
+                if body and (body.get("certificates") is None or body["certificates"]):
+                    return response
+                await asyncio.sleep(0.1)
+
+    async def facts_before(self, be: dict[str, Any]) -> None:
+        """What precedes a filing: the importer's AEO certificate (its claimed tier) and the
+        carrier's arrival, each waited for until be-intake holds it."""
+        if be.get("aeo_tier") and len(be["iec"]) == 10 and be["iec"].isalnum():
+            await self.certify(be["iec"], be["aeo_tier"])
+        igm = be.get("igm")
+        if igm and igm.get("inward_date"):
+            await self.arrive(be, igm["inward_date"])
+
+    async def certify(self, iec: str, tier: str, **changes: Any) -> dict[str, Any]:
+        today = datetime.now(CUSTOMS_TIMEZONE).date()
+        certificate = {
+            "certificate_no": f"IN{iec}{tier}",
+            "iec": iec,
+            "tier": tier,
+            "entity_name": "SAMPLE IMPORTER (TEST DATA)",
+            "valid_from": (today - timedelta(days=400)).isoformat(),
+            "valid_to": (today + timedelta(days=800)).isoformat(),
+            "suspended_from": None,
+            "revoked_from": None,
+            "recorded_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+            **changes,
+        }
+        await self.publish(AEO_CERTIFICATE, certificate["certificate_no"], certificate)
+        await self.until_known("/aeo-certificates", iec=iec)
+        return certificate
+
+    async def arrive(self, be: dict[str, Any], inward_date: str, *, wait: bool = True) -> None:
+        igm = be["igm"]
+        arrival = {
+            "port_code": be["port_code"],
+            "igm_no": igm["igm_no"],
+            "igm_date": igm["igm_date"],
+            "inward_date": inward_date,
+            "mode": {"S": "sea", "A": "air", "L": "land"}[be["mode_of_transport"]],
+            "lines": [{"master_bill_no": h["master_bill_no"]} for h in be.get("house_bills", [])],
+            "recorded_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+        }
+        await self.publish(ARRIVAL, f"{be['port_code']}/{igm['igm_no']}/{igm['igm_date']}", arrival)
+        if wait:
+            path = f"/arrivals/{be['port_code']}/{igm['igm_no']}/{igm['igm_date']}"
+            await self.until_known(path)
+
+    async def pay(self, be: dict[str, Any], amount: float | None = None) -> None:
+        """The e-payment gateway reports the duty paid (INTAKE-DUTY-1)."""
+        payment = {
+            "port_code": be["port_code"],
+            "be_no": be["be_no"],
+            "be_date": be["be_date"],
+            "challan_no": f"{random.randrange(10**9, 10**10)}",
+            "transaction_no": f"ECL{uuid.uuid4().hex[:16].upper()}",
+            "amount": amount if amount is not None else be["duty"]["total_duty"],
+            "mode": "electronic_cash_ledger",
+            "paid_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+        }
+        await self.publish(PAYMENT, key_of(be), payment)
+
+    async def defer(self, be: dict[str, Any]) -> None:
+        """The AEO nodal person authenticates the deferred payment by OTP (INTAKE-DUTY-2)."""
+        otp = {
+            "port_code": be["port_code"],
+            "be_no": be["be_no"],
+            "be_date": be["be_date"],
+            "authentication_id": f"OTP-{random.randrange(10**12, 10**13)}",
+            "iec": be["iec"],
+            "authenticated_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+        }
+        await self.publish(DEFERMENT, key_of(be), otp)
+
+    async def file(
+        self, be: dict[str, Any], event: CloudEvent | None = None, *, facts: bool = True
+    ) -> CloudEvent:
+        """Publish a filing as an ICEGATE-style upstream system would, with (`facts`) what
+        the other parties say about it: certificate and arrival before, payment after."""
+        if facts:
+            await self.facts_before(be)
         event = event or CloudEvent.new(FILED, "/icegate/test-upstream", key_of(be), be)
         await self.producer.send_and_wait(
             FILED, value=event.kafka_value(), key=event.kafka_key(), headers=event.kafka_headers()
         )
+        if facts and be.get("be_type") != "W":
+            if be["duty"].get("deferred_payment_otp_authenticated") and not be["duty"]["paid"]:
+                await self.defer(be)
+            elif be["duty"].get("paid"):
+                await self.pay(be)
         return event
 
     async def status(self, be: dict[str, Any]) -> httpx.Response:
+        return await self.get(f"/bills-of-entry/{key_of(be)}", role="filer")
+
+    async def status_when(
+        self, be: dict[str, Any], done: Callable[[dict[str, Any]], bool], timeout: float = 60
+    ) -> dict[str, Any]:
+        """Poll the status view until `done(body)`."""
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await self.status(be)
+                if response.status_code == 200 and done(response.json()):
+                    return dict(response.json())
+                await asyncio.sleep(0.1)
+
+    async def intake_now(self) -> datetime:
+        """be-intake's clock (tests may have moved it: never assume it)."""
+        response = await self.get("/admin/clock", role="administrator")
+        return datetime.fromisoformat(response.json()["now"])
+
+    async def move_intake_clock(self, seconds: float) -> datetime:
         async with httpx.AsyncClient(base_url=self.intake_url, timeout=10) as client:
-            return await client.get(f"/bills-of-entry/{key_of(be)}")
+            response = await client.post(
+                "/admin/clock", json={"advance_seconds": seconds}, headers=headers("administrator")
+            )
+        return datetime.fromisoformat(response.json()["now"])
 
 
 async def disrupt_mid_stream(

@@ -7,7 +7,7 @@ this file and the schemas drift apart. Dates and date-times are ISO 8601 strings
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypeAlias, TypedDict
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 
 PortCode: TypeAlias = str
 
@@ -743,41 +743,205 @@ class IgmEnteredInward(TypedDict):
     recorded_at: str
 
 
+class Certificate(TypedDict):
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    entity_name: str | None
+    valid_from: str
+    valid_to: str
+    suspended_from: str | None
+    revoked_from: str | None
+    recorded_at: str
+
+
+class AeoCertificates(TypedDict):
+    """
+    What be-intake's copy of the AEO directory holds for an IEC.
+    """
+
+    iec: str
+    certificates: list[Certificate]
+
+
 class BillOfEntryAccepted(TypedDict):
     """
-    be-intake took the filing in: registered (published as clearance.bill-of-
-    entry.registered.v1), a duplicate of a BE already registered, or rejected with rule-cited
-    reasons. Its progress is at status_url.
+    be-intake took the filing, amendment or officer's request in. Filing: registered (HTTP 202),
+    duplicate (200: nothing published again), rejected (422, with every rule broken). Amendment:
+    registered as the next version (202), pending an officer after Out of Charge (202),
+    duplicate (200), rejected (422). Officer: approved / refused (200), waived (200). Progress
+    at status_url.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     event_id: str
-    outcome: Literal["registered", "duplicate", "rejected"]
+    outcome: Literal[
+        "registered", "duplicate", "rejected", "pending", "approved", "refused", "waived"
+    ]
     reasons: list[Reason]
     status_url: str
+
+
+class BillOfEntryAmendment(TypedDict):
+    """
+    The same data as icegate.bill-of-entry.amendment-filed.v1 (ICES CACHI01_A): the BE as
+    amended, why, and the documentary evidence (INTAKE-AMEND-1, INTAKE-AMEND-2).
+    """
+
+    bill_of_entry: BillOfEntry
+    reason: str
+    documentary_evidence: NotRequired[list[SupportingDocument]]
+    requested_at: str
 
 
 BillOfEntryFiling: TypeAlias = BillOfEntry
 
 
-BillOfEntryStatusStage: TypeAlias = Literal[
-    "filed",
+class Item1(TypedDict):
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    version: int
+    status: (
+        Literal[
+            "accepted",
+            "rejected",
+            "under_control",
+            "documents_requested",
+            "amendment_accepted",
+            "released",
+            "gatepass_issued",
+            "invalidated",
+            "duty_due",
+            "goods_exited",
+            "examination_ordered",
+            "assessed",
+            "paid",
+        ]
+        | None
+    )
+    notice_code: str | None
+    iec: str | None
+    filer: str | None
+    updated_at: str
+    status_url: str
+
+
+class BillOfEntrySearch(TypedDict):
+    """
+    A page of BEs matching the search (IEC, filer, port and date, status), newest BE date first.
+    """
+
+    page: int
+    page_size: int
+    total: int
+    items: list[Item1]
+
+
+BillOfEntryStatusStatus: TypeAlias = Literal[
+    "accepted",
     "rejected",
-    "registered",
-    "bis_verified",
-    "rms_decided",
-    "seal_reconciled",
-    "out_of_charge",
-    "held",
+    "under_control",
+    "documents_requested",
+    "amendment_accepted",
+    "released",
+    "gatepass_issued",
+    "invalidated",
+    "duty_due",
+    "goods_exited",
+    "examination_ordered",
+    "assessed",
+    "paid",
 ]
 
 
-class HistoryItem(TypedDict):
-    stage: BillOfEntryStatusStage
-    event_type: str
-    at: str
-    reasons: list[Reason]
+class BillOfEntryStatusEntry(TypedDict):
     version: int
+    event_type: str
+    producer: str
+    summary: str
+    status: BillOfEntryStatusStatus | None
+    notice_code: str | None
+    reasons: list[Reason]
+    at: str
+
+
+class BillOfEntryStatusAeoCertificate(TypedDict):
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    valid_from: str
+    valid_to: str
+
+
+class BillOfEntryStatusArrival(TypedDict):
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
+
+
+class Waived(TypedDict):
+    """
+    The officer's waiver for sufficient cause, if any.
+    """
+
+    officer_id: str
+    reason: str
+    at: str
+
+
+class BillOfEntryStatusLate(TypedDict):
+    """
+    INTAKE-LATE-1/-2/-3.
+    """
+
+    rule_id: RuleId
+    deadline: str
+    presented_on: str
+    arrival: str
+    days_late: int
+    charge: float
+    policy: PolicyRef
+    calendar: list[PolicyRef]
+    waived: Waived | None
+
+
+class BillOfEntryStatusDeferred(TypedDict):
+    reference: str
+    amount: float
+    due_date: str
+    at: str
+
+
+class BillOfEntryStatusPayment(TypedDict):
+    kind: Literal["paid"]
+    reference: str
+    challan_no: NotRequired[str]
+    amount: float
+    mode: Literal["electronic_cash_ledger", "internet_banking", "neft_rtgs"]
+    at: str
+
+
+class BillOfEntryStatusAmendment(TypedDict):
+    amendment_no: int
+    changed_elements: list[str]
+    assessment_invalidated: bool
+    after_out_of_charge: bool
+
+
+class BillOfEntryStatusPendingAmendment(TypedDict):
+    amendment_no: int
+    reason: str
+    documentary_evidence: list[SupportingDocument]
+    changed_elements: list[str]
+    requested_at: str
+
+
+class Version(TypedDict):
+    version: BeVersion
+    amendment: BillOfEntryStatusAmendment | None
+    registered_at: str
 
 
 class DeadLetter(TypedDict):
@@ -788,20 +952,56 @@ class DeadLetter(TypedDict):
     resolved: bool
 
 
-class BillOfEntryStatus(TypedDict):
+class DetailItem(TypedDict):
+    type: str
+    loc: list[str | int]
+    msg: str
+    input: NotRequired[Any]
+    ctx: NotRequired[Any]
+    url: NotRequired[str]
+
+
+class Error(TypedDict):
     """
-    Where the BE is and why: be-intake folds every downstream event into this view.
+    Why the request was refused: a sentence (400 unreadable or contract-breaking body, 401 no
+    identity, 403 wrong role, 404 unknown BE, 409 a request the BE's state refuses), or
+    FastAPI's list of invalid parameters (422 on a parameter).
     """
 
-    bill_of_entry_ref: BillOfEntryRef
-    stage: BillOfEntryStatusStage
-    history: list[HistoryItem]
-    reasons: list[Reason]
-    out_of_charge_no: str | None
-    gatepass_no: str | None
-    updated_at: str
-    stuck: bool
-    dead_letters: list[DeadLetter]
+    detail: str | list[DetailItem]
+
+
+class IgmArrival(TypedDict):
+    """
+    The IGM entered inward as be-intake recorded it (INTAKE-PRIOR-1, INTAKE-LATE-1/-3).
+    """
+
+    port_code: PortCode
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
+    master_bills: list[str]
+    recorded_at: str
+
+
+class OfficerDecision(TypedDict):
+    """
+    The proper officer approves or refuses a post-clearance amendment on its documentary
+    evidence (INTAKE-AMEND-2), with the reason recorded under the officer's identity.
+    """
+
+    approve: bool
+    reason: str
+
+
+class OfficerWaiver(TypedDict):
+    """
+    The proper officer waives the late presentation charges for sufficient cause (INTAKE-
+    LATE-2), with the cause recorded under the officer's identity.
+    """
+
+    reason: str
 
 
 EventData: TypeAlias = (
@@ -831,3 +1031,43 @@ EventData: TypeAlias = (
     | DutyPaymentReceived
     | IgmEnteredInward
 )
+
+
+class BillOfEntryStatusCharges(TypedDict):
+    duty_self_assessed: float
+    duty_assessed: float | None
+    late_presentation: BillOfEntryStatusLate | None
+    amount_due: float
+    total_paid: float
+    outstanding: float
+    deferred: BillOfEntryStatusDeferred | None
+    payments: list[BillOfEntryStatusPayment]
+
+
+class BillOfEntryStatus(TypedDict):
+    """
+    Where the BE is and why: its status with its notice code (STATUS-1), its version, the facts
+    be-intake took from their owners (AEO certificate, arrival, payments), the charges, and a
+    timeline of every fact from every service with its reasons and rule ids.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    status: BillOfEntryStatusStatus | None
+    notice_code: str | None
+    registered: bool
+    filer: str | None
+    iec: str | None
+    presented_on: str | None
+    aeo_certificate: BillOfEntryStatusAeoCertificate | None
+    aeo_claim: str | None
+    arrival: BillOfEntryStatusArrival | None
+    charges: BillOfEntryStatusCharges
+    out_of_charge_no: str | None
+    gatepass_no: str | None
+    pending_amendment: BillOfEntryStatusPendingAmendment | None
+    history: list[BillOfEntryStatusEntry]
+    versions: list[Version]
+    reasons: list[Reason]
+    updated_at: str
+    stuck: bool
+    dead_letters: list[DeadLetter]

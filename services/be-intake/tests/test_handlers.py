@@ -171,7 +171,11 @@ async def test_a_late_sea_be_owes_charges_the_officer_may_waive(
     await _handle(uow_of, _arrival("2025-03-19"), _filing())
     case = intake.case(IDENTITY)
     assert case.late is not None
-    assert (case.late["rule_id"], case.late["days_late"], case.late["charge"]) == ("INTAKE-LATE-3", 2, "10000")
+    assert (case.late["rule_id"], case.late["days_late"], case.late["charge"]) == (
+        "INTAKE-LATE-3",
+        2,
+        "10000",
+    )
     uow = uow_of()
     [result] = await process(uow, BOOK, [Waiver(IDENTITY, "ac.innsa1.07", "port congestion")])
     await uow.commit()
@@ -266,7 +270,9 @@ async def test_after_out_of_charge_an_amendment_waits_for_the_officer_and_never_
     assert pending.events_of(BILL_OF_ENTRY_REGISTERED) == []
     assert _notices(pending) == ["documents_requested"]
     uow = uow_of()
-    [result] = await process(uow, BOOK, [AmendmentDecision(IDENTITY, 1, True, "dc.pag.2", "GST record")])
+    [result] = await process(
+        uow, BOOK, [AmendmentDecision(IDENTITY, 1, True, "dc.pag.2", "GST record")]
+    )
     await uow.commit()
     assert result is not None and result.outcome == "approved"
     [registered] = uow.events_of(BILL_OF_ENTRY_REGISTERED)

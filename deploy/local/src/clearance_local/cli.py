@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import time
+from pathlib import Path
 
+from clearance_local import aeo_directory
 from clearance_local.config import StackConfig
 from clearance_local.process import StackError
 from clearance_local.stack import Stack
@@ -16,6 +19,8 @@ def _up(stack: Stack, _: argparse.Namespace) -> int:
     started = time.monotonic()
     print(f"Bringing up the '{stack.config.profile}' stack in {stack.config.data_dir}")
     endpoints = stack.up()
+    loaded = asyncio.run(aeo_directory.load_file(endpoints.kafka_bootstrap, aeo_directory.SAMPLE))
+    print(f"  AEO directory       {loaded} SAMPLE certificates ({aeo_directory.SAMPLE.name})")
     print(f"Ready in {time.monotonic() - started:.1f}s")
     print(f"  Kafka bootstrap     {endpoints.kafka_bootstrap}")
     print(f"  PostgreSQL (admin)  {endpoints.postgres_admin_dsn}")
@@ -59,6 +64,18 @@ def _logs(stack: Stack, args: argparse.Namespace) -> int:
     return 0
 
 
+def _aeo_directory(stack: Stack, args: argparse.Namespace) -> int:
+    try:
+        count = asyncio.run(
+            aeo_directory.load_file(stack.endpoints.kafka_bootstrap, Path(args.file))
+        )
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"published {count} AEO certificates from {args.file}")
+    return 0
+
+
 def _reset(stack: Stack, _: argparse.Namespace) -> int:
     stack.reset()
     print(f"Removed {stack.config.data_dir} (downloads in {stack.config.cache_dir} kept)")
@@ -79,9 +96,21 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("-n", "--lines", type=int, default=50)
     logs.add_argument("-f", "--follow", action="store_true")
     verbs.add_parser("reset", help="stop everything and delete the profile's data")
+    directory = verbs.add_parser(
+        "aeo-directory", help="publish AEO certificates from a CSV file (the bulk loader)"
+    )
+    directory.add_argument("action", choices=["load"])
+    directory.add_argument("file", help="CSV: certificate_no,iec,tier,entity_name,valid_from,...")
     args = parser.parse_args(argv)
     stack = Stack(StackConfig.from_env(args.profile))
-    handlers = {"up": _up, "down": _down, "status": _status, "logs": _logs, "reset": _reset}
+    handlers = {
+        "up": _up,
+        "down": _down,
+        "status": _status,
+        "logs": _logs,
+        "reset": _reset,
+        "aeo-directory": _aeo_directory,
+    }
     try:
         return handlers[args.verb](stack, args)
     except StackError as error:

@@ -82,7 +82,9 @@ _AUTH: dict[int | str, dict[str, Any]] = {
     403: _error("the caller lacks the role the route needs"),
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("no Bill of Entry with this identity")}
-_BAD_PARAMETER: dict[int | str, dict[str, Any]] = {422: _error("a path or query parameter is malformed (FastAPI's list)")}
+_BAD_PARAMETER: dict[int | str, dict[str, Any]] = {
+    422: _error("a path or query parameter is malformed (FastAPI's list)")
+}
 _ACCEPTED_SAMPLE = {
     "bill_of_entry_ref": {
         "port_code": "INNSA1",
@@ -415,15 +417,22 @@ def router(
 
 def _charges(case: Any) -> dict[str, Any]:
     outstanding = 0 if case.settled else max(case.amount_due - case.total_paid, 0)
+    late = None if case.late is None else {**case.late, "charge": float(case.late["charge"])}
+    deferred = (
+        None
+        if case.deferred is None
+        else {**case.deferred, "amount": float(case.deferred["amount"])}
+    )
+    payments = [{**p, "amount": float(p["amount"])} for p in case.payments]
     return {
         "duty_self_assessed": float(case.self_assessed_duty),
         "duty_assessed": None if case.assessed_duty is None else float(case.assessed_duty),
-        "late_presentation": case.late,
+        "late_presentation": late,
         "amount_due": float(case.amount_due),
         "total_paid": float(case.total_paid),
         "outstanding": float(outstanding),
-        "deferred": case.deferred,
-        "payments": case.payments,
+        "deferred": deferred,
+        "payments": payments,
     }
 
 
