@@ -184,13 +184,15 @@ class Pipeline:
                     return response
                 await asyncio.sleep(0.1)
 
-    async def facts_before(self, be: dict[str, Any]) -> None:
+    async def facts_before(
+        self, be: dict[str, Any], *, certify: bool = True, arrive: bool = True
+    ) -> None:
         """What precedes a filing: the importer's AEO certificate (its claimed tier) and the
         carrier's arrival, each waited for until be-intake holds it."""
-        if be.get("aeo_tier") and len(be["iec"]) == 10 and be["iec"].isalnum():
+        if certify and be.get("aeo_tier") and len(be["iec"]) == 10 and be["iec"].isalnum():
             await self.certify(be["iec"], be["aeo_tier"])
         igm = be.get("igm")
-        if igm and igm.get("inward_date"):
+        if arrive and igm and igm.get("inward_date"):
             await self.arrive(be, igm["inward_date"])
 
     async def certify(self, iec: str, tier: str, **changes: Any) -> dict[str, Any]:
@@ -254,17 +256,24 @@ class Pipeline:
         await self.publish(DEFERMENT, key_of(be), otp)
 
     async def file(
-        self, be: dict[str, Any], event: CloudEvent | None = None, *, facts: bool = True
+        self,
+        be: dict[str, Any],
+        event: CloudEvent | None = None,
+        *,
+        facts: bool = True,
+        certify: bool = True,
+        arrive: bool = True,
+        pay: bool = True,
     ) -> CloudEvent:
         """Publish a filing as an ICEGATE-style upstream system would, with (`facts`) what
         the other parties say about it: certificate and arrival before, payment after."""
         if facts:
-            await self.facts_before(be)
+            await self.facts_before(be, certify=certify, arrive=arrive)
         event = event or CloudEvent.new(FILED, "/icegate/test-upstream", key_of(be), be)
         await self.producer.send_and_wait(
             FILED, value=event.kafka_value(), key=event.kafka_key(), headers=event.kafka_headers()
         )
-        if facts and be.get("be_type") != "W":
+        if facts and pay and be.get("be_type") != "W":
             if be["duty"].get("deferred_payment_otp_authenticated") and not be["duty"]["paid"]:
                 await self.defer(be)
             elif be["duty"].get("paid"):
