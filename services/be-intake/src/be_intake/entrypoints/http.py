@@ -77,6 +77,12 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, **_json(HTTP_ERROR, {"detail": description})}
 
 
+def _accepted_or_error(description: str) -> dict[str, Any]:
+    """422: rejected on intake rules (the accepted body), or a malformed path parameter."""
+    schema = {"anyOf": [dereferenced_schema(BILL_OF_ENTRY_ACCEPTED), dereferenced_schema(HTTP_ERROR)]}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: _error("no identity: the X-Clearance-Subject and X-Clearance-Roles headers are missing"),
     403: _error("the caller lacks the role the route needs"),
@@ -101,10 +107,14 @@ _ACCEPTED_SAMPLE = {
 
 async def _body(request: Request) -> Any:
     """The body as JSON, or 400 saying why it is not."""
+    raw = await request.body()
     try:
-        return orjson.loads(await request.body())
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise HTTPException(status_code=400, detail=f"the body is not JSON: {error}") from error
+    if b"\\u0000" in raw:  # no declaration carries a NUL character (nor can PostgreSQL keep one)
+        raise HTTPException(status_code=400, detail="the body contains a NUL character (\\u0000)")
+    return body
 
 
 def _valid(name: str, body: Any) -> None:
@@ -281,7 +291,7 @@ def router(
             },
             400: _error("the body is not JSON, breaks the contract, or names another BE"),
             **_AUTH,
-            422: {"description": "rejected on intake rules", **_json(BILL_OF_ENTRY_ACCEPTED)},
+            422: _accepted_or_error("rejected on intake rules, or a malformed path parameter"),
         },
     )
     async def amend(
