@@ -14,8 +14,8 @@ from be_intake.domain.case import IntakeCase
 from be_intake.service_layer.handlers import render_events
 from be_intake.service_layer.unit_of_work import NewBillOfEntry, TimelineEntry
 from clearance_domain import BillOfEntryRef, Identity
-from clearance_runtime.policies import Policies, in_memory
 from clearance_runtime.clock import ControllableClock
+from clearance_runtime.policies import Policies, in_memory
 from clearance_runtime.testing import FakeUnitOfWork
 
 

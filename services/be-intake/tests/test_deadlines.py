@@ -38,7 +38,8 @@ def test_holiday_policy_file_is_built_from_the_real_lists() -> None:
 
     script = Path(__file__).parents[1] / "scripts" / "build_holiday_calendar.py"
     spec = importlib.util.spec_from_file_location("build_holiday_calendar", script)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     committed = json.loads(module.POLICY.read_text(encoding="utf-8"))
@@ -156,7 +157,8 @@ def test_the_deadline_never_ends_on_a_day_before_the_rule_allows(
     calendar = Calendar(book, house)
     deadline, policy = filing_deadline(arrival, mode, "CN", book, calendar)
     if policy.body.rule_id == "INTAKE-LATE-1":
-        assert deadline > arrival and calendar.is_working_day(deadline)
+        assert deadline > arrival
+        assert calendar.is_working_day(deadline)
         between = [arrival + timedelta(days=n) for n in range(1, (deadline - arrival).days)]
         assert not any(calendar.is_working_day(day) for day in between)
     else:
@@ -172,7 +174,8 @@ def test_a_declaration_is_presented_on_a_working_day_not_before_it_was_lodged(
     calendar = Calendar(book, house)
     lodged = datetime.combine(day, time(hour, minute), tzinfo=IST)
     shown = presentation(lodged, book, calendar)
-    assert shown.day >= day and calendar.is_working_day(shown.day)
+    assert shown.day >= day
+    assert calendar.is_working_day(shown.day)
     same_day = calendar.is_working_day(day) and time(hour, minute) < time(17, 30)
     assert (shown.day == day) is same_day
 

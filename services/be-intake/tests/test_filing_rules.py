@@ -101,13 +101,10 @@ def test_nepal_permanent_iec_only_for_goods_from_nepal() -> None:
 def test_border_trade_ceilings_on_cif_in_rupees(
     iec: str, value: float, rate: float | None, rules: list[str]
 ) -> None:
-    currency = {"CN": "USD"}.get("CN" if iec == "IIEGC1134E" else "", "NPR")
-    invoices = copy.deepcopy(FILED["invoices"])
-    invoices[0].update(currency=currency)
-    extra = {"importer_name": "A", "importer_address": "B"} if iec.isdigit() else {}
-    changes = {**extra}
-    got = _border_with_currency(iec, value, rate, currency, **changes)
-    assert got == rules
+    currency = "USD" if iec == "IIEGC1134E" else "NPR"
+    # INTAKE-IEC-4: the numeric permanent IECs need the importer's name and address.
+    details = {"importer_name": "A", "importer_address": "B"} if iec.isdigit() else {}
+    assert _border_with_currency(iec, value, rate, currency, **details) == rules
 
 
 def _border_with_currency(

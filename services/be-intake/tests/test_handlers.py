@@ -179,11 +179,13 @@ async def test_a_late_sea_be_owes_charges_the_officer_may_waive(
     uow = uow_of()
     [result] = await process(uow, BOOK, [Waiver(IDENTITY, "ac.innsa1.07", "port congestion")])
     await uow.commit()
-    assert result is not None and result.outcome == "waived"
+    assert result is not None
+    assert result.outcome == "waived"
     assert intake.case(IDENTITY).late["waived"]["officer_id"] == "ac.innsa1.07"
     uow = uow_of()
     [again] = await process(uow, BOOK, [Waiver(IDENTITY, "ac.innsa1.07", "again")])
-    assert again is not None and again.outcome == "refused_waiver"
+    assert again is not None
+    assert again.outcome == "refused_waiver"
 
 
 async def test_a_prior_entry_without_arrival_is_invalidated_when_its_timer_fires(
@@ -274,7 +276,8 @@ async def test_after_out_of_charge_an_amendment_waits_for_the_officer_and_never_
         uow, BOOK, [AmendmentDecision(IDENTITY, 1, True, "dc.pag.2", "GST record")]
     )
     await uow.commit()
-    assert result is not None and result.outcome == "approved"
+    assert result is not None
+    assert result.outcome == "approved"
     [registered] = uow.events_of(BILL_OF_ENTRY_REGISTERED)
     assert registered["amendment"]["after_out_of_charge"] is True
     case = intake.case(IDENTITY)

@@ -81,8 +81,8 @@ PERMANENT_IECS: dict[str, PermanentIec] = {
         ),
         PermanentIec("NCIEE1169E", "non-commercial imports authorised by the RBI"),
         # ICES 1.5 BE message format v2.23, <TABLE>BE 'IEC' (INTAKE-IEC-4).
-        PermanentIec("0100000011", "central government ministries/departments", _GOVERNMENT, numeric=True),
-        PermanentIec("0100000029", "state government ministries/departments", _GOVERNMENT, numeric=True),
+        PermanentIec("0100000011", "central government departments", _GOVERNMENT, numeric=True),
+        PermanentIec("0100000029", "state government departments", _GOVERNMENT, numeric=True),
         PermanentIec("0100000037", "UNO/diplomatic officers", numeric=True),
         PermanentIec("0100000045", "Indians claiming the Baggage Rules", numeric=True),
         PermanentIec("0100000053", "goods for personal use", numeric=True),
@@ -195,7 +195,8 @@ def check_importer_details(be: BillOfEntry) -> list[Reason]:
     ]
     if not missing:
         return []
-    message = f"IEC {be.iec} is a numeric permanent IEC: the importer's {' and '.join(missing)} must be given"
+    what = " and ".join(missing)
+    message = f"IEC {be.iec} is a numeric permanent IEC: the importer's {what} must be given"
     return [Reason.of("INTAKE-IEC-4", message)]
 
 

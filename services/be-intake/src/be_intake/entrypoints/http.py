@@ -79,7 +79,9 @@ def _error(description: str) -> dict[str, Any]:
 
 def _accepted_or_error(description: str) -> dict[str, Any]:
     """422: rejected on intake rules (the accepted body), or a malformed path parameter."""
-    schema = {"anyOf": [dereferenced_schema(BILL_OF_ENTRY_ACCEPTED), dereferenced_schema(HTTP_ERROR)]}
+    schema = {
+        "anyOf": [dereferenced_schema(BILL_OF_ENTRY_ACCEPTED), dereferenced_schema(HTTP_ERROR)]
+    }
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 

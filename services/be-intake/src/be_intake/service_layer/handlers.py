@@ -79,8 +79,8 @@ from be_intake.service_layer.messages import (
     AmendmentDecision,
     Arrival,
     Certificate,
-    DeferredDutyDue,
     Deferment,
+    DeferredDutyDue,
     Fact,
     Filing,
     Identity,
@@ -307,7 +307,7 @@ async def _register_filings(
     """INTAKE-BE-1: register each valid filing once; reject invalid ones with every reason;
     duplicates (same identity, or same job number and date from the same filer) change
     nothing. The raw submission is kept whatever becomes of it."""
-    intake, now = batch.uow.intake, batch.now
+    intake = batch.uow.intake
     fresh = set(registered)
     duplicates = [
         (filer_of(r.be.customs_broker_code, r.be.iec), r.be.user_job_no, r.be.user_job_date)
@@ -483,7 +483,8 @@ def _arrival(
     )
     reasons += late.reasons()
     case.refresh(batch.now, tuple(reasons))
-    summary = f"carrier arrived on {inward} (IGM {arrival['igm_no']} of {arrival['igm_date']}, {arrival['mode']})"
+    igm = f"IGM {arrival['igm_no']} of {arrival['igm_date']}"
+    summary = f"carrier arrived on {inward} ({igm}, {arrival['mode']})"
     if late.late:
         summary += f"; presented {late.days_late} day(s) late"
     if not registration or reasons:
@@ -664,7 +665,10 @@ async def _amend(batch: _Batch, item: Amendment) -> Result:
     if case.ooc is not None:
         case.propose_amendment(proposal, batch.now)
         intake.add_submission("amendment", item.identity, item.event_id, "pending", [], item.data)
-        summary = f"amendment {proposal['amendment_no']} after Out of Charge sent to the officer: {', '.join(changes[:8])}"
+        changed = ", ".join(changes[:8])
+        summary = (
+            f"amendment {proposal['amendment_no']} after Out of Charge to the officer: {changed}"
+        )
         batch.note(
             case,
             BILL_OF_ENTRY_AMENDMENT_FILED,
@@ -695,7 +699,8 @@ def _register_amendment(
         "after_out_of_charge": after_out_of_charge,
     }
     version = case.version + 1
-    message = f"amendment {proposal['amendment_no']} registered as version {version}: {', '.join(changes[:8])}"
+    changed = ", ".join(changes[:8])
+    message = f"amendment {proposal['amendment_no']} registered as version {version}: {changed}"
     reasons = [Reason.of("INTAKE-AMEND-2" if after_out_of_charge else "INTAKE-AMEND-1", message)]
     if invalidated:
         reasons.append(
@@ -800,7 +805,8 @@ def _fact(batch: _Batch, item: Fact) -> None:
             batch.now,
             tuple(Reason.from_data(r) for r in reasons),
         )
-        summary = f"Out of Charge {data['ooc_no']} ({data['mode']}), e-Gatepass {data.get('gatepass_no') or '-'}"
+        gatepass = data.get("gatepass_no") or "-"
+        summary = f"Out of Charge {data['ooc_no']} ({data['mode']}), e-Gatepass {gatepass}"
     elif item.event_type == GATE_OUT_REPORTED:
         case.record_gate_out(datetime.fromisoformat(data["exited_at"]))
         summary = f"goods left {data['custodian_code']} against e-Gatepass {data['gatepass_no']}"

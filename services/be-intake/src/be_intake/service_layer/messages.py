@@ -144,6 +144,8 @@ Item = (
 class Result:
     """What became of a filing, an amendment or an officer's request."""
 
-    outcome: str  # registered | duplicate | rejected | pending | approved | refused | waived | refused_waiver | unknown
+    # registered | duplicate | rejected | pending | approved | refused | waived |
+    # refused_waiver | unknown
+    outcome: str
     ref: BillOfEntryRef | None = None
     reasons: list[Reason] = field(default_factory=list)
