@@ -255,9 +255,10 @@ async def test_a_late_be_owes_charges_and_the_officer_may_waive_them(pipeline: P
 
 
 async def _prior_entry(pipeline: Pipeline) -> tuple[dict[str, Any], date]:
-    """A prior entry lodged now by be-intake's clock, its carrier not yet arrived."""
+    """A prior entry lodged now by be-intake's clock, its carrier not yet arrived (held for
+    an officer, no AEO status: nothing is released before the carrier comes)."""
     now = (await pipeline.intake_now()).astimezone(CUSTOMS_TIMEZONE)
-    be = new_bill_of_entry("H")
+    be = new_bill_of_entry("H", aeo_tier=None)
     day = now.date().isoformat()
     be.update(be_date=day, user_job_date=day, filed_at=now.isoformat())
     be["igm"] = {**be["igm"], "igm_date": day, "inward_date": None}

@@ -218,6 +218,7 @@ async def process(
             _prior_entry_timer(batch, case)
         item, _ = checked_for(case, checked)
         _publish_registered(batch, case, item.data, amendment=None)
+        _check_early_deferment(batch, case)
         case.announce_pending_payments(batch.now)
     for n, item in enumerate(items):
         if isinstance(item, Arrival):
@@ -582,6 +583,27 @@ def _deferment(batch: _Batch, item: Deferment) -> None:
         "icegate-e-payment",
         summary,
         [Reason.of("INTAKE-DUTY-2", summary)],
+    )
+
+
+def _check_early_deferment(batch: _Batch, case: IntakeCase) -> None:
+    """An OTP authentication that came before the filing: INTAKE-DUTY-2 is checked now that
+    the directory's certificate on the BE date is known."""
+    tier = (case.aeo or {}).get("tier")
+    if case.deferred is None or tier in (AeoTier.T2.value, AeoTier.T3.value):
+        return
+    message = (
+        f"OTP authentication {case.deferred['reference']} refused: deferred payment is for "
+        f"AEO T2/T3 importers; the directory has {tier or 'no certificate'} for {case.iec}"
+    )
+    case.deferred = None
+    batch.uow.cancel(DEFERRED_DUE_TIMER, case.ref.key)
+    batch.note(
+        case,
+        DEFERRED_PAYMENT_AUTHENTICATED,
+        "icegate-e-payment",
+        "deferment refused",
+        [Reason.of("INTAKE-DUTY-2", message)],
     )
 
 
