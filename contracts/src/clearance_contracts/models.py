@@ -794,7 +794,19 @@ class BillOfEntryAmendment(TypedDict):
     requested_at: str
 
 
-BillOfEntryFiling: TypeAlias = BillOfEntry
+class BillOfEntryFiling(BillOfEntry):
+    """
+    The canonical Bill of Entry, as strict as the intake rules allow a schema to be: the IEC's
+    shape (INTAKE-IEC-1), the permanent IECs' categories (INTAKE-IEC-2), the importer's name and
+    address for the numeric permanent IECs (INTAKE-IEC-4), a warehouse code for a warehousing BE
+    (INTAKE-BE-2), an exchange rate for the border-trade ceilings (INTAKE-IEC-3). Only the
+    ceilings themselves (a sum of invoice values at their rates) are beyond a schema. be-intake
+    checks the loose event schema first (400 when malformed) and then every rule, answering 422
+    with every rule broken; so a body off this schema but within the event schema gets 422 with
+    reasons, not 400.
+    """
+
+    iec: str
 
 
 class Item1(TypedDict):

@@ -31,6 +31,7 @@ from clearance_contracts import (
     ContractViolation,
     dereferenced_schema,
     example,
+    validate_event,
     validate_http,
 )
 from clearance_domain import BillOfEntryRef
@@ -171,14 +172,19 @@ def router(
         responses={
             200: {"description": "duplicate", **_json(BILL_OF_ENTRY_ACCEPTED)},
             202: {"description": "registered", **_json(BILL_OF_ENTRY_ACCEPTED, _ACCEPTED_SAMPLE)},
-            400: _error("the body is not JSON or breaks the filing contract"),
+            400: _error("the body is not JSON, breaks the filing event's contract, or has a NUL"),
             **_AUTH,
             422: {"description": "rejected on intake rules", **_json(BILL_OF_ENTRY_ACCEPTED)},
         },
     )
     async def file(request: Request, response: Response, _: Filer) -> dict[str, Any]:
         filing = await _body(request)
-        _valid(BILL_OF_ENTRY_FILING, filing)
+        # Malformed (the event's schema): 400. The published schema is stricter (the rules a
+        # schema can hold); what breaks a rule is rejected with every reason (422).
+        try:
+            validate_event(BILL_OF_ENTRY_FILED, filing)
+        except ContractViolation as error:
+            raise HTTPException(status_code=400, detail=str(error)) from error
         event_id = str(uuid.uuid4())
         async with unit_of_work() as uow:
             filing["filed_at"] = uow.clock.now().isoformat()  # lodged now, here
@@ -265,7 +271,7 @@ def router(
             "pending_amendment": _pending(case.pending_amendment),
             "history": timeline,
             "versions": more["versions"],
-            "reasons": timeline[-1]["reasons"] if timeline else [],
+            "reasons": _status_reasons(timeline),
             "updated_at": updated_at.isoformat(),
             "stuck": any(not letter["resolved"] for letter in more["dead_letters"]),
             "dead_letters": more["dead_letters"],
@@ -291,8 +297,10 @@ def router(
                 "description": "registered as the next version, or sent to an officer",
                 **_json(BILL_OF_ENTRY_ACCEPTED),
             },
-            400: _error("the body is not JSON, breaks the contract, or names another BE"),
+            400: _error("the body is not JSON or breaks the contract"),
             **_AUTH,
+            **_NOT_FOUND,
+            409: _error("the amended BE names another identity than the path"),
             422: _accepted_or_error("rejected on intake rules, or a malformed path parameter"),
         },
     )
@@ -308,7 +316,11 @@ def router(
         _valid(BILL_OF_ENTRY_AMENDMENT, data)
         be = data["bill_of_entry"]
         if (be["port_code"], be["be_no"], be["be_date"]) != (port_code, be_no, be_date.isoformat()):
-            raise HTTPException(status_code=400, detail="the amended BE names another identity")
+            raise HTTPException(status_code=409, detail="the amended BE names another identity")
+        async with sessions() as session:
+            found = await views.case_of(session, (port_code, be_no, be_date))
+        if found is None or not found[0].registered:
+            raise HTTPException(status_code=404, detail="no Bill of Entry with this identity")
         event_id = str(uuid.uuid4())
         result = await run(Amendment(data, event_id))
         response.status_code = _AMENDMENT_CODES[result.outcome]
@@ -425,6 +437,23 @@ def router(
         return body
 
     return api
+
+
+def _status_reasons(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reasons of the fact that brought the current status (the first of the latest run
+    of entries with that status that has any), else of the latest fact."""
+    if not timeline:
+        return []
+    current = timeline[-1]["status"]
+    run = []
+    for entry in reversed(timeline):
+        if entry["status"] != current:
+            break
+        run.append(entry)
+    for entry in reversed(run):
+        if entry["reasons"]:
+            return list(entry["reasons"])
+    return list(timeline[-1]["reasons"])
 
 
 def _charges(case: Any) -> dict[str, Any]:
