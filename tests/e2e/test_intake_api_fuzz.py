@@ -56,22 +56,26 @@ def test_every_answer_of_the_api_is_one_its_openapi_documents(pipeline: Pipeline
 
     for operation in operations:
         for mode in GenerationMode:
-            strategy = operation.as_strategy(generation_mode=mode)
+            _fuzzer(operation.as_strategy(generation_mode=mode), identity, mode)()
 
-            @given(strategy)
-            @settings(
-                max_examples=EXAMPLES_PER_OPERATION,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-                database=None,
-            )
-            def fuzz(case: Any, positive: bool = mode is GenerationMode.POSITIVE) -> None:
-                filing = case.method == "POST" and case.path == "/bills-of-entry"
-                if filing and positive:
-                    checks = [c for c in ALL_CHECKS if c not in POSITIVE_ACCEPTANCE]
-                    response = case.call_and_validate(headers=identity, checks=checks)
-                    _only_what_a_schema_cannot_say(response)
-                else:
-                    case.call_and_validate(headers=identity, checks=ALL_CHECKS)
 
-            fuzz()
+def _fuzzer(strategy: Any, identity: dict[str, str], mode: GenerationMode) -> Any:
+    positive = mode is GenerationMode.POSITIVE
+
+    @given(strategy)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    def fuzz(case: Any) -> None:
+        filing = case.method == "POST" and case.path == "/bills-of-entry"
+        if filing and positive:
+            checks = [c for c in ALL_CHECKS if c not in POSITIVE_ACCEPTANCE]
+            response = case.call_and_validate(headers=identity, checks=checks)
+            _only_what_a_schema_cannot_say(response)
+        else:
+            case.call_and_validate(headers=identity, checks=ALL_CHECKS)
+
+    return fuzz
