@@ -794,19 +794,52 @@ class BillOfEntryAmendment(TypedDict):
     requested_at: str
 
 
-class BillOfEntryFiling(BillOfEntry):
+class BillOfEntryFiling(TypedDict):
     """
-    The canonical Bill of Entry, as strict as the intake rules allow a schema to be: the IEC's
-    shape (INTAKE-IEC-1), the permanent IECs' categories (INTAKE-IEC-2), the importer's name and
-    address for the numeric permanent IECs (INTAKE-IEC-4), a warehouse code for a warehousing BE
-    (INTAKE-BE-2), an exchange rate for the border-trade ceilings (INTAKE-IEC-3). Only the
-    ceilings themselves (a sum of invoice values at their rates) are beyond a schema. be-intake
-    checks the loose event schema first (400 when malformed) and then every rule, answering 422
-    with every rule broken; so a body off this schema but within the event schema gets 422 with
-    reasons, not 400.
+    The canonical Bill of Entry as strict as a schema can be about the intake rules: the IEC's
+    shape (INTAKE-IEC-1) is a pattern here, where the event schema only bounds its length. The
+    rules that hang on other fields cannot be a plain schema and are checked by be-intake, which
+    answers 422 with every rule broken: a warehousing BE declares its warehouse code (INTAKE-
+    BE-2); a permanent IEC is for its category (INTAKE-IEC-2: government IECs for importer types
+    G/U, Nepal's for goods consigned from NP, Myanmar's from MM, China's from CN across the land
+    border); border-trade ceilings on the CIF in rupees at each invoice's exchange rate (INTAKE-
+    IEC-3); importer name and address for the numeric permanent IECs (INTAKE-IEC-4). A body off
+    the event schema is malformed: 400.
     """
 
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    user_job_no: NotRequired[str]
+    user_job_date: NotRequired[str]
+    be_type: Literal["H", "W", "X", "Z", "T", "M", "V", "S"]
     iec: str
+    branch_sl_no: NotRequired[int]
+    importer_name: NotRequired[str]
+    importer_address: NotRequired[str]
+    importer_type: NotRequired[
+        Literal["G", "U", "O", "P", "J", "R", "E", "D", "T", "S", "V", "A", "H", "I"]
+    ]
+    mode_of_transport: Literal["L", "S", "A"]
+    customs_broker_code: NotRequired[str]
+    prior_be: bool
+    first_check: bool
+    green_channel: NotRequired[bool]
+    warehouse_code: NotRequired[WarehouseCode | None]
+    custodian_code: NotRequired[str | None]
+    payment_method: NotRequired[str]
+    aeo_tier: NotRequired[Literal["T1", "T2", "T3"] | None]
+    country_of_origin: NotRequired[CountryCode]
+    country_of_consignment: NotRequired[CountryCode]
+    port_of_shipment: NotRequired[str]
+    arrival_date: NotRequired[str | None]
+    filed_at: str
+    igm: NotRequired[Igm | None]
+    house_bills: NotRequired[list[HouseBill]]
+    invoices: list[Invoice]
+    containers: NotRequired[list[Container]]
+    supporting_documents: NotRequired[list[SupportingDocument]]
+    duty: Duty
 
 
 class Item1(TypedDict):
