@@ -5,12 +5,13 @@ Every operation of be-intake's own routes is fuzzed with valid and with invalid 
 runtime's administration routes (clock, policies) are left out: moving the clock at random
 would upset the other tests.
 
-One check is narrowed for one operation, and only as far as a plain JSON Schema cannot go:
-a filing valid to the published filing schema may still be rejected (422) for the rules
-that hang on other fields (INTAKE-BE-2 on the BE type; INTAKE-IEC-2, -3, -4 on which
-permanent IEC it is), or refused (400) for a NUL character, which no declaration carries
-and PostgreSQL cannot keep; for that operation `positive_data_acceptance` is replaced by a
-check that it was one of those, and nothing else."""
+One check is narrowed for two operations, and only as far as a plain JSON Schema cannot go:
+a filing or an amendment valid to its published schema may still be rejected (422) for the
+rules that hang on other fields (INTAKE-BE-2 on the BE type; INTAKE-IEC-2, -3, -4 on which
+permanent IEC it is) or, for an amendment, on the BE's state (INTAKE-AMEND-1, -2), or
+refused (400) for a NUL character, which no declaration carries and PostgreSQL cannot keep;
+for those operations `positive_data_acceptance` is replaced by a check that it was one of
+those, and nothing else."""
 
 from __future__ import annotations
 
@@ -27,17 +28,19 @@ load_all_checks()
 ALL_CHECKS = CHECKS.get_all()
 POSITIVE_ACCEPTANCE = CHECKS.get_by_names(["positive_data_acceptance"])
 CONDITIONAL_RULES = {"INTAKE-BE-2", "INTAKE-IEC-2", "INTAKE-IEC-3", "INTAKE-IEC-4"}
+# An amendment is also judged against the BE as it stands (INTAKE-AMEND-1, -2): its state.
+AMENDMENT_RULES = CONDITIONAL_RULES | {"INTAKE-AMEND-1", "INTAKE-AMEND-2"}
 
 
-def _only_what_a_schema_cannot_say(response: Any) -> None:
-    """A valid filing is registered or a duplicate, else rejected only for the conditional
-    rules, or refused only for a NUL character."""
-    if response.status_code in (200, 202):
+def _only_what_a_schema_cannot_say(response: Any, allowed: set[str]) -> None:
+    """A valid filing or amendment is taken (or is a duplicate, or names an unknown BE),
+    else rejected only for the rules a schema cannot hold, or refused only for a NUL."""
+    if response.status_code in (200, 202, 404, 409):
         return
     body = response.json()
     if response.status_code == 422:
         rules = {r["rule_id"] for r in body["reasons"]}
-        assert rules <= CONDITIONAL_RULES, body
+        assert rules <= allowed, body
     else:
         assert response.status_code == 400, body
         assert "NUL" in body["detail"], body
@@ -73,10 +76,13 @@ def _fuzzer(strategy: Any, identity: dict[str, str], mode: GenerationMode) -> An
     )
     def fuzz(case: Any) -> None:
         filing = case.method == "POST" and case.path == "/bills-of-entry"
-        if filing and positive:
+        amending = case.method == "POST" and case.path.endswith("/amendments")
+        if (filing or amending) and positive:
             checks = [c for c in ALL_CHECKS if c not in POSITIVE_ACCEPTANCE]
             response = case.call_and_validate(headers=identity, checks=checks)
-            _only_what_a_schema_cannot_say(response)
+            _only_what_a_schema_cannot_say(
+                response, AMENDMENT_RULES if amending else CONDITIONAL_RULES
+            )
         else:
             case.call_and_validate(headers=identity, checks=ALL_CHECKS)
 

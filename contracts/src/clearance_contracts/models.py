@@ -782,13 +782,55 @@ class BillOfEntryAccepted(TypedDict):
     status_url: str
 
 
+class BillOfEntry1(TypedDict):
+    """
+    The BE as amended (its identity names the BE amended), as strict as the filing schema of
+    POST /bills-of-entry: the IEC's shape is a pattern (INTAKE-IEC-1); the conditional rules are
+    be-intake's (422).
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    user_job_no: NotRequired[str]
+    user_job_date: NotRequired[str]
+    be_type: Literal["H", "W", "X", "Z", "T", "M", "V", "S"]
+    iec: str
+    branch_sl_no: NotRequired[int]
+    importer_name: NotRequired[str]
+    importer_address: NotRequired[str]
+    importer_type: NotRequired[
+        Literal["G", "U", "O", "P", "J", "R", "E", "D", "T", "S", "V", "A", "H", "I"]
+    ]
+    mode_of_transport: Literal["L", "S", "A"]
+    customs_broker_code: NotRequired[str]
+    prior_be: bool
+    first_check: bool
+    green_channel: NotRequired[bool]
+    warehouse_code: NotRequired[WarehouseCode | None]
+    custodian_code: NotRequired[str | None]
+    payment_method: NotRequired[str]
+    aeo_tier: NotRequired[Literal["T1", "T2", "T3"] | None]
+    country_of_origin: NotRequired[CountryCode]
+    country_of_consignment: NotRequired[CountryCode]
+    port_of_shipment: NotRequired[str]
+    arrival_date: NotRequired[str | None]
+    filed_at: str
+    igm: NotRequired[Igm | None]
+    house_bills: NotRequired[list[HouseBill]]
+    invoices: list[Invoice]
+    containers: NotRequired[list[Container]]
+    supporting_documents: NotRequired[list[SupportingDocument]]
+    duty: Duty
+
+
 class BillOfEntryAmendment(TypedDict):
     """
     The same data as icegate.bill-of-entry.amendment-filed.v1 (ICES CACHI01_A): the BE as
     amended, why, and the documentary evidence (INTAKE-AMEND-1, INTAKE-AMEND-2).
     """
 
-    bill_of_entry: BillOfEntry
+    bill_of_entry: BillOfEntry1
     reason: str
     documentary_evidence: NotRequired[list[SupportingDocument]]
     requested_at: str

@@ -20,6 +20,7 @@ from clearance_contracts import (
     AEO_CERTIFICATES,
     BILL_OF_ENTRY_ACCEPTED,
     BILL_OF_ENTRY_AMENDMENT,
+    BILL_OF_ENTRY_AMENDMENT_FILED as AMENDMENT_FILED,
     BILL_OF_ENTRY_FILED,
     BILL_OF_ENTRY_FILING,
     BILL_OF_ENTRY_SEARCH,
@@ -313,7 +314,10 @@ def router(
         _: Filer,
     ) -> dict[str, Any]:
         data = await _body(request)
-        _valid(BILL_OF_ENTRY_AMENDMENT, data)
+        try:  # malformed: 400; a rule broken: 422 with every reason (as for a filing)
+            validate_event(AMENDMENT_FILED, data)
+        except ContractViolation as error:
+            raise HTTPException(status_code=400, detail=str(error)) from error
         be = data["bill_of_entry"]
         if (be["port_code"], be["be_no"], be["be_date"]) != (port_code, be_no, be_date.isoformat()):
             raise HTTPException(status_code=409, detail="the amended BE names another identity")
