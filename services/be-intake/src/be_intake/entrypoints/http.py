@@ -20,7 +20,7 @@ from clearance_contracts import (
     AEO_CERTIFICATES,
     BILL_OF_ENTRY_ACCEPTED,
     BILL_OF_ENTRY_AMENDMENT,
-    BILL_OF_ENTRY_AMENDMENT_FILED as AMENDMENT_FILED,
+    BILL_OF_ENTRY_AMENDMENT_FILED,
     BILL_OF_ENTRY_FILED,
     BILL_OF_ENTRY_FILING,
     BILL_OF_ENTRY_SEARCH,
@@ -315,7 +315,7 @@ def router(
     ) -> dict[str, Any]:
         data = await _body(request)
         try:  # malformed: 400; a rule broken: 422 with every reason (as for a filing)
-            validate_event(AMENDMENT_FILED, data)
+            validate_event(BILL_OF_ENTRY_AMENDMENT_FILED, data)
         except ContractViolation as error:
             raise HTTPException(status_code=400, detail=str(error)) from error
         be = data["bill_of_entry"]
