@@ -370,6 +370,36 @@ class BillOfEntryAccepted(TypedDict):
 BillOfEntryFiling: TypeAlias = BillOfEntry
 
 
+class BillsOfEntryItem(TypedDict):
+    bill_of_entry_ref: BillOfEntryRef
+    iec: str | None
+    be_type: str | None
+    stage: str
+    stuck: bool
+    out_of_charge_no: str | None
+    gatepass_no: str | None
+    updated_at: str
+    first_seen_at: str | None
+    registered_at: str | None
+    rms_decided_at: str | None
+    released_at: str | None
+    held_at: str | None
+    rejected_at: str | None
+    status_url: str
+
+
+class BillOfEntrySearch(TypedDict):
+    """
+    be-intake's status view of the BEs matching a search by BE number, IEC, port, BE date,
+    first-seen time or stuckness, newest first: what the operations console's BE tracker, its
+    stuck list and its day figures read. Times are the service clock's, of the first event that
+    put the BE at each milestone.
+    """
+
+    limit: int
+    bills_of_entry: list[BillsOfEntryItem]
+
+
 BillOfEntryStatusStage: TypeAlias = Literal[
     "filed",
     "rejected",

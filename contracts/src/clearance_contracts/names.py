@@ -46,12 +46,14 @@ EVENT_TYPES: Final[tuple[str, ...]] = _catalogue_event_types()
 BILL_OF_ENTRY_FILING: Final = "bill-of-entry.filing.v1"
 BILL_OF_ENTRY_ACCEPTED: Final = "bill-of-entry.accepted.v1"
 BILL_OF_ENTRY_STATUS: Final = "bill-of-entry.status.v1"
+BILL_OF_ENTRY_SEARCH: Final = "bill-of-entry.search.v1"
 
 #: HTTP bodies of be-intake: POST /bills-of-entry request and response, GET status response.
 HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     BILL_OF_ENTRY_FILING,
     BILL_OF_ENTRY_ACCEPTED,
     BILL_OF_ENTRY_STATUS,
+    BILL_OF_ENTRY_SEARCH,
 )
 
 #: The file of shared `$defs` that every other schema refers to.

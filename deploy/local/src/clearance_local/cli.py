@@ -16,14 +16,13 @@ from clearance_local.stack import Stack
 def _up(stack: Stack, _: argparse.Namespace) -> int:
     started = time.monotonic()
     print(f"Bringing up the '{stack.config.profile}' stack in {stack.config.data_dir}")
-    endpoints = stack.up()
-    print(f"Ready in {time.monotonic() - started:.1f}s")
-    print(f"  Kafka bootstrap     {endpoints.kafka_bootstrap}")
-    print(f"  PostgreSQL (admin)  {endpoints.postgres_admin_dsn}")
-    print(f"  Trace viewer        {endpoints.zipkin_url}/zipkin/")
-    for name, service in stack.services.items():
-        print(f"  {name:<19} {service.url}/docs")
-    print(f"  Addresses for tools {stack.config.data_dir / 'stack.env'}")
+    stack.up()
+    print(
+        f"Ready in {time.monotonic() - started:.1f}s: every component answers as this stack's own"
+    )
+    for component in stack.components.values():
+        print(f"  {component.describe()}")
+    print(f"  Addresses for tools {stack.config.data_dir / 'stack.env'} (source it)")
     return 0
 
 
@@ -37,7 +36,7 @@ def _status(stack: Stack, _: argparse.Namespace) -> int:
     all_up = True
     for name, (ready, port) in stack.status().items():
         all_up &= ready
-        print(f"{name:<10} {'up' if ready else 'down':<5} port {port}")
+        print(f"{name:<15} {'up' if ready else 'down':<5} port {port}")
     return 0 if all_up else 3
 
 

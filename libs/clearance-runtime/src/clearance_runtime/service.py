@@ -24,6 +24,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -255,7 +256,9 @@ class ServiceRuntime(Generic[U]):
             yield
             await self.stop()
 
-        app = FastAPI(title=title, lifespan=lifespan)
+        # /docs and /redoc with Swagger UI and ReDoc served by the service itself (the
+        # fastapi-offline package's assets), so they work where no CDN can be reached.
+        app = FastAPIOffline(title=title, lifespan=lifespan, static_url="/docs-assets")
         app.include_router(self._operational_routes())
         if self.parts.policy_kinds:
             app.include_router(policy_routes(self.policy_store, self.clock))
@@ -274,10 +277,18 @@ class ServiceRuntime(Generic[U]):
             return {"status": "ok", "service": self.settings.service_name}
 
         @router.get("/readyz")
-        async def readyz(response: Response) -> dict[str, bool]:
+        async def readyz(response: Response) -> dict[str, Any]:
+            """200 when every check passes, else 503; names the service and the instance
+            (`CLEARANCE_INSTANCE_ID`) so whoever started it knows the answer is its own."""
             checks = await self.ready()
-            response.status_code = 200 if all(checks.values()) else 503
-            return checks
+            ready = all(checks.values())
+            response.status_code = 200 if ready else 503
+            return {
+                "service": self.settings.service_name,
+                "instance_id": self.settings.instance_id,
+                "ready": ready,
+                "checks": checks,
+            }
 
         @router.get("/metrics")
         async def prometheus() -> Response:
