@@ -146,7 +146,7 @@ async function showTimeline(key) {
 async function loadDeadLetters() {
   const found = await api("/api/dead-letters");
   fill("#stuck-bes", found.stuck.map((be) => row([
-    keyOf(be.bill_of_entry_ref), stage(be.stage), when(be.first_seen_at),
+    keyOf(be.bill_of_entry_ref), stage(be.stage), when(be.first_seen_at || be.updated_at),
   ])), "No Bill of Entry is stuck.");
   const admin = identity() && identity().role === "administrator";
   fill("#letters", found.dead_letters.map((letter) => {

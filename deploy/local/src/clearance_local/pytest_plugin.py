@@ -140,9 +140,7 @@ def service_processes(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
     }
     for service in services.values():
         service.stop()  # a leftover of an interrupted run, if any
-        service.migrate()
-    for service in services.values():
-        service.start(wait=False)
+        service.start(wait=False, migrate=True)
     try:
         for service in services.values():
             service.wait_ready()

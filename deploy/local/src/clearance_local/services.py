@@ -97,6 +97,7 @@ class ServiceProcess:
             "CLEARANCE_HTTP_PORT": str(self.port),
             "CLEARANCE_INSTANCE_ID": self.instance_id,
             "OTEL_SERVICE_NAME": self.name,
+            "PYTHONUNBUFFERED": "1",  # log lines reach the log file as they are written
         }
         if self.zipkin_url:
             env["OTEL_TRACES_EXPORTER"] = "zipkin"
@@ -117,11 +118,14 @@ class ServiceProcess:
         if result.returncode != 0:
             raise StackError(f"migrating {self.name} failed:\n{result.stdout}\n{result.stderr}")
 
-    def start(self, timeout: float = 60, *, wait: bool = True) -> None:
+    def start(self, timeout: float = 120, *, wait: bool = True, migrate: bool = False) -> None:
+        """Start the process with a fresh instance id; `migrate`: apply its migrations
+        first, in the same process (`serve --migrate`)."""
         self.instance_path.parent.mkdir(parents=True, exist_ok=True)
         self.instance_path.write_text(f"{self.config.profile}/{self.name}/{uuid.uuid4()}")
+        command = ["serve", "--migrate"] if migrate and self.migrates else []
         spawn(
-            [sys.executable, "-m", self.package],
+            [sys.executable, "-m", self.package, *command],
             log_path=self.log_path,
             pid_path=self.pid_path,
             env=self.env(),
@@ -129,7 +133,7 @@ class ServiceProcess:
         if wait:
             self.wait_ready(timeout)
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 120) -> None:
         wait_until(
             self.is_ready,
             what=self.name,

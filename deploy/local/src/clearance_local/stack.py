@@ -216,8 +216,7 @@ class Stack:
     def start_services(self, log: Log = print) -> None:
         """Migrate and start the services not yet running, in parallel, and wait for them."""
         steps = {name: _starter(svc, log) for name, svc in self.services.items()}
-        steps |= {f"migrate {name}": _migrator(svc) for name, svc in self.services.items()}
-        _run_steps(steps, {name: (f"migrate {name}",) for name in self.services})
+        _run_steps(steps, {name: () for name in steps})
 
     def down(self) -> list[str]:
         """Stop every component of this profile, dependents first; return the names stopped."""
@@ -247,21 +246,16 @@ def _starter(component: Component, log: Log) -> Callable[[], None]:
             raise StackError(f"{component.name}: port {component.port} is held by another process")
         component.install()
         started = time.monotonic()
-        component.start()
+        if isinstance(component, ServiceProcess):
+            component.start(migrate=True)  # one interpreter start-up: migrate, then serve
+        else:
+            component.start()
         log(
             f"  {component.name:<14} started on port {component.port} "
             f"in {time.monotonic() - started:.1f}s"
         )
 
     return start
-
-
-def _migrator(app: ServiceProcess) -> Callable[[], None]:
-    def migrate() -> None:
-        if not app.is_running():
-            app.migrate()
-
-    return migrate
 
 
 def _answers_soon(component: Component, timeout: float = 20.0) -> bool:
