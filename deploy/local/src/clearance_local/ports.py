@@ -26,9 +26,16 @@ class PortBook:
         if path.exists():
             self.ports = {name: int(port) for name, port in json.loads(path.read_text()).items()}
         self.ports.update(fixed or {})
+        #: What was said about ports chosen other than wanted (`up` prints it).
+        self.notes: list[str] = []
         for name, port in wanted.items():
             if name not in self.ports:
-                self.ports[name] = self._choose(port)
+                self.ports[name] = chosen = self._choose(port)
+                if port and chosen != port:
+                    self.notes.append(
+                        f"  {name:<14} port {port} is taken by another process: using {chosen} "
+                        "(remembered)"
+                    )
         self.save()
 
     def __getitem__(self, name: str) -> int:

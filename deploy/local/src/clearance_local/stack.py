@@ -178,6 +178,9 @@ class Stack:
         """Install what is missing and start what is not running, in parallel where the
         components allow; idempotent. `services=False`: the infrastructure alone."""
         self.config.cache_dir.mkdir(parents=True, exist_ok=True)
+        for note in self.ports.notes:
+            log(note)
+        self.ports.notes.clear()
         chosen = [c for c in self.components.values() if services or c.infrastructure]
         self._claim_ports(chosen, log)
         chosen = [self.components[c.name] for c in chosen]
