@@ -32,6 +32,7 @@ rule_files:
 scrape_configs:
   - job_name: clearance
     metrics_path: /metrics
+    honor_labels: true  # the services' own `service` label stands
     static_configs:
 {targets}"""
 
@@ -74,7 +75,7 @@ class Prometheus:
         return {"CLEARANCE_PROMETHEUS_URL": self.url}
 
     def describe(self) -> str:
-        return f"Metrics, alerts     {self.url}/alerts"
+        return f"Metrics, alerts     {self.url}/classic/alerts"
 
     def install(self) -> None:
         binary()
