@@ -166,13 +166,16 @@ class Kafka:
         run(
             [
                 "java",
+                # A short-lived tool: the quick JIT and the simple collector start it soonest.
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
                 "-cp",
                 f"{self.libs}/*",
                 f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                # One argument, so an id starting with "-" (1 in 64) is not read as an option.
+                f"--cluster-id={cluster_id}",
                 "-c",
                 str(props),
             ],
