@@ -217,6 +217,52 @@ def test_queues_flow_and_the_day_show_what_the_services_report(
     page.screenshot("overview")
 
 
+async def test_be_intake_finds_bes_for_staff_only(
+    pipeline: Pipeline, cleared: dict[str, Any], stuck: dict[str, Any]
+) -> None:
+    """GET /bills-of-entry (officers, administrators): by BE, IEC, port and date, and the
+    stuck ones; each with its milestones (filing, registration, RMS decision, release)."""
+    async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=10) as client:
+        assert (await client.get("/bills-of-entry")).status_code == 401
+        filer = {"X-Clearance-Subject": "f", "X-Clearance-Roles": "filer"}
+        assert (await client.get("/bills-of-entry", headers=filer)).status_code == 403
+        query = {k: cleared[k] for k in ("be_no", "iec", "port_code", "be_date")}
+        found = (await client.get("/bills-of-entry", params=query, headers=OFFICER)).json()
+        [be] = found["bills_of_entry"]
+        assert be["stage"] == "out_of_charge"
+        assert be["status_url"] == f"/bills-of-entry/{key_of(cleared)}"
+        times = [be[name] for name in ("first_seen_at", "registered_at", "rms_decided_at")]
+        assert times == sorted(times)
+        assert be["released_at"] >= be["rms_decided_at"]
+        stuck_ones = (
+            await client.get("/bills-of-entry", params={"stuck": "true"}, headers=OFFICER)
+        ).json()["bills_of_entry"]
+        assert key_of(stuck) in {
+            "{port_code}/{be_no}/{be_date}".format(**b["bill_of_entry_ref"]) for b in stuck_ones
+        }
+        assert all(b["stuck"] for b in stuck_ones)
+
+
+async def test_be_intake_gauges_the_bes_not_terminal(
+    pipeline: Pipeline, stuck: dict[str, Any]
+) -> None:
+    """The stuck BE (filed, never registered) is not terminal: the age of the oldest such BE
+    is exposed (refreshed every 15 s) for the alert BillsOfEntryNotTerminal."""
+    async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=10) as client:
+        async with asyncio.timeout(60):
+            while True:
+                metrics = (await client.get("/metrics")).text
+                ages = [
+                    float(line.rsplit(" ", 1)[1])
+                    for line in metrics.splitlines()
+                    if line.startswith("clearance_oldest_not_terminal_age_seconds{")
+                ]
+                if ages and ages[0] > 0:
+                    break
+                await asyncio.sleep(1)
+        assert "clearance_bills_of_entry_not_terminal{" in metrics
+
+
 def test_the_console_api_refuses_callers_without_a_role(console: str) -> None:
     assert httpx.get(f"{console}/api/flow", timeout=10).status_code == 401
     filer = {"X-Clearance-Subject": "f", "X-Clearance-Roles": "filer"}

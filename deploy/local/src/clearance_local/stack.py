@@ -97,7 +97,6 @@ class Stack:
         self.console.extra_env = {
             **{svc.env_name: svc.url for svc in self.services.values()},
             "CLEARANCE_ZIPKIN_URL": self.zipkin.url,
-            "CLEARANCE_ACCESS_STAND_IN": "true",
         }
         self.prometheus = Prometheus(
             self.config,
