@@ -312,7 +312,7 @@ def postgres(profile: ClusterProfile = PROFILE) -> list[Manifest]:
             },
             "postgresql": {
                 "parameters": {
-                    "max_connections": "400",
+                    "max_connections": "800",
                     "shared_buffers": "2GB",
                     "synchronous_commit": "on",
                 },
