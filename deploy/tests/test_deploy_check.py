@@ -2,7 +2,7 @@
 refuse: the schemas and linters are real, not a rubber stamp.
 
 The first run installs the tools and schemas into .data/deploy-check (Go module proxy, Maven
-Central, PyPI: about two minutes on two cores); later runs take about 15 s.
+Central, PyPI: about four minutes on this busy two-core machine); later runs about 15 s.
 """
 
 from __future__ import annotations

@@ -89,6 +89,8 @@ def kafka_environment(advertised_listener: str, host_listener: str | None = None
         "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
         "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": ",".join(protocols),
         "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
+        # The image's own data directory (owned by its user), a volume in Compose.
+        "KAFKA_LOG_DIRS": "/var/lib/kafka/data",
         "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
         "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
         "KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS": "3",

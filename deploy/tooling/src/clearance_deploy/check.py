@@ -121,10 +121,16 @@ def _go_env(ws: Workspace) -> dict[str, str]:
 
 
 def _require(command: str, hint: str) -> str:
-    found = shutil.which(command)
+    found = shutil.which(command) or _toolchain(command)
     if found is None:
         raise CheckError(f"`{command}` not found: {hint}")
     return found
+
+
+def _toolchain(command: str) -> str | None:
+    """Go where its installer puts it, when PATH lacks it (CI's environment may)."""
+    candidate = Path("/usr/local/go/bin") / command
+    return str(candidate) if command == "go" and candidate.exists() else None
 
 
 # --- tools -----------------------------------------------------------------------------
@@ -136,10 +142,10 @@ def go_install(ws: Workspace, package: str, binary: str, log: Log) -> Path:
     marker = ws.bin / f".{binary}.version"
     if target.exists() and marker.exists() and marker.read_text() == package:
         return target
-    _require("go", "install Go (the machine's toolchain builds the checkers)")
+    go = _require("go", "install Go (the machine's toolchain builds the checkers)")
     log(f"  installing {package} (Go module proxy)")
     ws.bin.mkdir(parents=True, exist_ok=True)
-    _run(["go", "install", package], what=f"go install {package}", env=_go_env(ws))
+    _run([go, "install", package], what=f"go install {package}", env=_go_env(ws))
     marker.write_text(package)
     return target
 
@@ -152,11 +158,11 @@ def composecheck(ws: Workspace, log: Log) -> Path:
     marker = ws.bin / ".composecheck.source"
     if target.exists() and marker.exists() and marker.read_text() == stamp:
         return target
-    _require("go", "install Go (the machine's toolchain builds the checkers)")
+    go = _require("go", "install Go (the machine's toolchain builds the checkers)")
     log("  building composecheck (compose-go from the Go module proxy)")
     ws.bin.mkdir(parents=True, exist_ok=True)
     _run(
-        ["go", "build", "-o", str(target), "."],
+        [go, "build", "-o", str(target), "."],
         what="go build composecheck",
         cwd=source,
         env=_go_env(ws),
@@ -319,12 +325,12 @@ def go_module_crds(ws: Workspace, log: Log) -> list[Path]:
         files += wanted
         if all(path.exists() for path in wanted):
             continue
-        _require("go", "install Go (the Go module proxy serves the operators' CRDs)")
+        go = _require("go", "install Go (the Go module proxy serves the operators' CRDs)")
         log(f"  downloading {module} (Go module proxy)")
         with tempfile.TemporaryDirectory() as empty:
             info = json.loads(
                 _run(
-                    ["go", "mod", "download", "-json", module],
+                    [go, "mod", "download", "-json", module],
                     what=f"go mod download {module}",
                     cwd=Path(empty),
                     env=_go_env(ws),
@@ -486,6 +492,29 @@ def check_compose(ws: Workspace, log: Log) -> None:
         what="loading the Compose file",
     )
     log("  compose.yaml loads as `docker compose config` loads it (compose-go)")
+    if _docker_compose_available():
+        _run(
+            [
+                "docker",
+                "compose",
+                "--env-file",
+                str(compose_dir / ".env.example"),
+                "-f",
+                str(compose_dir / "compose.yaml"),
+                "config",
+                "--quiet",
+            ],
+            what="docker compose config",
+        )
+        log("  docker compose config: valid")
+
+
+def _docker_compose_available() -> bool:
+    """Where the Docker Compose plugin exists (not here: only the docker client is)."""
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+    return probe.returncode == 0
 
 
 def kustomizations() -> list[Path]:

@@ -21,7 +21,11 @@ HEADER = (
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style, keys in insertion order, long strings kept on one line."""
+    """Block style, keys in insertion order, long strings kept on one line, and every value
+    written out where it is used (no anchors and aliases)."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
