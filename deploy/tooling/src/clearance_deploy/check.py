@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -171,6 +172,13 @@ def composecheck(ws: Workspace, log: Log) -> Path:
     return target
 
 
+def _python_with_pip() -> str:
+    """The interpreter the workspace's virtual environment was made from: uv makes
+    environments without pip, while the machine's Python has it (bin/clearance uses it)."""
+    base = Path(sys.base_prefix) / "bin" / "python3"
+    return str(base) if base.exists() else "python3"
+
+
 def _pip_download(ws: Workspace, requirement: str, log: Log) -> Path:
     """A wheel from PyPI into the downloads folder (no install, no dependencies)."""
     name = requirement.split("==")[0].replace("-", "_")
@@ -182,7 +190,7 @@ def _pip_download(ws: Workspace, requirement: str, log: Log) -> Path:
     ws.downloads.mkdir(parents=True, exist_ok=True)
     _run(
         [
-            "python3",
+            _python_with_pip(),
             "-m",
             "pip",
             "download",
