@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from clearance_local.config import DEFAULT_PORTS as CONFIG_PORTS
 from clearance_local.config import StackConfig
 from clearance_local.postgres import service_dsn
 from clearance_local.process import StackError, read_pid, spawn, terminate, wait_until
@@ -31,6 +32,9 @@ SERVICES = (
     ("warehouse-seal", "warehouse_seal"),
     ("ooc-issuer", "ooc_issuer"),
 )
+#: The services' ports in the developer's stack (config.DEFAULT_PORTS has every component's).
+DEFAULT_PORTS = {name: CONFIG_PORTS[name] for name, _ in SERVICES}
+
 # The operations console: a web app like the services, but with no database of its own.
 CONSOLE = ("console", "clearance_console")
 
