@@ -37,6 +37,7 @@ from clearance_contracts.names import (
     SEAL_TRIP_EXEMPTION,
     SEAL_TRIP_RECONCILED,
     SEAL_TRIP_REPORT,
+    SEAL_VERDICT,
     bill_of_entry_key,
 )
 from clearance_contracts.topology import (
@@ -83,6 +84,7 @@ __all__ = [
     "SEAL_TRIP_EXEMPTION",
     "SEAL_TRIP_RECONCILED",
     "SEAL_TRIP_REPORT",
+    "SEAL_VERDICT",
     "AsyncApiError",
     "ContractViolation",
     "MissingKeyField",

@@ -57,6 +57,7 @@ SEAL_TRIP_EXEMPTION: Final = "seal-trip.exemption.v1"
 SEAL_TRIP_DEADLINE_EXTENSION: Final = "seal-trip.deadline-extension.v1"
 SEAL_TRIP: Final = "seal-trip.v1"
 SEAL_TRIP_REPORT: Final = "seal-trip.report.v1"
+SEAL_VERDICT: Final = "seal-verdict.v1"
 
 #: HTTP bodies: be-intake's POST /bills-of-entry request and response and GET status response;
 #: warehouse-seal's.
@@ -71,6 +72,7 @@ HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     SEAL_TRIP_DEADLINE_EXTENSION,
     SEAL_TRIP,
     SEAL_TRIP_REPORT,
+    SEAL_VERDICT,
 )
 
 #: The file of shared `$defs` that every other schema refers to.
