@@ -11,9 +11,9 @@ from be_intake.service_layer.handlers import HANDLERS as BE_INTAKE
 from bis_verifier.service_layer.handlers import handlers as bis_verifier_handlers
 from clearance_contracts import topics
 from clearance_local.services import SERVICES
+from clearance_runtime.policies import Policies
 from ooc_issuer.service_layer.handlers import HANDLERS as OOC_ISSUER
 from rms_router.service_layer.handlers import HANDLERS as RMS_ROUTER
-from clearance_runtime.policies import Policies
 from warehouse_seal.service_layer.handlers import handlers as warehouse_seal_handlers
 
 pytestmark = pytest.mark.unit

@@ -137,7 +137,7 @@ def test_seal_fmt_1_a_brand_that_is_not_a_listed_vendor_is_refused(policies: Pol
 
 
 def test_seal_fmt_1_the_number_bears_the_vendor_brand(policies: Policies) -> None:
-    assert _refusal(lambda: _sale(policies, vendor_brand="TRKS")) == ["SEAL-FMT-1"]
+    assert _refusal(lambda: _sale(policies, vendor_brand="RFSL")) == ["SEAL-FMT-1"]
 
 
 def test_seal_fmt_1_a_seal_number_is_sold_once(policies: Policies) -> None:
