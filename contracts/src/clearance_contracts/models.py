@@ -814,6 +814,35 @@ class SealTrip(TypedDict):
     refusals: list[Refusal]
 
 
+class Verdict(TypedDict):
+    outcome: Literal["matched", "mismatched", "tampered", "delayed", "exempt"]
+    findings: list[Reason]
+
+
+class Exemption(TypedDict):
+    ground: str
+    reference: str
+    officer: str
+    recorded_at: str
+    note: str | None
+
+
+class SealVerdict(TypedDict):
+    """
+    Where warehouse-seal's reconciliation of a warehousing BE stands (OOC-WH-1, SEAL-LINK-1):
+    awaiting the sale record of a declared seal (since when), or the verdict last published for
+    the BE's newest version; and the exemption recorded, if any (SEAL-EXEMPT-1).
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    warehouse_code: str | None
+    seal_numbers: list[str]
+    state: Literal["awaiting", "reconciled"]
+    awaiting_since: str | None
+    verdict: Verdict | None
+    exemption: Exemption | None
+
+
 EventData: TypeAlias = (
     BillOfEntryRegistered
     | BillOfEntryRejected

@@ -12,6 +12,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+from clearance_runtime.clock import CUSTOMS_TIMEZONE
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -28,7 +29,7 @@ _MOVEMENTS = {
 def _when(value: str | None) -> str:
     if value is None:
         return "-"
-    return datetime.fromisoformat(value).strftime("%d-%m-%Y %H:%M %z")
+    return datetime.fromisoformat(value).astimezone(CUSTOMS_TIMEZONE).strftime("%d-%m-%Y %H:%M IST")
 
 
 def render(report: dict[str, Any]) -> bytes:
