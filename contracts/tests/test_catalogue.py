@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 
 PACKAGE = resources.files("clearance_contracts")
 SERVICES = {"be-intake", "bis-verifier", "rms-router", "warehouse-seal", "ooc-issuer"}
-EXTERNAL_PARTIES = {"icegate-upstream", "custodians"}
+EXTERNAL_PARTIES = {"icegate-upstream", "custodians", "rfid-vendors", "rfid-readers"}
 
 
 def _json_names(*parts: str) -> set[str]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import random
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
-from clearance_contracts import example
+from clearance_contracts import event_key, example
 from clearance_local.kafka import partitions_of
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
@@ -23,7 +24,12 @@ from clearance_runtime.envelope import CloudEvent
 FILED = "icegate.bill-of-entry.filed.v1"
 GATEPASS = "custodian.e-gatepass.issued.v1"
 HELD = "clearance.out-of-charge.held.v1"
-WATCHED = (GATEPASS, HELD, f"{FILED}.dlq")
+SEAL_SOLD = "vendor.rfid-seal.sold.v1"
+SEAL_RECONCILED = "clearance.seal-trip.reconciled.v1"
+SEAL_ALERT = "clearance.seal-trip.alert-raised.v1"
+DUTY_DEMAND = "clearance.duty-demand.raised.v1"
+WATCHED = (GATEPASS, HELD, f"{FILED}.dlq", SEAL_RECONCILED, SEAL_ALERT, DUTY_DEMAND)
+ADMINISTRATOR = {"X-Clearance-Subject": "test-administrator", "X-Clearance-Roles": "administrator"}
 
 
 def new_bill_of_entry(be_type: str = "H", **overrides: Any) -> dict[str, Any]:
@@ -44,9 +50,32 @@ def new_bill_of_entry(be_type: str = "H", **overrides: Any) -> dict[str, Any]:
     be["duty"] = {**be["duty"], "paid": True}
     if be_type == "W":
         be["warehouse_code"] = be.get("warehouse_code") or "MAA4W001"
-        for n, container in enumerate(be["containers"]):
-            container["seal_no"] = f"ABCD 1234 {5670 + n:04d}"
+        for container in be["containers"]:
+            container["seal_no"] = new_seal_no()  # a one-time-lock is used once (SEAL-FMT-1)
     return {**be, **overrides}
+
+
+def new_seal_no(brand: str = "ZSEL") -> str:
+    """A fresh RFID seal number `ABCD XXXX XXXX` of a listed vendor (SAMPLE DATA list)."""
+    digits = f"{random.randrange(10**8):08d}"
+    return f"{brand} {digits[:4]} {digits[4:]}"
+
+
+def tid_of(seal_no: str) -> str:
+    """The TID the vendor recorded for a test seal (hexadecimal, 96 bits)."""
+    return "E2801170" + hashlib.sha256(seal_no.encode()).hexdigest()[:16].upper()
+
+
+def seal_sale(seal_no: str, warehouse_code: str, **changes: Any) -> dict[str, Any]:
+    """A vendor's sale of a seal to a warehouse's licensee (SEAL-LINK-1)."""
+    return {
+        "seal_no": seal_no,
+        "tid": tid_of(seal_no),
+        "vendor_brand": seal_no[:4],
+        "warehouse_code": warehouse_code,
+        "sold_at": datetime.now(UTC).isoformat(),
+        **changes,
+    }
 
 
 def key_of(be: dict[str, Any]) -> str:
@@ -117,8 +146,29 @@ class Pipeline:
     def intake_url(self) -> str:
         return self.services["be-intake"].url
 
+    async def publish(self, event_type: str, data: dict[str, Any], source: str) -> CloudEvent:
+        """Publish an event as the outside party that owns its topic would."""
+        event = CloudEvent.new(event_type, source, event_key(event_type, data), data)
+        await self.producer.send_and_wait(
+            event_type,
+            value=event.kafka_value(),
+            key=event.kafka_key(),
+            headers=event.kafka_headers(),
+        )
+        return event
+
+    async def sell_seals(self, be: dict[str, Any]) -> None:
+        """The vendors' sales of a warehousing BE's seals, linked to its warehouse
+        (SEAL-LINK-1): warehouse-seal matches the BE against them (OOC-WH-1)."""
+        for container in be.get("containers") or ():
+            sale = seal_sale(container["seal_no"], be["warehouse_code"])
+            await self.publish(SEAL_SOLD, sale, "/rfid-vendors/test-vendor")
+
     async def file(self, be: dict[str, Any], event: CloudEvent | None = None) -> CloudEvent:
-        """Publish a filing as an ICEGATE-style upstream system would."""
+        """Publish a filing as an ICEGATE-style upstream system would; for a warehousing BE,
+        the seal vendors' sales of its seals first, as they come before a BE declares them."""
+        if be.get("be_type") == "W" and be.get("warehouse_code"):
+            await self.sell_seals(be)
         event = event or CloudEvent.new(FILED, "/icegate/test-upstream", key_of(be), be)
         await self.producer.send_and_wait(
             FILED, value=event.kafka_value(), key=event.kafka_key(), headers=event.kafka_headers()

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clearance_bench import seal_sales
 from clearance_bench.baseline import run_baseline
 from clearance_bench.catalogue import REGISTER_SNAPSHOT_DATE
 from clearance_bench.load import Log, Measurement, Schedule, encode
@@ -92,6 +93,7 @@ async def run_benchmark(
     messages = encode(filings)
     partitions = await intake_partitions(target.kafka_bootstrap)
     driver = Watched("bench-driver", fixed_pid(os.getpid()), with_children=False)
+    await seal_sales.preload(target.kafka_bootstrap, seal_sales.seal_sales(filings), log, 600)
     log(f"pipeline: {plan.count:,} BEs ({plan.mode}), BE numbers from {first_be_no:07d}")
     pipeline = await run_pipeline(
         target, messages, plan.schedule, extra_watched=[driver], timeout_s=plan.wait_s, log=log

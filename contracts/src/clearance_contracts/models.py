@@ -281,6 +281,26 @@ class BisVerificationCompleted(TypedDict):
     verified_at: str
 
 
+class DutyDemandRaised(TypedDict):
+    """
+    No acknowledgement of the due arrival of warehoused goods (no trip report, SEAL-TRIP-1)
+    within one month of their removal, or by the date the proper officer extended it to: the
+    owner of the goods pays the full duty with interest, and fine and penalty are to be adjudged
+    (rule SEAL-ACK-1, Circular 19/2018 para 4.5(k); Warehoused Goods (Removal) Regulations 2016,
+    reg. 5). Raised by warehouse-seal. Consumer: be-intake (the BE's status view).
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    duty: float
+    interest: float
+    penalty_flagged: bool
+    reasons: list[Reason]
+    seal_no: NotRequired[SealNo]
+    acknowledgement_due_at: NotRequired[str]
+    interest_rate_percent: NotRequired[float]
+    raised_at: str
+
+
 class OutOfChargeHeld(TypedDict):
     """
     ooc-issuer could not clear the BE automatically; it waits for an officer (queued first-in
@@ -319,6 +339,59 @@ class RmsDecisionMade(TypedDict):
     decided_at: str
 
 
+class ShippingBillRef(TypedDict):
+    """
+    The Shipping Bill of an export movement (SEAL-DATA-2); null otherwise.
+    """
+
+    port_code: PortCode
+    sb_no: str
+    sb_date: str
+
+
+class SealTripAlertRaised(TypedDict):
+    """
+    warehouse-seal raised an alert about an RFID-sealed movement: a seal tampered on arrival at
+    a warehouse (unloading refused, the bond officer informed: SEAL-TAMPER-2), tampered at the
+    customs station on export (mandatory examination: SEAL-TAMPER-1), a TID that is not the sold
+    seal's (a tamper, SEAL-LINK-1), an inordinate delay in arrival (SEAL-DELAY-1), or no
+    acknowledgement of due arrival within the period (SEAL-ACK-1). Keyed by `document_key`: the
+    BE identity `<port_code>/<be_no>/<be_date>`, or for an export movement the Shipping Bill's
+    `<port_code>/<sb_no>/<sb_date>`. Consumers: be-intake (the BE's status view), rms-router
+    (tamper_at_export forces examination, SEAL-TAMPER-1).
+    """
+
+    document_key: str
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: ShippingBillRef | None
+    alert: Literal[
+        "tamper_at_warehouse",
+        "tamper_at_export",
+        "tid_mismatch",
+        "inordinate_delay",
+        "acknowledgement_overdue",
+    ]
+    seal_no: SealNo
+    location: str
+    reasons: list[Reason]
+    actions: NotRequired[
+        list[
+            Literal[
+                "unloading_refused",
+                "bond_officer_informed",
+                "examination_required",
+                "duty_demanded",
+            ]
+        ]
+    ]
+    movement: NotRequired[
+        Literal[
+            "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+        ]
+    ]
+    raised_at: str
+
+
 class SealTripReconciled(TypedDict):
     """
     warehouse-seal matched the RFID one-time-lock seal trip of a warehousing BE against the BE
@@ -351,6 +424,96 @@ class EGatepassIssued(TypedDict):
 
 
 BillOfEntryFiled: TypeAlias = BillOfEntry
+
+
+class ReaderRfidSealScanned(TypedDict):
+    """
+    An RFID reader at a customs station or a bonded warehouse read a seal (Circular 19/2018 para
+    4.3, 4.5(a), (c), (f)): the seal number, the TID it read, the reader and its location, when,
+    and the tamper status the seal reported. warehouse-seal matches the TID against the sold
+    seal's (a different TID is a tamper), completes the trip on a clean scan at the destination
+    (trip report, rule SEAL-TRIP-1) and raises the tamper alerts (SEAL-TAMPER-1, SEAL-TAMPER-2).
+    Producer: the RFID readers (external party rfid-readers), directly or through the vendor's
+    upload; keyed by the seal number. Consumer: warehouse-seal.
+    """
+
+    seal_no: str
+    tid: str
+    reader_id: str
+    location_code: str
+    location_kind: Literal["warehouse", "customs_station"]
+    scanned_at: str
+    tamper_status: Literal["intact", "tampered"]
+
+
+class BillOfEntry1(TypedDict):
+    """
+    The Bill of Entry (for warehousing) the goods move under: number and date (para
+    4.4(a)(ii)-(iii), (c)(ii)-(iii)), with its custom house, which identifies a BE in ICES;
+    required for customs_station_to_warehouse and warehouse_to_warehouse, null for an export.
+    """
+
+    port_code: str
+    be_no: str
+    be_date: str
+
+
+class ShippingBill(TypedDict):
+    """
+    The Shipping Bill of the export: number and date (para 4.4(b)(ii)-(iii)), with its custom
+    house; required for warehouse_to_customs_station, null otherwise.
+    """
+
+    port_code: str
+    sb_no: str
+    sb_date: str
+
+
+class VendorRfidSealAffixed(TypedDict):
+    """
+    A movement of goods was sealed with an RFID one-time-lock, with the data elements that the
+    vendor's web application captures for its kind of movement (Circular 19/2018 para 4.4; rules
+    SEAL-DATA-1 customs station to warehouse, SEAL-DATA-2 warehouse to customs station for
+    export, SEAL-DATA-3 warehouse to warehouse under Section 67). Which elements a kind needs,
+    and their formats (ISO 6346 container number only where containerised, vehicle registration,
+    codes), are business rules that warehouse-seal checks and refuses with reasons; the schema
+    only rejects what is malformed. Producer: the RFID seal vendors' web application (external
+    party rfid-vendors); warehouse-seal's POST /seal-trips takes the same body. Keyed by the
+    seal number. Consumer: warehouse-seal.
+    """
+
+    seal_no: str
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    bill_of_entry: NotRequired[BillOfEntry1 | None]
+    shipping_bill: NotRequired[ShippingBill | None]
+    sealed_at: str
+    container_no: NotRequired[str | None]
+    vehicle_no: str
+    warehouse_code: NotRequired[str | None]
+    origin_warehouse_code: NotRequired[str | None]
+    destination_warehouse_code: NotRequired[str | None]
+    customs_location_code: NotRequired[str | None]
+
+
+class VendorRfidSealSold(TypedDict):
+    """
+    An RFID one-time-lock vendor sold a seal to the licensee of a customs bonded warehouse: the
+    vendor captured its TID and linked it to the licensee's warehouse code at the sale (Circular
+    19/2018 para 4.5(b), (e); rule SEAL-LINK-1). Producer: the RFID seal vendors (external party
+    rfid-vendors); keyed by the seal number. Consumer: warehouse-seal (its seal registry; a
+    brand that is not a listed vendor is refused there).
+    """
+
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    vendor_name: NotRequired[str]
+    warehouse_code: str
+    licensee_name: NotRequired[str]
+    sold_at: str
 
 
 class BillOfEntryAccepted(TypedDict):
@@ -444,14 +607,285 @@ class BillOfEntryStatus(TypedDict):
     dead_letters: list[DeadLetter]
 
 
+class Line(TypedDict):
+    line: int
+    seal_no: str
+    outcome: Literal["recorded", "duplicate", "refused"]
+    reasons: list[Reason]
+
+
+class SealSalesRecorded(TypedDict):
+    """
+    What became of each line of a bulk file of seal sales: recorded in the seal registry, a
+    duplicate of a sale already recorded, or refused with the rules it breaks (SEAL-FMT-1 format
+    and single use, a brand that is not a listed vendor, SEAL-LINK-1).
+    """
+
+    recorded: int
+    duplicates: int
+    refused: int
+    lines: list[Line]
+
+
+class Sale(TypedDict):
+    """
+    A sale, with the fields of the event vendor.rfid-seal.sold.v1.
+    """
+
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    vendor_name: NotRequired[str]
+    warehouse_code: str
+    licensee_name: NotRequired[str]
+    sold_at: str
+
+
+class SealSalesUpload(TypedDict):
+    """
+    A vendor's bulk file of seal sales as JSON: each sale as the event vendor.rfid-seal.sold.v1
+    carries it (SEAL-LINK-1). The same route takes a CSV file (text/csv) with the header
+    seal_no,tid,vendor_brand,warehouse_code,sold_at[,vendor_name,licensee_name].
+    """
+
+    sales: list[Sale]
+
+
+class SealTripDeadlineExtension(TypedDict):
+    """
+    The proper officer extends the period for producing the acknowledgement of due arrival
+    (SEAL-ACK-1: 'one month (or as extended by the proper officer)', Circular 19/2018 para
+    4.5(k)).
+    """
+
+    extended_until: str
+    reason: str
+
+
+class BillOfEntry2(TypedDict):
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+
+
+class SealTripExemption(TypedDict):
+    """
+    The proper officer records that the goods of a warehousing BE move without an RFID seal
+    (SEAL-EXEMPT-1, Circular 19/2018 para 4.5(m) and 5): under physical customs escort, or by
+    the Principal Commissioner's / Commissioner's permission (e.g. liquid bulk cargo by
+    pipeline, over-dimensional cargo).
+    """
+
+    bill_of_entry: BillOfEntry2
+    ground: Literal["customs_escort", "commissioner_permission"]
+    reference: str
+    note: NotRequired[str]
+
+
+class Scan(TypedDict):
+    role: Literal["origin", "destination", "en_route"]
+    reader_id: str
+    location_code: str
+    scanned_at: str
+    tamper_status: Literal["intact", "tampered"]
+    tid_matches: bool
+
+
+class Acknowledgement(TypedDict):
+    due_at: str
+    discharged_at: str
+    late: bool
+
+
+class SealTripReport(TypedDict):
+    """
+    The trip report generated by scanning the RFID seal at the destination (SEAL-TRIP-1,
+    Circular 19/2018 para 4.5(k)): it discharges the acknowledgement of due arrival and is
+    printed and kept by the customs station, the bond officer and the licensee (the same report
+    as a PDF at /report.pdf).
+    """
+
+    report_no: str
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    document: str
+    origin: str
+    destination: str
+    sealed_at: str
+    departed_at: str | None
+    arrived_at: str
+    container_no: str | None
+    vehicle_no: str
+    scans: list[Scan]
+    acknowledgement: Acknowledgement
+    reasons: list[Reason]
+    generated_at: str
+
+
+class Sale1(TypedDict):
+    """
+    The vendor's sale (SEAL-LINK-1), as recorded in the seal registry.
+    """
+
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    vendor_name: str | None
+    warehouse_code: str
+    licensee_name: str | None
+    sold_at: str
+    policy: PolicyRef
+
+
+class Document(TypedDict):
+    kind: Literal["bill_of_entry", "shipping_bill"]
+    port_code: str
+    number: str
+    date: str
+
+
+class AcknowledgementExtension(TypedDict):
+    extended_until: str
+    reason: str
+    officer: str
+    at: str
+
+
+class Alert(TypedDict):
+    alert: str
+    location: str
+    raised_at: str
+
+
+class Report(TypedDict):
+    """
+    The trip report generated by scanning the RFID seal at the destination (SEAL-TRIP-1,
+    Circular 19/2018 para 4.5(k)): it discharges the acknowledgement of due arrival and is
+    printed and kept by the customs station, the bond officer and the licensee (the same report
+    as a PDF at /report.pdf).
+    """
+
+    report_no: str
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    document: str
+    origin: str
+    destination: str
+    sealed_at: str
+    departed_at: str | None
+    arrived_at: str
+    container_no: str | None
+    vehicle_no: str
+    scans: list[Scan]
+    acknowledgement: Acknowledgement
+    reasons: list[Reason]
+    generated_at: str
+
+
+class Trip(TypedDict):
+    """
+    The sealed movement (SEAL-DATA-1..3) and what became of it.
+    """
+
+    state: Literal["sealed", "in_transit", "arrived", "tampered"]
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    document: Document
+    origin: str
+    destination: str
+    sealed_at: str
+    container_no: str | None
+    vehicle_no: str
+    departed_at: str | None
+    arrived_at: str | None
+    delayed_at: str | None
+    unloading_refused: bool
+    examination_required: bool
+    acknowledgement_due_at: str
+    acknowledgement_extension: AcknowledgementExtension | None
+    acknowledged_at: str | None
+    duty_demanded_at: str | None
+    alerts: list[Alert]
+    scans: list[Scan]
+    findings: list[Reason]
+    policy: PolicyRef
+    report: Report | None
+
+
+class Refusal(TypedDict):
+    what: Literal["sale", "sealing", "scan"]
+    reasons: list[Reason]
+    at: str
+
+
+class SealTrip(TypedDict):
+    """
+    What warehouse-seal knows of one RFID seal: its sale (SEAL-LINK-1), the sealed movement
+    (SEAL-DATA-1..3), its scans, its state, alerts raised, the acknowledgement deadline (SEAL-
+    ACK-1) and the trip report once the trip completed (SEAL-TRIP-1), plus what was refused
+    about it.
+    """
+
+    seal_no: str
+    sale: Sale1 | None
+    trip: Trip | None
+    refusals: list[Refusal]
+
+
+class Verdict(TypedDict):
+    outcome: Literal["matched", "mismatched", "tampered", "delayed", "exempt"]
+    findings: list[Reason]
+
+
+class Exemption(TypedDict):
+    ground: str
+    reference: str
+    officer: str
+    recorded_at: str
+    note: str | None
+
+
+class SealVerdict(TypedDict):
+    """
+    Where warehouse-seal's reconciliation of a warehousing BE stands (OOC-WH-1, SEAL-LINK-1):
+    awaiting the sale record of a declared seal (since when), or the verdict last published for
+    the BE's newest version; and the exemption recorded, if any (SEAL-EXEMPT-1).
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    warehouse_code: str | None
+    seal_numbers: list[str]
+    state: Literal["awaiting", "reconciled"]
+    awaiting_since: str | None
+    verdict: Verdict | None
+    exemption: Exemption | None
+
+
 EventData: TypeAlias = (
     BillOfEntryRegistered
     | BillOfEntryRejected
     | BisVerificationCompleted
+    | DutyDemandRaised
     | OutOfChargeHeld
     | OutOfChargeIssued
     | RmsDecisionMade
+    | SealTripAlertRaised
     | SealTripReconciled
     | EGatepassIssued
     | BillOfEntryFiled
+    | ReaderRfidSealScanned
+    | VendorRfidSealAffixed
+    | VendorRfidSealSold
 )

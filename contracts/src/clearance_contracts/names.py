@@ -18,6 +18,11 @@ SEAL_TRIP_RECONCILED: Final = "clearance.seal-trip.reconciled.v1"
 OUT_OF_CHARGE_ISSUED: Final = "clearance.out-of-charge.issued.v1"
 OUT_OF_CHARGE_HELD: Final = "clearance.out-of-charge.held.v1"
 E_GATEPASS_ISSUED: Final = "custodian.e-gatepass.issued.v1"
+RFID_SEAL_SOLD: Final = "vendor.rfid-seal.sold.v1"
+RFID_SEAL_AFFIXED: Final = "vendor.rfid-seal.affixed.v1"
+RFID_SEAL_SCANNED: Final = "reader.rfid-seal.scanned.v1"
+SEAL_TRIP_ALERT_RAISED: Final = "clearance.seal-trip.alert-raised.v1"
+DUTY_DEMAND_RAISED: Final = "clearance.duty-demand.raised.v1"
 
 
 def _catalogue_event_types() -> tuple[str, ...]:
@@ -47,13 +52,29 @@ BILL_OF_ENTRY_FILING: Final = "bill-of-entry.filing.v1"
 BILL_OF_ENTRY_ACCEPTED: Final = "bill-of-entry.accepted.v1"
 BILL_OF_ENTRY_STATUS: Final = "bill-of-entry.status.v1"
 BILL_OF_ENTRY_SEARCH: Final = "bill-of-entry.search.v1"
+SEAL_SALES_UPLOAD: Final = "seal-sales.upload.v1"
+SEAL_SALES_RECORDED: Final = "seal-sales.recorded.v1"
+SEAL_TRIP_EXEMPTION: Final = "seal-trip.exemption.v1"
+SEAL_TRIP_DEADLINE_EXTENSION: Final = "seal-trip.deadline-extension.v1"
+SEAL_TRIP: Final = "seal-trip.v1"
+SEAL_TRIP_REPORT: Final = "seal-trip.report.v1"
+SEAL_VERDICT: Final = "seal-verdict.v1"
 
-#: HTTP bodies of be-intake: POST /bills-of-entry request and response, GET status response.
+#: HTTP bodies: be-intake's POST /bills-of-entry request and response and GET status response;
+#: warehouse-seal's.
 HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     BILL_OF_ENTRY_FILING,
     BILL_OF_ENTRY_ACCEPTED,
     BILL_OF_ENTRY_STATUS,
     BILL_OF_ENTRY_SEARCH,
+    # warehouse-seal: seal sales (bulk), sealing, exemptions, deadlines, trips and reports
+    SEAL_SALES_UPLOAD,
+    SEAL_SALES_RECORDED,
+    SEAL_TRIP_EXEMPTION,
+    SEAL_TRIP_DEADLINE_EXTENSION,
+    SEAL_TRIP,
+    SEAL_TRIP_REPORT,
+    SEAL_VERDICT,
 )
 
 #: The file of shared `$defs` that every other schema refers to.
