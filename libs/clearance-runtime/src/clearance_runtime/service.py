@@ -16,7 +16,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic
 
@@ -46,6 +46,11 @@ from clearance_runtime.tracing import configure_tracing, instrument_app
 from clearance_runtime.unit_of_work import SqlUnitOfWork, U, unit_of_work_factory
 
 log = logging.getLogger(__name__)
+_CLOCK_OFFSET = text("SELECT offset_seconds FROM runtime_clock")
+_REMEMBER_CLOCK = text(
+    "INSERT INTO runtime_clock (offset_seconds) VALUES (:offset) "
+    "ON CONFLICT (singleton) DO UPDATE SET offset_seconds = EXCLUDED.offset_seconds"
+)
 
 
 @dataclass
@@ -127,6 +132,7 @@ class ServiceRuntime(Generic[U]):
         s = self.settings
         self._stop = asyncio.Event()
         await self._until_database_answers()
+        await self._restore_clock()
         await self.load_policies()
         self._producer = idempotent_producer(s.kafka_bootstrap, f"{s.service_name}-producer")
         await _start_when_reachable(self._producer, "producer")
@@ -210,6 +216,19 @@ class ServiceRuntime(Generic[U]):
             except Exception as error:
                 log.warning("periodic job %s failed: %r", getattr(job, "__name__", job), error)
 
+    async def _remember_clock(self, clock: ControllableClock) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(_REMEMBER_CLOCK, {"offset": clock.offset.total_seconds()})
+
+    async def _restore_clock(self) -> None:
+        """A clock moved before a restart is moved again (tests restart services)."""
+        if not isinstance(self.clock, ControllableClock):
+            return
+        async with self.engine.connect() as conn:
+            offset = (await conn.execute(_CLOCK_OFFSET)).scalar_one_or_none()
+        if offset is not None:
+            self.clock.advance(timedelta(seconds=offset) - self.clock.offset)
+
     async def _until_database_answers(self) -> None:
         delay = 0.5
         while True:
@@ -263,7 +282,7 @@ class ServiceRuntime(Generic[U]):
         if self.parts.policy_kinds:
             app.include_router(policy_routes(self.policy_store, self.clock))
         if isinstance(self.clock, ControllableClock):
-            app.include_router(clock_routes(self.clock))
+            app.include_router(clock_routes(self.clock, self._remember_clock))
         for router in routers:
             app.include_router(router)
         instrument_app(app)
