@@ -18,6 +18,14 @@ SEAL_TRIP_RECONCILED: Final = "clearance.seal-trip.reconciled.v1"
 OUT_OF_CHARGE_ISSUED: Final = "clearance.out-of-charge.issued.v1"
 OUT_OF_CHARGE_HELD: Final = "clearance.out-of-charge.held.v1"
 E_GATEPASS_ISSUED: Final = "custodian.e-gatepass.issued.v1"
+DUTY_PAYMENT_RECORDED: Final = "clearance.duty-payment.recorded.v1"
+BILL_OF_ENTRY_INVALIDATED: Final = "clearance.bill-of-entry.invalidated.v1"
+BIS_SAMPLE_CONCLUDED: Final = "clearance.bis-sample.concluded.v1"
+ASSESSMENT_COMPLETED: Final = "clearance.assessment.completed.v1"
+EXAMINATION_COMPLETED: Final = "clearance.examination.completed.v1"
+PGA_NOC_RECORDED: Final = "clearance.pga-noc.recorded.v1"
+RE_EXPORT_ORDERED: Final = "clearance.re-export.ordered.v1"
+GATE_OUT_REPORTED: Final = "custodian.gate-out.reported.v1"
 
 
 def _catalogue_event_types() -> tuple[str, ...]:
