@@ -662,6 +662,38 @@ class BillOfEntryStatus(TypedDict):
     dead_letters: list[DeadLetter]
 
 
+class Callback(TypedDict):
+    """
+    PUT /custodians/{custodian_code}/callback on ooc-issuer, by that custodian (role custodian,
+    scope custodian=<code>): where e-Gatepasses are pushed (OOC-GP-1). ooc-issuer first POSTs
+    {type: challenge, challenge} to the URL and registers it only if the answer echoes
+    {challenge}; the response carries the HMAC secret, once.
+    """
+
+    url: str
+
+
+class EOocVerification(TypedDict):
+    """
+    POST /e-ooc/verification on ooc-issuer, by anyone: the token read from an e-OOC's QR code
+    (OOC-EOOC-1).
+    """
+
+    token: str
+
+
+class OutOfChargeOfficerDecision(TypedDict):
+    """
+    POST /cases/{port_code}/{be_no}/{be_date}/decision on ooc-issuer, by an OOC officer of the
+    BE's customs location (role officer): grant OOC where only judgement was missing (OOC-
+    AUTO-1), clear conditionally before payment (OOC-CCV-1), or refuse.
+    """
+
+    version: BeVersion
+    decision: Literal["grant", "ccv", "refuse"]
+    reason: NotRequired[str]
+
+
 EventData: TypeAlias = (
     AssessmentCompleted
     | BillOfEntryInvalidated

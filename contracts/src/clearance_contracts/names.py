@@ -54,12 +54,19 @@ EVENT_TYPES: Final[tuple[str, ...]] = _catalogue_event_types()
 BILL_OF_ENTRY_FILING: Final = "bill-of-entry.filing.v1"
 BILL_OF_ENTRY_ACCEPTED: Final = "bill-of-entry.accepted.v1"
 BILL_OF_ENTRY_STATUS: Final = "bill-of-entry.status.v1"
+OFFICER_DECISION: Final = "out-of-charge.officer-decision.v1"
+CUSTODIAN_CALLBACK: Final = "custodian.callback.v1"
+E_OOC_VERIFICATION: Final = "e-ooc.verification.v1"
 
-#: HTTP bodies of be-intake: POST /bills-of-entry request and response, GET status response.
+#: HTTP bodies: be-intake's POST /bills-of-entry request and response, GET status response;
+#: ooc-issuer's officer decision, custodian callback registration, e-OOC verification.
 HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     BILL_OF_ENTRY_FILING,
     BILL_OF_ENTRY_ACCEPTED,
     BILL_OF_ENTRY_STATUS,
+    OFFICER_DECISION,
+    CUSTODIAN_CALLBACK,
+    E_OOC_VERIFICATION,
 )
 
 #: The file of shared `$defs` that every other schema refers to.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import sys
-from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest

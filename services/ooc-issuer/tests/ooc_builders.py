@@ -61,7 +61,9 @@ def registered(
     if version > 1:
         data["amendment"] = {
             "amendment_no": version - 1,
-            "changed_elements": ["invoice_value"] if invalidates_assessment else ["importer_address"],
+            "changed_elements": ["invoice_value"]
+            if invalidates_assessment
+            else ["importer_address"],
             "assessment_invalidated": invalidates_assessment,
             "after_out_of_charge": False,
         }
@@ -76,7 +78,11 @@ def bis(
     data["verdict"] = verdict
     if verdict == "failed":
         data["findings"] = [
-            {"rule_id": "BIS-CRS-2", "message": "registration R-41087785 is Cancelled", "item_sl_no": 1}
+            {
+                "rule_id": "BIS-CRS-2",
+                "message": "registration R-41087785 is Cancelled",
+                "item_sl_no": 1,
+            }
         ]
     if sampled:
         data["sampling"] = {
@@ -96,7 +102,9 @@ def rms(version: int = 1, *selections: str, be_no: str = BE_NO) -> Fact:
 
 def paid(total: float = DUTY, reference: str = "CHLN-1", be_no: str = BE_NO) -> Fact:
     data = _ref(copy.deepcopy(example(DUTY_PAYMENT_RECORDED)), 1, be_no)
-    data.update(kind="paid", amount=total, mode="internet_banking", reference=reference, total_paid=total)
+    data.update(
+        kind="paid", amount=total, mode="internet_banking", reference=reference, total_paid=total
+    )
     return DUTY_PAYMENT_RECORDED, data
 
 
@@ -109,7 +117,9 @@ def assessed(
     version: int = 1, duty: float = DUTY, at: str = "2025-03-20T11:00:00+05:30", be_no: str = BE_NO
 ) -> Fact:
     data = _ref(copy.deepcopy(example(ASSESSMENT_COMPLETED)), version, be_no)
-    data.update(assessed_duty=duty, assessed_at=at, outcome="reassessed" if duty != DUTY else "confirmed")
+    data.update(
+        assessed_duty=duty, assessed_at=at, outcome="reassessed" if duty != DUTY else "confirmed"
+    )
     return ASSESSMENT_COMPLETED, data
 
 

@@ -34,9 +34,7 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def deliver(
-    new_uow: Callable[[], Any], signer: DocumentSigner
-) -> Callable[..., Any]:
+def deliver(new_uow: Callable[[], Any], signer: DocumentSigner) -> Callable[..., Any]:
     table = handlers(signer)
 
     async def run(*facts: Fact) -> list[Any]:
@@ -46,7 +44,9 @@ def deliver(
             uow = new_uow()
             await table[event_type](event(event_type, data), uow)
             await uow.commit()
-            published += [(e.type, topic, e.data) for e, topic in zip(uow.published, uow.topics, strict=True)]
+            published += [
+                (e.type, topic, e.data) for e, topic in zip(uow.published, uow.topics, strict=True)
+            ]
         return published
 
     return run
@@ -126,8 +126,8 @@ async def test_an_assessment_is_stale_after_an_amendment_that_invalidates_it(
 ) -> None:
     """INTAKE-AMEND-1: v1 assessed; v2 changed an element of assessment: held until v2's."""
     published = await deliver(
-        registered(1), bis(1), rms(1, "assessment"), assessed(1), registered(2, invalidates_assessment=True),
-        bis(2), rms(2, "assessment"), paid(),
+        registered(1), bis(1), rms(1, "assessment"), assessed(1),
+        registered(2, invalidates_assessment=True), bis(2), rms(2, "assessment"), paid(),
     )  # fmt: skip
     assert OUT_OF_CHARGE_ISSUED not in _types(published)
     assert any(r["rule_id"] == "INTAKE-AMEND-1" for r in published[-1][2]["reasons"])

@@ -92,13 +92,13 @@ class Row:
         paid = {"paid": DUTY, "short": Decimal(400), "unpaid": Decimal(0), "deferred": Decimal(0)}
         return ReleaseFacts(
             registered=_registered(self.certificate, be_type),
-            bis=BisVerdict(REF, BisOutcome(self.bis), (), (1,) if self.bis == "conditional" else ()),
+            bis=BisVerdict(
+                REF, BisOutcome(self.bis), (), (1,) if self.bis == "conditional" else ()
+            ),
             rms=RmsDecision(
                 REF, self.selection or "facilitated", frozenset({self.selection} - {""})
             ),
-            seal=None
-            if self.warehouse == "none"
-            else SealReconciliation(REF, self.warehouse),
+            seal=None if self.warehouse == "none" else SealReconciliation(REF, self.warehouse),
             assessment=assessment if self.assessment == "valid" else None,
             assessment_stale=stale if self.assessment == "stale" else None,
             examination=exam,
@@ -178,19 +178,27 @@ def test_the_decision_table_over_every_combination_of_facts() -> None:
     assert outcomes == {"held", "officer", "automatic", "grantable"}
 
 
+def _held(**changes: str) -> Row:
+    plain = {
+        "certificate": "T2", "bis": "passed", "selection": "", "assessment": "none",
+        "examination": "none", "noc": "none", "duty": "paid", "warehouse": "none", "sample": "none",
+    }  # fmt: skip
+    return Row(**(plain | changes))
+
+
 @pytest.mark.parametrize(
     ("row", "rule_id"),
     [
-        (Row("T2", "failed", "", "none", "none", "none", "paid", "none", "none"), "OOC-BIS-1"),
-        (Row("T2", "passed", "", "stale", "none", "none", "paid", "none", "none"), "INTAKE-AMEND-1"),
-        (Row("T2", "passed", "", "none", "none", "none", "short", "none", "none"), "OOC-AUTO-1"),
-        (Row("T2", "passed", "", "none", "none", "none", "paid", "mismatched", "none"), "OOC-WH-1"),
-        (Row("T1", "passed", "", "none", "none", "none", "paid", "none", "none"), "OOC-AUTO-1"),
-        (Row("T2", "passed", "examination", "none", "none", "none", "paid", "none", "none"), "RMS-1"),
-        (Row("T2", "passed", "pga_noc", "none", "none", "refused", "paid", "none", "none"), "RMS-3"),
-        (Row("T2", "conditional", "", "none", "none", "none", "paid", "none", "non_conforming"), "BIS-QCO-3"),
+        (_held(bis="failed"), "OOC-BIS-1"),
+        (_held(assessment="stale"), "INTAKE-AMEND-1"),
+        (_held(duty="short"), "OOC-AUTO-1"),
+        (_held(warehouse="mismatched"), "OOC-WH-1"),
+        (_held(certificate="T1"), "OOC-AUTO-1"),
+        (_held(selection="examination"), "RMS-1"),
+        (_held(selection="pga_noc", noc="refused"), "RMS-3"),
+        (_held(bis="conditional", sample="non_conforming"), "BIS-QCO-3"),
     ],
-)  # fmt: skip
+)
 def test_each_hold_cites_its_rule(row: Row, rule_id: str) -> None:
     decision = decide(row.facts())
     assert decision.release is None
@@ -226,11 +234,17 @@ ALL_FACT_KINDS = st.fixed_dictionaries(
 def _scenario(kinds: dict[str, Any]) -> list[Fact]:
     """The facts of one BE version, as their owners would publish them."""
     warehousing = kinds["warehouse"] != "none"
-    be = _registered(kinds["certificate"], BeType.WAREHOUSING if warehousing else BeType.HOME_CONSUMPTION)
+    be = _registered(
+        kinds["certificate"], BeType.WAREHOUSING if warehousing else BeType.HOME_CONSUMPTION
+    )
     facts: list[Fact] = [
         be,
-        BisVerdict(REF, BisOutcome(kinds["bis"]), (), (1,) if kinds["bis"] == "conditional" else ()),
-        RmsDecision(REF, kinds["selection"] or "facilitated", frozenset({kinds["selection"]} - {""})),
+        BisVerdict(
+            REF, BisOutcome(kinds["bis"]), (), (1,) if kinds["bis"] == "conditional" else ()
+        ),
+        RmsDecision(
+            REF, kinds["selection"] or "facilitated", frozenset({kinds["selection"]} - {""})
+        ),
     ]
     if warehousing:
         facts.append(SealReconciliation(REF, kinds["warehouse"]))
@@ -298,9 +312,9 @@ def test_a_lab_result_orders_re_export_once_whatever_the_order(
 ) -> None:
     """BIS-QCO-3: a failed sample orders re-export once; a passed one lifts the restriction."""
     facts = _scenario(
-        {"certificate": "T2", "bis": "conditional", "selection": "", "examination": "no_discrepancy",
-         "noc": "granted", "payments": [1000], "deferred": False, "warehouse": "none",
-         "reassessed": False}
+        {"certificate": "T2", "bis": "conditional", "selection": "",
+         "examination": "no_discrepancy", "noc": "granted", "payments": [1000],
+         "deferred": False, "warehouse": "none", "reassessed": False}
     )  # fmt: skip
     facts.append(SampleResult(REF, conforming, "LAB", "TR-1", (), _at(17)))
     case = _run(data.draw(st.permutations(facts)) + facts)
@@ -310,8 +324,15 @@ def test_a_lab_result_orders_re_export_once_whatever_the_order(
 
 def test_an_officer_grants_only_what_needs_judgement_and_ccv_waits_for_the_payment() -> None:
     """OOC-AUTO-1 (officer OOC for a non-AEO importer), OOC-CCV-1."""
-    case = _run([_registered("none"), BisVerdict(REF, BisOutcome.PASSED, ()), RmsDecision(REF, "facilitated", frozenset())])
-    assert case.state is CaseState.HELD and not case.grantable
+    case = _run(
+        [
+            _registered("none"),
+            BisVerdict(REF, BisOutcome.PASSED, ()),
+            RmsDecision(REF, "facilitated", frozenset()),
+        ]
+    )
+    assert case.state is CaseState.HELD
+    assert not case.grantable
     with pytest.raises(CaseError):
         case.grant(OFFICER, 1)  # the duty blocks
     with pytest.raises(CaseError):
@@ -320,11 +341,13 @@ def test_an_officer_grants_only_what_needs_judgement_and_ccv_waits_for_the_payme
     assert case.state is CaseState.CONDITIONALLY_CLEARED
     case.apply(DutyPayment(REF, "paid", DUTY, DUTY, "CH-1", _at(13)))
     release = case.settle(T)
-    assert release is not None and release.mode is Mode.CCV
+    assert release is not None
+    assert release.mode is Mode.CCV
     other = _run(
         [_registered("none"), BisVerdict(REF, BisOutcome.PASSED, ()),
          RmsDecision(REF, "facilitated", frozenset()), DutyPayment(REF, "paid", DUTY, DUTY, "C", T)]
     )  # fmt: skip
     assert other.grantable
     granted = other.grant(OFFICER, 1)
-    assert granted.mode is Mode.OFFICER and granted.officer == OFFICER
+    assert granted.mode is Mode.OFFICER
+    assert granted.officer == OFFICER

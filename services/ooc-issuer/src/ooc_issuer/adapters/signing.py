@@ -66,7 +66,9 @@ class DocumentSigner:
             if not isinstance(private, ec.EllipticCurvePrivateKey):
                 raise SigningKeysError(f"key {kid} is not an EC private key")
             public = json.loads(ECAlgorithm.to_jwk(private.public_key()))
-            self._keys[kid] = _Key(kid, private, {**public, "kid": kid, "alg": ALGORITHM, "use": "sig"})
+            self._keys[kid] = _Key(
+                kid, private, {**public, "kid": kid, "alg": ALGORITHM, "use": "sig"}
+            )
         if active not in self._keys:
             raise SigningKeysError(f"the active key {active!r} is not among the keys")
         self._active = self._keys[active]

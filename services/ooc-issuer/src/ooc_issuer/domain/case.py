@@ -243,7 +243,11 @@ class ClearanceCase:
         self, fact: Registered | BisVerdict | RmsDecision | SealReconciliation
     ) -> bool:
         changed = False
-        if isinstance(fact, Registered) and fact.amendment and fact.amendment.assessment_invalidated:
+        if (
+            isinstance(fact, Registered)
+            and fact.amendment
+            and fact.amendment.assessment_invalidated
+        ):
             # Kept even from a stale version: it still makes earlier assessments stale.
             changed = fact.ref.version not in self.invalidating_versions
             self.invalidating_versions.add(fact.ref.version)
@@ -339,13 +343,11 @@ class ClearanceCase:
             return None
         if self.state is CaseState.CONDITIONALLY_CLEARED and decision.grantable:
             assert self.ccv_officer is not None
-            reasons = (
-                Reason.of(
-                    "OOC-CCV-1",
-                    f"compliance verified by {self.ccv_officer.officer_id}; duty now paid",
-                ),
+            verified = Reason.of(
+                "OOC-CCV-1",
+                f"compliance verified by {self.ccv_officer.officer_id}; duty now paid",
             )
-            return Release(Mode.CCV, self.ccv_officer, reasons, decision.restriction)
+            return Release(Mode.CCV, self.ccv_officer, (verified,), decision.restriction)
         if decision.release is not None:
             mode, officer, reasons = decision.release
             return Release(mode, officer, reasons, decision.restriction)
@@ -474,6 +476,8 @@ class ClearanceCase:
         """An officer refuses OOC for this version (RMS-QUEUE-1); an amendment re-opens it."""
         self._officer_decision(officer, version)
         self.state, self.refusal, self.queued_at = CaseState.REFUSED, (officer, why), None
-        reasons = (Reason.of("RMS-QUEUE-1", f"Out of Charge refused by {officer.officer_id}: {why}"),)
+        reasons = (
+            Reason.of("RMS-QUEUE-1", f"Out of Charge refused by {officer.officer_id}: {why}"),
+        )
         self.held_reasons, self.grantable = reasons, False
         self.events.append(OutOfChargeHeld(self.ref, reasons, self.state, False, officer, at))

@@ -178,9 +178,7 @@ def decide(facts: ReleaseFacts) -> Decision:
         )
     if facts.warehousing and (facts.seal is None or not facts.seal.matched):
         outcome = facts.seal.outcome if facts.seal else "not reconciled"
-        blockers.append(
-            Reason.of("OOC-WH-1", f"seal and warehouse code do not match: {outcome}")
-        )
+        blockers.append(Reason.of("OOC-WH-1", f"seal and warehouse code do not match: {outcome}"))
         blockers += facts.seal.findings if facts.seal else ()
 
     if facts.assessment is None and facts.assessment_stale is not None:
@@ -209,7 +207,11 @@ def decide(facts: ReleaseFacts) -> Decision:
         reason = Reason.of(
             "OOC-EXAM-1",
             "the examination found a discrepancy"
-            + (": re-assessed since, an officer decides" if reassessed else ": re-assessment needed"),
+            + (
+                ": re-assessed since, an officer decides"
+                if reassessed
+                else ": re-assessment needed"
+            ),
         )
         (judgements if reassessed else blockers).append(reason)
         blockers += () if reassessed else exam.findings

@@ -57,7 +57,8 @@ def document_claims(
     e-invoice): BE number and date, port, IEC, duty, packages, OOC number and time, version."""
     be = case.facts.registered
     facts = case.release_facts()
-    assert be is not None and facts is not None
+    assert be is not None
+    assert facts is not None
     duty = facts.duty_due()
     return {
         "iss": "ooc-issuer",
@@ -77,7 +78,9 @@ def document_claims(
 
 
 async def issue_releases(
-    uow: OocUnitOfWork, signer: DocumentSigner, releases: Mapping[Identity, tuple[ClearanceCase, Release]]
+    uow: OocUnitOfWork,
+    signer: DocumentSigner,
+    releases: Mapping[Identity, tuple[ClearanceCase, Release]],
 ) -> None:
     """Number, sign and issue each release; file each e-Gatepass for its custodian and
     push it where the custodian registered a callback (OOC-AUTO-1, OOC-EOOC-1, OOC-GP-1)."""

@@ -237,8 +237,7 @@ def fact_data(fact: Fact) -> tuple[str, dict[str, Any]]:
                 "customs_broker_code": fact.customs_broker_code,
                 "importer_address": fact.importer_address,
                 "containers": [
-                    {"container_no": c.container_no, "seal_no": c.seal_no}
-                    for c in fact.containers
+                    {"container_no": c.container_no, "seal_no": c.seal_no} for c in fact.containers
                 ],
                 "igm": fact.igm,
                 "house_bills": list(fact.house_bills),
