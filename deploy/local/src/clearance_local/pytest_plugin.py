@@ -131,7 +131,10 @@ def service_processes(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
             postgres_admin_dsn=infra.postgres_admin_dsn,
             zipkin_url=infra.zipkin_url,
             # Tests may move each service's clock (POST /admin/clock): timers, deadlines.
-            extra_env={"CLEARANCE_OUTBOX_POLL_INTERVAL_S": "0.5", "CLEARANCE_CLOCK_CONTROL": "true"},
+            extra_env={
+                "CLEARANCE_OUTBOX_POLL_INTERVAL_S": "0.5",
+                "CLEARANCE_CLOCK_CONTROL": "true",
+            },
         )
         for name, package in SERVICES
     }

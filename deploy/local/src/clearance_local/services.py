@@ -14,6 +14,7 @@ import httpx
 from clearance_local.config import StackConfig
 from clearance_local.postgres import service_dsn
 from clearance_local.process import StackError, read_pid, spawn, terminate, wait_until
+from clearance_local.secrets import signing_keys
 
 # (service name, Python package) in pipeline order.
 SERVICES = (
@@ -56,6 +57,10 @@ class ServiceProcess:
             "CLEARANCE_HTTP_PORT": str(self.port),
             "OTEL_SERVICE_NAME": self.name,
         }
+        if self.name == "ooc-issuer":  # OOC-EOOC-1: its signing keys, never committed
+            env["CLEARANCE_EOOC_SIGNING_KEYS"] = signing_keys(
+                self.config.data_dir, self.config.profile
+            )
         if self.zipkin_url:
             env["OTEL_TRACES_EXPORTER"] = "zipkin"
             env["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = f"{self.zipkin_url}/api/v2/spans"
