@@ -4,6 +4,7 @@ OOC-BIS-1, OOC-WH-1, OOC-CCV-1, BIS-QCO-3, INTAKE-AMEND-1)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -45,6 +46,7 @@ def _at(hour: int) -> datetime:
     return T.replace(hour=hour)
 
 
+@functools.cache
 def _registered(certificate: str, be_type: BeType = BeType.HOME_CONSUMPTION) -> Registered:
     tier = {"T2": "T2", "T3": "T3", "T1": "T1", "expired": "T2", "none": None}[certificate]
     valid_to = date(2025, 1, 1) if certificate == "expired" else date(2026, 12, 31)
@@ -63,6 +65,33 @@ def _registered(certificate: str, be_type: BeType = BeType.HOME_CONSUMPTION) -> 
     )
 
 
+ASSESSMENT = Assessment(REF, "confirmed", DUTY, OFFICER, _at(16))
+STALE = Assessment(REF.at_version(1), "confirmed", DUTY, OFFICER, _at(11))
+EXAMINATIONS = {
+    outcome.value: Examination(REF, outcome, (), (1,), OFFICER, _at(15))
+    for outcome in ExaminationOutcome
+}
+VERDICTS = {
+    verdict: BisVerdict(REF, BisOutcome(verdict), (), (1,) if verdict == "conditional" else ())
+    for verdict in ("passed", "failed", "conditional")
+}
+DECISIONS = {
+    lane: RmsDecision(REF, lane or "facilitated", frozenset({lane} - {""}))
+    for lane in ("", "assessment", "examination", "scanning", "pga_noc")
+}
+SEALS = {outcome: SealReconciliation(REF, outcome) for outcome in ("matched", "mismatched")}
+NOCS: dict[str, dict[str, PgaNoc]] = {
+    "none": {},
+    "granted": {"WPC": PgaNoc(REF, "WPC", True, "NOC-1", _at(12))},
+    "refused": {"WPC": PgaNoc(REF, "WPC", False, "NOC-1", _at(12))},
+}
+SAMPLES = {
+    "none": None,
+    "conforming": SampleResult(REF, True, "LAB", "TR-1", (), _at(17)),
+    "non_conforming": SampleResult(REF, False, "LAB", "TR-1", (), _at(17)),
+}
+
+
 @dataclass(frozen=True)
 class Row:
     certificate: str  # T2 | T1 | expired | none
@@ -77,37 +106,20 @@ class Row:
 
     def facts(self) -> ReleaseFacts:
         be_type = BeType.HOME_CONSUMPTION if self.warehouse == "none" else BeType.WAREHOUSING
-        assessment = Assessment(REF, "confirmed", DUTY, OFFICER, _at(16))
-        stale = Assessment(REF.at_version(1), "confirmed", DUTY, OFFICER, _at(11))
-        exam = (
-            None
-            if self.examination == "none"
-            else Examination(REF, ExaminationOutcome(self.examination), (), (1,), OFFICER, _at(15))
-        )
-        nocs = (
-            {}
-            if self.noc == "none"
-            else {"WPC": PgaNoc(REF, "WPC", self.noc == "granted", "NOC-1", _at(12))}
-        )
+        exam = None if self.examination == "none" else EXAMINATIONS[self.examination]
         paid = {"paid": DUTY, "short": Decimal(400), "unpaid": Decimal(0), "deferred": Decimal(0)}
         return ReleaseFacts(
             registered=_registered(self.certificate, be_type),
-            bis=BisVerdict(
-                REF, BisOutcome(self.bis), (), (1,) if self.bis == "conditional" else ()
-            ),
-            rms=RmsDecision(
-                REF, self.selection or "facilitated", frozenset({self.selection} - {""})
-            ),
-            seal=None if self.warehouse == "none" else SealReconciliation(REF, self.warehouse),
-            assessment=assessment if self.assessment == "valid" else None,
-            assessment_stale=stale if self.assessment == "stale" else None,
+            bis=VERDICTS[self.bis],
+            rms=DECISIONS[self.selection],
+            seal=None if self.warehouse == "none" else SEALS[self.warehouse],
+            assessment=ASSESSMENT if self.assessment == "valid" else None,
+            assessment_stale=STALE if self.assessment == "stale" else None,
             examination=exam,
-            nocs=nocs,
+            nocs=NOCS[self.noc],
             paid=paid[self.duty],
             deferred=DUTY if self.duty == "deferred" else Decimal(0),
-            sample=None
-            if self.sample == "none"
-            else SampleResult(REF, self.sample == "conforming", "LAB", "TR-1", (), _at(17)),
+            sample=SAMPLES[self.sample],
         )
 
     def expected(self) -> tuple[str, bool]:
