@@ -33,7 +33,8 @@ def build(
         senders=senders,
     )
     runtime = ServiceRuntime(settings, parts, migrations_path=MIGRATIONS, clock=clock)
-    client = httpx.AsyncClient(timeout=settings.delivery_call_timeout_s)
+    # Below the worker's own limit, so a timed-out call is counted against the callback.
+    client = httpx.AsyncClient(timeout=settings.delivery_call_timeout_s * 0.8)
     senders[GATEPASS_DELIVERY] = custodian_sender(
         runtime.engine, client, runtime.clock, settings.custodian_block_after_failures
     )
