@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from clearance_contracts import topics
+from clearance_contracts import E_GATEPASS_ISSUED, topic_for, topics, topics_of
 from clearance_deploy import compose, generate, kubernetes, topology
 from clearance_deploy.components import (
     COMPONENTS,
@@ -84,7 +84,9 @@ def _writers(topic_name: str) -> set[str]:
 def test_each_party_of_the_document_is_one_kafka_principal() -> None:
     """One principal per service, one for the upstream, one for the custodians (issue 14)."""
     assert set(_named("KafkaUser")) == set(topology.parties())
-    assert {"be-intake", "ooc-issuer", "icegate-upstream", "custodians"} <= set(topology.parties())
+    assert {"be-intake", "ooc-issuer", "icegate-upstream", "custodian-INNSA1CFS1"} <= set(
+        topology.parties()
+    )
 
 
 def test_only_the_owner_of_a_main_topic_may_write_it() -> None:
@@ -97,7 +99,8 @@ def test_only_the_owner_of_a_main_topic_may_write_it() -> None:
             assert _writers(spec.name) == {spec.owner}
     assert _writers("clearance.bill-of-entry.registered.v1") == {"be-intake"}
     assert _writers("clearance.out-of-charge.issued.v1") == {"ooc-issuer"}
-    assert _writers("custodian.e-gatepass.issued.v1") == {"ooc-issuer"}
+    gatepasses = topic_for(E_GATEPASS_ISSUED, custodian_code="INNSA1CFS1")
+    assert _writers(gatepasses) == {"ooc-issuer"}
     upstream_writes = {
         name for (kind, name), ops in _acls("icegate-upstream").items() if "Write" in ops
     }
@@ -112,16 +115,19 @@ def test_a_party_reads_exactly_what_the_document_says_it_receives() -> None:
         assert reads == {spec.name for spec in topics() if party in spec.consumers}
 
 
-def test_custodians_read_only_the_gatepass_topic_with_groups_of_their_own() -> None:
-    acls = _acls("custodians")
-    assert {name for (kind, name) in acls if kind == "topic"} == {"custodian.e-gatepass.issued.v1"}
-    assert acls[("topic", "custodian.e-gatepass.issued.v1")] == {"Describe", "Read"}
-    group = next(
-        acl
-        for acl in _named("KafkaUser")["custodians"]["spec"]["authorization"]["acls"]
-        if acl["resource"]["type"] == "group"
-    )
-    assert group["resource"] == {"type": "group", "name": "custodians", "patternType": "prefix"}
+def test_each_custodian_reads_only_its_own_gatepass_topic_with_groups_of_its_own() -> None:
+    """OOC-GP-1: a topic per custodian, so no custodian reads another's gatepasses."""
+    for spec in topics_of(E_GATEPASS_ISSUED):
+        [reader] = spec.consumers
+        acls = _acls(reader)
+        assert {name for (kind, name) in acls if kind == "topic"} == {spec.name}
+        assert acls[("topic", spec.name)] == {"Describe", "Read"}
+        group = next(
+            acl
+            for acl in _named("KafkaUser")[reader]["spec"]["authorization"]["acls"]
+            if acl["resource"]["type"] == "group"
+        )
+        assert group["resource"] == {"type": "group", "name": reader, "patternType": "prefix"}
 
 
 def test_a_service_reads_only_its_own_consumer_group() -> None:

@@ -12,7 +12,7 @@ from bis_verifier.service_layer.handlers import handlers as bis_verifier_handler
 from clearance_contracts import topics
 from clearance_local.services import SERVICES
 from clearance_runtime.policies import Policies
-from ooc_issuer.service_layer.handlers import HANDLERS as OOC_ISSUER
+from ooc_issuer.service_layer.handlers import handlers as ooc_issuer_handlers
 from rms_router.service_layer.handlers import HANDLERS as RMS_ROUTER
 from warehouse_seal.service_layer.handlers import handlers as warehouse_seal_handlers
 
@@ -23,7 +23,7 @@ CONSUMED_IN_CODE = {
     "bis-verifier": set(bis_verifier_handlers(lambda _number: None)),
     "rms-router": set(RMS_ROUTER),
     "warehouse-seal": set(warehouse_seal_handlers(Policies([]))),
-    "ooc-issuer": set(OOC_ISSUER),
+    "ooc-issuer": set(ooc_issuer_handlers(None)),  # type: ignore[arg-type]
 }
 
 

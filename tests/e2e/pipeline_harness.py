@@ -15,14 +15,16 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
-from clearance_contracts import event_key, example
+from clearance_contracts import E_GATEPASS_ISSUED, event_key, example, topic_for
 from clearance_local.kafka import partitions_of
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
 from clearance_runtime.envelope import CloudEvent
 
 FILED = "icegate.bill-of-entry.filed.v1"
-GATEPASS = "custodian.e-gatepass.issued.v1"
+# The e-Gatepass goes to the custodian's own topic (OOC-GP-1); a BE naming none goes to its
+# custom house's default custodian (INNSA1CFS1, SAMPLE DATA).
+GATEPASS = topic_for(E_GATEPASS_ISSUED, custodian_code="INNSA1CFS1")
 HELD = "clearance.out-of-charge.held.v1"
 SEAL_SOLD = "vendor.rfid-seal.sold.v1"
 SEAL_RECONCILED = "clearance.seal-trip.reconciled.v1"
@@ -85,8 +87,9 @@ def key_of(be: dict[str, Any]) -> str:
 class Listener:
     """Collects every record that appears on the watched topics from now on."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, topics: tuple[str, ...] = WATCHED) -> None:
         self.bootstrap = bootstrap
+        self.topics = topics
         self.records: dict[str, list[Any]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -95,7 +98,7 @@ class Listener:
         await self._consumer.start()
         partitions = [
             TopicPartition(topic, p)
-            for topic in WATCHED
+            for topic in self.topics
             for p in await partitions_of(self.bootstrap, topic)
         ]
         self._consumer.assign(partitions)

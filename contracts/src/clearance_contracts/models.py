@@ -243,6 +243,80 @@ class GatepassContainer(TypedDict):
 
     container_no: ContainerNo
     seal_no: SealNo
+    qr: NotRequired[str]
+
+
+class Officer(TypedDict):
+    """
+    The assessing officer.
+    """
+
+    officer_id: str
+    location: PortCode
+
+
+class AssessmentCompleted(TypedDict):
+    """
+    An officer (or the Faceless Assessment Group) completed the assessment of the BE version:
+    the self-assessment confirmed, or re-assessed (rules INTAKE-SA-1, RMS-FAG-1, OOC-AUTO-1
+    'assessment is complete'). Producer: rms-router. Consumers: ooc-issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    outcome: Literal["confirmed", "reassessed"]
+    assessed_duty: float
+    reasons: list[Reason]
+    officer: Officer
+    assessed_at: str
+
+
+class BillOfEntryInvalidated(TypedDict):
+    """
+    be-intake invalidated the BE, e.g. a prior entry whose carrier did not arrive within 30 days
+    (rule INTAKE-PRIOR-1). Producer: be-intake. Consumers: ooc-issuer, rms-router.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    reasons: list[Reason]
+    invalidated_at: str
+
+
+class AeoCertificate(TypedDict):
+    """
+    The importer's AEO certificate found by be-intake in the AEO directory, valid on the BE
+    date; null when none. This, never the filing's aeo_tier claim, decides automatic OOC (OOC-
+    AUTO-1, OOC-AEO-2).
+    """
+
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    valid_from: str
+    valid_to: str
+
+
+class Amendment(TypedDict):
+    """
+    The amendment this version registers (versions >= 2; INTAKE-AMEND-1, INTAKE-AMEND-2); null
+    or absent for the filing.
+    """
+
+    amendment_no: int
+    changed_elements: list[str]
+    assessment_invalidated: bool
+    after_out_of_charge: bool
+
+
+class Arrival(TypedDict):
+    """
+    The carrier's arrival once known (IGM), for INTAKE-PRIOR-1 and INTAKE-LATE-1; null before
+    arrival.
+    """
+
+    igm_no: str
+    igm_date: str
+    inward_date: str | None
+    mode: Literal["L", "S", "A"]
 
 
 class BillOfEntryRegistered(TypedDict):
@@ -254,6 +328,9 @@ class BillOfEntryRegistered(TypedDict):
     bill_of_entry_ref: BillOfEntryRef
     bill_of_entry: BillOfEntry
     registered_at: str
+    aeo_certificate: NotRequired[AeoCertificate | None]
+    amendment: NotRequired[Amendment | None]
+    arrival: NotRequired[Arrival | None]
 
 
 class BillOfEntryRejected(TypedDict):
@@ -268,6 +345,31 @@ class BillOfEntryRejected(TypedDict):
     rejected_at: str
 
 
+class BisSampleConcluded(TypedDict):
+    """
+    The NABL-accredited laboratory's result for goods sampled under a Quality Control Order
+    (rule BIS-QCO-3): conforming lifts the sale restriction, non_conforming means re-export or
+    destruction. Producer: bis-verifier. Consumers: ooc-issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    outcome: Literal["conforming", "non_conforming"]
+    laboratory: str
+    report_no: str
+    reasons: list[Reason]
+    concluded_at: str
+
+
+class Sampling(TypedDict):
+    """
+    Goods that clear only conditionally: samples drawn for an NABL laboratory, sale restricted
+    until it confirms conformity (BIS-QCO-3); null when none.
+    """
+
+    items: list[ItemSlNo]
+    reason: Reason
+
+
 class BisVerificationCompleted(TypedDict):
     """
     bis-verifier checked every BIS-covered item against the BIS register (rules BIS-CRS-1..4,
@@ -279,6 +381,7 @@ class BisVerificationCompleted(TypedDict):
     findings: list[Reason]
     bill_of_entry: BillOfEntry
     verified_at: str
+    sampling: NotRequired[Sampling | None]
 
 
 class DutyDemandRaised(TypedDict):
@@ -301,29 +404,147 @@ class DutyDemandRaised(TypedDict):
     raised_at: str
 
 
+class DutyPaymentRecorded(TypedDict):
+    """
+    A duty payment, or the OTP authentication of a deferred payment, as the bank / electronic
+    cash ledger reported it, never the filer's claim (rules INTAKE-DUTY-1, INTAKE-DUTY-2, OOC-
+    AUTO-1, OOC-CCV-1). Producer: be-intake. Consumers: ooc-issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    kind: Literal["paid", "deferred"]
+    amount: float
+    mode: Literal["electronic_cash_ledger", "internet_banking", "neft_rtgs", "deferred_otp"]
+    reference: str
+    total_paid: float
+    recorded_at: str
+
+
+class Officer1(TypedDict):
+    """
+    The examining officer.
+    """
+
+    officer_id: str
+    location: PortCode
+
+
+class ExaminationCompleted(TypedDict):
+    """
+    The examination of the goods is done (rules RMS-1, RMS-2, RMS-SAMPLE-1, OOC-EXAM-1).
+    Producer: rms-router. Consumers: ooc-issuer, be-intake, bis-verifier.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    outcome: Literal["no_discrepancy", "discrepancy", "samples_drawn"]
+    findings: list[Reason]
+    samples: list[ItemSlNo]
+    officer: Officer1
+    examined_at: str
+
+
+class Officer2(TypedDict):
+    """
+    The officer who refused or conditionally cleared it.
+    """
+
+    officer_id: str
+    location: PortCode
+
+
 class OutOfChargeHeld(TypedDict):
     """
-    ooc-issuer could not clear the BE automatically; it waits for an officer (queued first-in
-    first-out, rule RMS-QUEUE-1). Consumer: be-intake.
+    ooc-issuer could not clear the BE automatically; it waits in the OOC officer's first-in
+    first-out queue of its customs location (rule RMS-QUEUE-1) with the reasons, or an officer
+    refused it, or it was cleared conditionally and waits for the duty (OOC-CCV-1). Announced
+    again when the reasons or the status change. Consumer: be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     reasons: list[Reason]
     held_at: str
+    status: NotRequired[Literal["queued", "refused", "conditionally_cleared"]]
+    grantable: NotRequired[bool]
+    officer: NotRequired[Officer2]
+
+
+class Condition(TypedDict):
+    condition: Literal["sale_restricted"]
+    until: Literal["laboratory_result"]
+    items: NotRequired[list[ItemSlNo]]
+    reason: Reason
+
+
+class Officer3(TypedDict):
+    """
+    The officer who granted it (officer mode) or cleared it conditionally (ccv).
+    """
+
+    officer_id: str
+    location: PortCode
+
+
+class Document(TypedDict):
+    """
+    The e-OOC (OOC-EOOC-1): the final BE copy as a PDF whose QR code carries a signed token,
+    retrievable by the BE's importer or customs broker.
+    """
+
+    url: str
+    key_id: str
+    verification_url: NotRequired[str]
 
 
 class OutOfChargeIssued(TypedDict):
     """
-    ooc-issuer gave the BE Out of Charge (ICES CHCAI07; rules OOC-AUTO-1, OOC-EXAM-1, OOC-
-    CCV-1). Consumer: be-intake.
+    ooc-issuer gave the BE Out of Charge (ICES CHCAI07; rules OOC-AUTO-1, OOC-EXAM-1, OOC-CCV-1,
+    OOC-BIS-1), exactly once per BE, on its latest version. Consumer: be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     ooc_no: str
     gatepass_no: str
-    mode: Literal["automatic", "officer"]
+    mode: Literal["automatic", "officer", "ccv"]
     reasons: list[Reason]
     issued_at: str
+    conditions: NotRequired[list[Condition]]
+    officer: NotRequired[Officer3]
+    document: NotRequired[Document]
+
+
+class Officer4(TypedDict):
+    """
+    The officer who recorded the NOC.
+    """
+
+    officer_id: str
+    location: PortCode
+
+
+class PgaNocRecorded(TypedDict):
+    """
+    A Partner Government Agency's no-objection certificate for the BE, granted or refused (rule
+    RMS-3). Producer: rms-router. Consumers: ooc-issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    agency: str
+    outcome: Literal["granted", "refused"]
+    reference: str
+    officer: Officer4
+    recorded_at: str
+
+
+class ReExportOrdered(TypedDict):
+    """
+    ooc-issuer ordered the goods re-exported (or destroyed) at the importer's cost after a
+    failed sample (rule BIS-QCO-3, OOC-BIS-1). Producer: ooc-issuer. Consumers: be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    order: Literal["re_export", "destruction"]
+    reasons: list[Reason]
+    ordered_at: str
 
 
 class RmsDecisionMade(TypedDict):
@@ -337,6 +558,9 @@ class RmsDecisionMade(TypedDict):
     assessment_group: str | None
     reasons: list[Reason]
     decided_at: str
+    selections: NotRequired[
+        list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    ]
 
 
 class ShippingBillRef(TypedDict):
@@ -408,8 +632,10 @@ class SealTripReconciled(TypedDict):
 
 class EGatepassIssued(TypedDict):
     """
-    The electronic gate pass sent to custodians so they can deliver the goods (rule OOC-GP-1).
-    Producer: ooc-issuer; consumers: custodians (external) and be-intake.
+    The electronic gate pass sent to the custodian named on the BE so it can deliver the goods
+    (rule OOC-GP-1), on that custodian's own topic
+    `custodian.e-gatepass.issued.v1.<custodian_code>` (only it may read it), and pushed to /
+    pulled by it over HTTP. Producer: ooc-issuer; consumer: the custodian (external).
     """
 
     gatepass_no: str
@@ -421,6 +647,28 @@ class EGatepassIssued(TypedDict):
     containers: list[GatepassContainer]
     package_count: int | None
     issued_at: str
+    custodian_code: NotRequired[str]
+    importer_address: NotRequired[str | None]
+    customs_broker_code: NotRequired[str | None]
+    igm: NotRequired[Igm | None]
+    house_bills: NotRequired[list[HouseBill]]
+    mode: NotRequired[Literal["automatic", "officer", "ccv"]]
+    conditions: NotRequired[list[Condition]]
+    document_qr: NotRequired[str]
+    ooc_at: NotRequired[str]
+
+
+class GateOutReported(TypedDict):
+    """
+    A custodian reports that the goods of a BE left its gate under the e-Gatepass (rule OOC-
+    GP-1); this closes the BE's lifecycle. Producer: the custodians (external). Consumers: ooc-
+    issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    gatepass_no: str
+    custodian_code: str
+    exited_at: str
 
 
 BillOfEntryFiled: TypeAlias = BillOfEntry
@@ -607,6 +855,38 @@ class BillOfEntryStatus(TypedDict):
     dead_letters: list[DeadLetter]
 
 
+class Callback(TypedDict):
+    """
+    PUT /custodians/{custodian_code}/callback on ooc-issuer, by that custodian (role custodian,
+    scope custodian=<code>): where e-Gatepasses are pushed (OOC-GP-1). ooc-issuer first POSTs
+    {type: challenge, challenge} to the URL and registers it only if the answer echoes
+    {challenge}; the response carries the HMAC secret, once.
+    """
+
+    url: str
+
+
+class EOocVerification(TypedDict):
+    """
+    POST /e-ooc/verification on ooc-issuer, by anyone: the token read from an e-OOC's QR code
+    (OOC-EOOC-1).
+    """
+
+    token: str
+
+
+class OutOfChargeOfficerDecision(TypedDict):
+    """
+    POST /cases/{port_code}/{be_no}/{be_date}/decision on ooc-issuer, by an OOC officer of the
+    BE's customs location (role officer): grant OOC where only judgement was missing (OOC-
+    AUTO-1), clear conditionally before payment (OOC-CCV-1), or refuse.
+    """
+
+    version: BeVersion
+    decision: Literal["grant", "ccv", "refuse"]
+    reason: NotRequired[str]
+
+
 class Line(TypedDict):
     line: int
     seal_no: str
@@ -742,7 +1022,7 @@ class Sale1(TypedDict):
     policy: PolicyRef
 
 
-class Document(TypedDict):
+class Document1(TypedDict):
     kind: Literal["bill_of_entry", "shipping_bill"]
     port_code: str
     number: str
@@ -802,7 +1082,7 @@ class Trip(TypedDict):
         "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
     ]
     iec: str
-    document: Document
+    document: Document1
     origin: str
     destination: str
     sealed_at: str
@@ -874,16 +1154,24 @@ class SealVerdict(TypedDict):
 
 
 EventData: TypeAlias = (
-    BillOfEntryRegistered
+    AssessmentCompleted
+    | BillOfEntryInvalidated
+    | BillOfEntryRegistered
     | BillOfEntryRejected
+    | BisSampleConcluded
     | BisVerificationCompleted
     | DutyDemandRaised
+    | DutyPaymentRecorded
+    | ExaminationCompleted
     | OutOfChargeHeld
     | OutOfChargeIssued
+    | PgaNocRecorded
+    | ReExportOrdered
     | RmsDecisionMade
     | SealTripAlertRaised
     | SealTripReconciled
     | EGatepassIssued
+    | GateOutReported
     | BillOfEntryFiled
     | ReaderRfidSealScanned
     | VendorRfidSealAffixed

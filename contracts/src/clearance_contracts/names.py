@@ -23,6 +23,14 @@ RFID_SEAL_AFFIXED: Final = "vendor.rfid-seal.affixed.v1"
 RFID_SEAL_SCANNED: Final = "reader.rfid-seal.scanned.v1"
 SEAL_TRIP_ALERT_RAISED: Final = "clearance.seal-trip.alert-raised.v1"
 DUTY_DEMAND_RAISED: Final = "clearance.duty-demand.raised.v1"
+DUTY_PAYMENT_RECORDED: Final = "clearance.duty-payment.recorded.v1"
+BILL_OF_ENTRY_INVALIDATED: Final = "clearance.bill-of-entry.invalidated.v1"
+BIS_SAMPLE_CONCLUDED: Final = "clearance.bis-sample.concluded.v1"
+ASSESSMENT_COMPLETED: Final = "clearance.assessment.completed.v1"
+EXAMINATION_COMPLETED: Final = "clearance.examination.completed.v1"
+PGA_NOC_RECORDED: Final = "clearance.pga-noc.recorded.v1"
+RE_EXPORT_ORDERED: Final = "clearance.re-export.ordered.v1"
+GATE_OUT_REPORTED: Final = "custodian.gate-out.reported.v1"
 
 
 def _catalogue_event_types() -> tuple[str, ...]:
@@ -62,6 +70,12 @@ SEAL_VERDICT: Final = "seal-verdict.v1"
 
 #: HTTP bodies: be-intake's POST /bills-of-entry request and response and GET status response;
 #: warehouse-seal's.
+OFFICER_DECISION: Final = "out-of-charge.officer-decision.v1"
+CUSTODIAN_CALLBACK: Final = "custodian.callback.v1"
+E_OOC_VERIFICATION: Final = "e-ooc.verification.v1"
+
+#: HTTP bodies: be-intake's POST /bills-of-entry request and response, GET status response;
+#: ooc-issuer's officer decision, custodian callback registration, e-OOC verification.
 HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     BILL_OF_ENTRY_FILING,
     BILL_OF_ENTRY_ACCEPTED,
@@ -75,6 +89,9 @@ HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     SEAL_TRIP,
     SEAL_TRIP_REPORT,
     SEAL_VERDICT,
+    OFFICER_DECISION,
+    CUSTODIAN_CALLBACK,
+    E_OOC_VERIFICATION,
 )
 
 #: The file of shared `$defs` that every other schema refers to.

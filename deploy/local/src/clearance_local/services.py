@@ -23,6 +23,7 @@ from clearance_local.config import DEFAULT_PORTS as CONFIG_PORTS
 from clearance_local.config import StackConfig
 from clearance_local.postgres import service_dsn
 from clearance_local.process import StackError, read_pid, spawn, terminate, wait_until
+from clearance_local.secrets import signing_keys
 
 # (service name, Python package) in pipeline order.
 SERVICES = (
@@ -103,6 +104,10 @@ class ServiceProcess:
             "OTEL_SERVICE_NAME": self.name,
             "PYTHONUNBUFFERED": "1",  # log lines reach the log file as they are written
         }
+        if self.name == "ooc-issuer":  # OOC-EOOC-1: its signing keys, never committed
+            env["CLEARANCE_EOOC_SIGNING_KEYS"] = signing_keys(
+                self.config.data_dir, self.config.profile
+            )
         if self.zipkin_url:
             env["OTEL_TRACES_EXPORTER"] = "zipkin"
             env["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = f"{self.zipkin_url}/api/v2/spans"
