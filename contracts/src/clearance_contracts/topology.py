@@ -145,25 +145,29 @@ def _expanded(channel_id: str, channel: dict[str, Any], spec: TopicSpec) -> list
         raise AsyncApiError(f"channel {channel_id}: x-event-type missing")
     reader = channel.get("x-reader")
     return [
-        dataclasses.replace(
-            spec,
-            name=spec.name.replace(f"{{{name}}}", str(value)),
-            event_type=event_type,
-            parameters=((name, str(value)),),
-            **_own_reader(spec, reader.format(**{name: value}) if reader else None),
+        _own_reader(
+            dataclasses.replace(
+                spec,
+                name=spec.name.replace(f"{{{name}}}", str(value)),
+                event_type=event_type,
+                parameters=((name, str(value)),),
+            ),
+            reader.format(**{name: value}) if isinstance(reader, str) else None,
         )
         for value in values
     ]
 
 
-def _own_reader(spec: TopicSpec, reader: str | None) -> dict[str, tuple[str, ...]]:
+def _own_reader(spec: TopicSpec, reader: str | None) -> TopicSpec:
     """A topic per party is read by that party alone (`x-reader`, e.g. `custodian-INNSA1CFS1`),
     in place of the external party the channel names (`custodians`)."""
     if reader is None:
-        return {}
+        return spec
     consumers = tuple(reader if c in spec.external_parties else c for c in spec.consumers)
     external = tuple(reader if p in spec.consumers else p for p in spec.external_parties)
-    return {"consumers": consumers, "external_parties": tuple(dict.fromkeys(external))}
+    return dataclasses.replace(
+        spec, consumers=consumers, external_parties=tuple(dict.fromkeys(external))
+    )
 
 
 @dataclass(slots=True)
