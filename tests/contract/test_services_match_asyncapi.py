@@ -12,9 +12,9 @@ from bis_verifier.service_layer.handlers import handlers as bis_verifier_handler
 from clearance_contracts import topics
 from clearance_local.services import SERVICES
 from clearance_runtime.policies import Policies
-from ooc_issuer.service_layer.handlers import HANDLERS as OOC_ISSUER
+from ooc_issuer.service_layer.handlers import handlers as ooc_issuer_handlers
 from rms_router.service_layer.handlers import HANDLERS as RMS_ROUTER
-from warehouse_seal.service_layer.handlers import HANDLERS as WAREHOUSE_SEAL
+from warehouse_seal.service_layer.handlers import handlers as warehouse_seal_handlers
 
 pytestmark = pytest.mark.unit
 
@@ -22,8 +22,15 @@ CONSUMED_IN_CODE = {
     "be-intake": set(be_intake_handlers(Policies([]))),
     "bis-verifier": set(bis_verifier_handlers(lambda _number: None)),
     "rms-router": set(RMS_ROUTER),
-    "warehouse-seal": set(WAREHOUSE_SEAL),
-    "ooc-issuer": set(OOC_ISSUER),
+    "warehouse-seal": set(warehouse_seal_handlers(Policies([]))),
+    "ooc-issuer": set(ooc_issuer_handlers(None)),  # type: ignore[arg-type]
+}
+
+
+# Consumers the catalogue already names (CONTRACTS.md) whose handlers are built on other
+# branches (issue 8 be-intake, issue 11 rms-router): remove each line as its handler lands.
+AWAITING_CONSUMER = {
+    ("rms-router", "clearance.seal-trip.alert-raised.v1"),
 }
 
 
@@ -32,7 +39,9 @@ def test_handler_table_consumes_what_the_document_says(service: str) -> None:
     documented = {
         spec.name for spec in topics() if not spec.dead_letter and service in spec.consumers
     }
-    assert CONSUMED_IN_CODE[service] == documented
+    awaited = {name for who, name in AWAITING_CONSUMER if who == service}
+    assert CONSUMED_IN_CODE[service] | (awaited & documented) == documented
+    assert not awaited & CONSUMED_IN_CODE[service], "it consumes it now: drop it from the list"
 
 
 @pytest.mark.parametrize("service", sorted(CONSUMED_IN_CODE))
@@ -43,5 +52,6 @@ def test_each_consumed_topic_has_the_dead_letter_topic_the_service_writes(servic
 
 def test_the_local_stack_runs_every_service_of_the_document() -> None:
     specs = [spec for spec in topics() if not spec.dead_letter]
-    owners = {spec.owner for spec in specs} - {p for spec in specs for p in spec.external_parties}
-    assert owners == {name for name, _ in SERVICES}
+    owners = {spec.owner for spec in specs}
+    external = {party for spec in specs for party in spec.external_parties}
+    assert owners - external == {name for name, _ in SERVICES}

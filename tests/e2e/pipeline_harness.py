@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import random
 import string
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
-from clearance_contracts import example
+from clearance_contracts import E_GATEPASS_ISSUED, event_key, example, topic_for
 from clearance_local.kafka import partitions_of
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
@@ -24,7 +25,9 @@ from clearance_runtime.clock import CUSTOMS_TIMEZONE
 from clearance_runtime.envelope import CloudEvent
 
 FILED = "icegate.bill-of-entry.filed.v1"
-GATEPASS = "custodian.e-gatepass.issued.v1"
+# The e-Gatepass goes to the custodian's own topic (OOC-GP-1); a BE naming none goes to its
+# custom house's default custodian (INNSA1CFS1, SAMPLE DATA).
+GATEPASS = topic_for(E_GATEPASS_ISSUED, custodian_code="INNSA1CFS1")
 HELD = "clearance.out-of-charge.held.v1"
 REGISTERED = "clearance.bill-of-entry.registered.v1"
 REJECTED = "clearance.bill-of-entry.rejected.v1"
@@ -36,8 +39,24 @@ ARRIVAL = "icegate.igm.entered-inward.v1"
 PAYMENT = "icegate.duty-payment.received.v1"
 DEFERMENT = "icegate.deferred-payment.authenticated.v1"
 AMENDMENT = "icegate.bill-of-entry.amendment-filed.v1"
-WATCHED = (GATEPASS, HELD, f"{FILED}.dlq", REGISTERED, REJECTED, INVALIDATED, PAYMENT_RECORDED)
+SEAL_SOLD = "vendor.rfid-seal.sold.v1"
+SEAL_RECONCILED = "clearance.seal-trip.reconciled.v1"
+SEAL_ALERT = "clearance.seal-trip.alert-raised.v1"
+DUTY_DEMAND = "clearance.duty-demand.raised.v1"
+WATCHED = (
+    GATEPASS,
+    HELD,
+    f"{FILED}.dlq",
+    REGISTERED,
+    REJECTED,
+    INVALIDATED,
+    PAYMENT_RECORDED,
+    SEAL_RECONCILED,
+    SEAL_ALERT,
+    DUTY_DEMAND,
+)
 NOTICES = (NOTICE,)  # keyed by the filer, not the BE
+ADMINISTRATOR = {"X-Clearance-Subject": "test-administrator", "X-Clearance-Roles": "administrator"}
 
 
 def headers(role: str, subject: str | None = None) -> dict[str, str]:
@@ -87,9 +106,32 @@ def new_bill_of_entry(be_type: str = "H", **overrides: Any) -> dict[str, Any]:
     be["duty"] = {**be["duty"], "paid": True}
     if be_type == "W":
         be["warehouse_code"] = be.get("warehouse_code") or "MAA4W001"
-        for n, container in enumerate(be["containers"]):
-            container["seal_no"] = f"ABCD 1234 {5670 + n:04d}"
+        for container in be["containers"]:
+            container["seal_no"] = new_seal_no()  # a one-time-lock is used once (SEAL-FMT-1)
     return {**be, **overrides}
+
+
+def new_seal_no(brand: str = "ZSEL") -> str:
+    """A fresh RFID seal number `ABCD XXXX XXXX` of a listed vendor (SAMPLE DATA list)."""
+    digits = f"{random.randrange(10**8):08d}"
+    return f"{brand} {digits[:4]} {digits[4:]}"
+
+
+def tid_of(seal_no: str) -> str:
+    """The TID the vendor recorded for a test seal (hexadecimal, 96 bits)."""
+    return "E2801170" + hashlib.sha256(seal_no.encode()).hexdigest()[:16].upper()
+
+
+def seal_sale(seal_no: str, warehouse_code: str, **changes: Any) -> dict[str, Any]:
+    """A vendor's sale of a seal to a warehouse's licensee (SEAL-LINK-1)."""
+    return {
+        "seal_no": seal_no,
+        "tid": tid_of(seal_no),
+        "vendor_brand": seal_no[:4],
+        "warehouse_code": warehouse_code,
+        "sold_at": datetime.now(UTC).isoformat(),
+        **changes,
+    }
 
 
 def key_of(be: dict[str, Any]) -> str:
@@ -99,8 +141,9 @@ def key_of(be: dict[str, Any]) -> str:
 class Listener:
     """Collects every record that appears on the watched topics from now on."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, topics: tuple[str, ...] = (*WATCHED, *NOTICES)) -> None:
         self.bootstrap = bootstrap
+        self.topics = topics
         self.records: dict[str, list[Any]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -109,7 +152,7 @@ class Listener:
         await self._consumer.start()
         partitions = [
             TopicPartition(topic, p)
-            for topic in (*WATCHED, *NOTICES)
+            for topic in self.topics
             for p in await partitions_of(self.bootstrap, topic)
         ]
         self._consumer.assign(partitions)
@@ -131,7 +174,8 @@ class Listener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        with contextlib.suppress(KafkaError):
+        # On a loaded machine the fetcher's last request may time out as it is cancelled.
+        with contextlib.suppress(KafkaError, asyncio.CancelledError):
             await self._consumer.stop()
 
     def for_key(self, topic: str, key: str) -> list[Any]:
@@ -159,9 +203,9 @@ class Pipeline:
     def intake_url(self) -> str:
         return self.services["be-intake"].url
 
-    async def publish(self, event_type: str, key: str, data: dict[str, Any]) -> CloudEvent:
-        """Publish an event as its owner (upstream, e-payment, AEO directory) would."""
-        event = CloudEvent.new(event_type, "/test/upstream", key, data)
+    async def publish(self, event_type: str, data: dict[str, Any], source: str) -> CloudEvent:
+        """Publish an event as the outside party that owns its topic would."""
+        event = CloudEvent.new(event_type, source, event_key(event_type, data), data)
         await self.producer.send_and_wait(
             event_type,
             value=event.kafka_value(),
@@ -209,7 +253,7 @@ class Pipeline:
             "recorded_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
             **changes,
         }
-        await self.publish(AEO_CERTIFICATE, certificate["certificate_no"], certificate)
+        await self.publish(AEO_CERTIFICATE, certificate, "/aeo-directory/test")
         await self.until_known("/aeo-certificates", iec=iec)
         return certificate
 
@@ -224,7 +268,7 @@ class Pipeline:
             "lines": [{"master_bill_no": h["master_bill_no"]} for h in be.get("house_bills", [])],
             "recorded_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
         }
-        await self.publish(ARRIVAL, f"{be['port_code']}/{igm['igm_no']}/{igm['igm_date']}", arrival)
+        await self.publish(ARRIVAL, arrival, "/icegate/test-upstream")
         if wait:
             path = f"/arrivals/{be['port_code']}/{igm['igm_no']}/{igm['igm_date']}"
             await self.until_known(path)
@@ -241,7 +285,7 @@ class Pipeline:
             "mode": "electronic_cash_ledger",
             "paid_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
         }
-        await self.publish(PAYMENT, key_of(be), payment)
+        await self.publish(PAYMENT, payment, "/icegate-e-payment/test-bank")
 
     async def defer(self, be: dict[str, Any]) -> None:
         """The AEO nodal person authenticates the deferred payment by OTP (INTAKE-DUTY-2)."""
@@ -253,7 +297,14 @@ class Pipeline:
             "iec": be["iec"],
             "authenticated_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
         }
-        await self.publish(DEFERMENT, key_of(be), otp)
+        await self.publish(DEFERMENT, otp, "/icegate-e-payment/test-otp")
+
+    async def sell_seals(self, be: dict[str, Any]) -> None:
+        """The vendors' sales of a warehousing BE's seals, linked to its warehouse
+        (SEAL-LINK-1): warehouse-seal matches the BE against them (OOC-WH-1)."""
+        for container in be.get("containers") or ():
+            sale = seal_sale(container["seal_no"], be["warehouse_code"])
+            await self.publish(SEAL_SOLD, sale, "/rfid-vendors/test-vendor")
 
     async def file(
         self,
@@ -269,6 +320,8 @@ class Pipeline:
         the other parties say about it: certificate and arrival before, payment after."""
         if facts:
             await self.facts_before(be, certify=certify, arrive=arrive)
+        if be.get("be_type") == "W" and be.get("warehouse_code"):
+            await self.sell_seals(be)
         event = event or CloudEvent.new(FILED, "/icegate/test-upstream", key_of(be), be)
         await self.producer.send_and_wait(
             FILED, value=event.kafka_value(), key=event.kafka_key(), headers=event.kafka_headers()

@@ -25,7 +25,7 @@ async def test_a_home_consumption_be_ends_as_one_e_gatepass(pipeline: Pipeline) 
         "version": 1,
     }
     assert body["iec"] == be["iec"]
-    assert dict(gatepass.headers)["ce_type"] == GATEPASS.encode()
+    assert dict(gatepass.headers)["ce_type"] == b"custodian.e-gatepass.issued.v1"
 
     status = (await pipeline.status(be)).json()
     for _ in range(50):  # be-intake folds the gatepass shortly after it is published

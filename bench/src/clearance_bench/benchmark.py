@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clearance_bench import facts
+from clearance_bench import facts, seal_sales
 from clearance_bench.baseline import run_baseline
 from clearance_bench.catalogue import REGISTER_SNAPSHOT_DATE
 from clearance_bench.load import (
@@ -116,6 +116,7 @@ async def run_benchmark(
     )
     partitions = await intake_partitions(target.kafka_bootstrap)
     driver = Watched("bench-driver", fixed_pid(os.getpid()), with_children=False)
+    await seal_sales.preload(target.kafka_bootstrap, seal_sales.seal_sales(filings), log, 600)
     log(f"pipeline: {plan.count:,} BEs ({plan.mode}), BE numbers from {first_be_no:07d}")
     pipeline = await run_pipeline(
         target,

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from clearance_contracts import (
     BILL_OF_ENTRY_FILED,
     BILL_OF_ENTRY_REJECTED,
-    E_GATEPASS_ISSUED,
     OUT_OF_CHARGE_HELD,
+    OUT_OF_CHARGE_ISSUED,
 )
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Stack
@@ -25,7 +25,8 @@ from clearance_bench.sampling import Watched, pid_file, postmaster_pid
 # Terminal topic -> what it means for the BE. A filing be-intake cannot even read
 # (contract violation) lands on the intake dead-letter topic: terminal too, and a bug here.
 TERMINAL_KINDS: Mapping[str, str] = {
-    E_GATEPASS_ISSUED: "cleared",
+    # The e-Gatepass goes to each custodian's own topic (OOC-GP-1); the OOC is the release.
+    OUT_OF_CHARGE_ISSUED: "cleared",
     BILL_OF_ENTRY_REJECTED: "rejected",
     OUT_OF_CHARGE_HELD: "held",
     f"{BILL_OF_ENTRY_FILED}.dlq": "dead_lettered",

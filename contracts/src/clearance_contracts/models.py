@@ -244,6 +244,7 @@ class GatepassContainer(TypedDict):
 
     container_no: ContainerNo
     seal_no: SealNo
+    qr: NotRequired[str]
 
 
 class AeoDirectoryAeoCertificateRecorded(TypedDict):
@@ -267,28 +268,27 @@ class AeoDirectoryAeoCertificateRecorded(TypedDict):
     recorded_at: str
 
 
-class AssessmentCompletedOfficer(TypedDict):
+class Officer(TypedDict):
     """
-    The proper officer who took the decision: the subject of the caller's identity and the
-    customs location.
+    The assessing officer.
     """
 
     officer_id: str
-    location: str
+    location: PortCode
 
 
 class AssessmentCompleted(TypedDict):
     """
-    The assessing officer (faceless assessment group) confirmed or re-assessed the self-assessed
-    duty of a BE version (rules INTAKE-SA-1, RMS-FAG-1). Producer: rms-router; consumers: ooc-
-    issuer, be-intake.
+    An officer (or the Faceless Assessment Group) completed the assessment of the BE version:
+    the self-assessment confirmed, or re-assessed (rules INTAKE-SA-1, RMS-FAG-1, OOC-AUTO-1
+    'assessment is complete'). Producer: rms-router. Consumers: ooc-issuer, be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     outcome: Literal["confirmed", "reassessed"]
     assessed_duty: float
     reasons: list[Reason]
-    officer: AssessmentCompletedOfficer
+    officer: Officer
     assessed_at: str
 
 
@@ -425,8 +425,9 @@ class BillOfEntryRejected(TypedDict):
 
 class BisSampleConcluded(TypedDict):
     """
-    The NABL-accredited laboratory's result for the sampled goods of a BE (BIS-QCO-3). Producer:
-    bis-verifier; consumers: ooc-issuer, be-intake.
+    The NABL-accredited laboratory's result for goods sampled under a Quality Control Order
+    (rule BIS-QCO-3): conforming lifts the sale restriction, non_conforming means re-export or
+    destruction. Producer: bis-verifier. Consumers: ooc-issuer, be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
@@ -435,6 +436,16 @@ class BisSampleConcluded(TypedDict):
     report_no: str
     reasons: list[Reason]
     concluded_at: str
+
+
+class Sampling(TypedDict):
+    """
+    Goods that clear only conditionally: samples drawn for an NABL laboratory, sale restricted
+    until it confirms conformity (BIS-QCO-3); null when none.
+    """
+
+    items: list[ItemSlNo]
+    reason: Reason
 
 
 class BisVerificationCompleted(TypedDict):
@@ -448,12 +459,16 @@ class BisVerificationCompleted(TypedDict):
     findings: list[Reason]
     bill_of_entry: BillOfEntry
     verified_at: str
+    sampling: NotRequired[Sampling | None]
 
 
 class DutyDemandRaised(TypedDict):
     """
-    Warehoused goods were not acknowledged at the warehouse in time: full duty with interest is
-    demanded (SEAL-ACK-1). Producer: warehouse-seal; consumers: be-intake.
+    No acknowledgement of the due arrival of warehoused goods (no trip report, SEAL-TRIP-1)
+    within one month of their removal, or by the date the proper officer extended it to: the
+    owner of the goods pays the full duty with interest, and fine and penalty are to be adjudged
+    (rule SEAL-ACK-1, Circular 19/2018 para 4.5(k); Warehoused Goods (Removal) Regulations 2016,
+    reg. 5). Raised by warehouse-seal. Consumer: be-intake (the BE's status view).
     """
 
     bill_of_entry_ref: BillOfEntryRef
@@ -461,6 +476,9 @@ class DutyDemandRaised(TypedDict):
     interest: float
     penalty_flagged: bool
     reasons: list[Reason]
+    seal_no: NotRequired[SealNo]
+    acknowledgement_due_at: NotRequired[str]
+    interest_rate_percent: NotRequired[float]
     raised_at: str
 
 
@@ -483,83 +501,125 @@ class DutyPaymentRecorded(TypedDict):
     recorded_at: str
 
 
-class ExaminationCompletedOfficer(TypedDict):
+class Officer1(TypedDict):
     """
-    The proper officer who took the decision: the subject of the caller's identity and the
-    customs location.
+    The examining officer.
     """
 
     officer_id: str
-    location: str
+    location: PortCode
 
 
 class ExaminationCompleted(TypedDict):
     """
-    The goods of a BE version were examined (rules RMS-1, RMS-SAMPLE-1, OOC-EXAM-1). Producer:
-    rms-router; consumers: ooc-issuer, be-intake, bis-verifier.
+    The examination of the goods is done (rules RMS-1, RMS-2, RMS-SAMPLE-1, OOC-EXAM-1).
+    Producer: rms-router. Consumers: ooc-issuer, be-intake, bis-verifier.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     outcome: Literal["no_discrepancy", "discrepancy", "samples_drawn"]
     findings: list[Reason]
     samples: list[ItemSlNo]
-    officer: ExaminationCompletedOfficer
+    officer: Officer1
     examined_at: str
+
+
+class Officer2(TypedDict):
+    """
+    The officer who refused or conditionally cleared it.
+    """
+
+    officer_id: str
+    location: PortCode
 
 
 class OutOfChargeHeld(TypedDict):
     """
-    ooc-issuer could not clear the BE automatically; it waits for an officer (queued first-in
-    first-out, rule RMS-QUEUE-1). Consumer: be-intake.
+    ooc-issuer could not clear the BE automatically; it waits in the OOC officer's first-in
+    first-out queue of its customs location (rule RMS-QUEUE-1) with the reasons, or an officer
+    refused it, or it was cleared conditionally and waits for the duty (OOC-CCV-1). Announced
+    again when the reasons or the status change. Consumer: be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     reasons: list[Reason]
     held_at: str
+    status: NotRequired[Literal["queued", "refused", "conditionally_cleared"]]
+    grantable: NotRequired[bool]
+    officer: NotRequired[Officer2]
+
+
+class Condition(TypedDict):
+    condition: Literal["sale_restricted"]
+    until: Literal["laboratory_result"]
+    items: NotRequired[list[ItemSlNo]]
+    reason: Reason
+
+
+class Officer3(TypedDict):
+    """
+    The officer who granted it (officer mode) or cleared it conditionally (ccv).
+    """
+
+    officer_id: str
+    location: PortCode
+
+
+class Document(TypedDict):
+    """
+    The e-OOC (OOC-EOOC-1): the final BE copy as a PDF whose QR code carries a signed token,
+    retrievable by the BE's importer or customs broker.
+    """
+
+    url: str
+    key_id: str
+    verification_url: NotRequired[str]
 
 
 class OutOfChargeIssued(TypedDict):
     """
-    ooc-issuer gave the BE Out of Charge (ICES CHCAI07; rules OOC-AUTO-1, OOC-EXAM-1, OOC-
-    CCV-1). Consumer: be-intake.
+    ooc-issuer gave the BE Out of Charge (ICES CHCAI07; rules OOC-AUTO-1, OOC-EXAM-1, OOC-CCV-1,
+    OOC-BIS-1), exactly once per BE, on its latest version. Consumer: be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     ooc_no: str
     gatepass_no: str
-    mode: Literal["automatic", "officer"]
+    mode: Literal["automatic", "officer", "ccv"]
     reasons: list[Reason]
     issued_at: str
+    conditions: NotRequired[list[Condition]]
+    officer: NotRequired[Officer3]
+    document: NotRequired[Document]
 
 
-class PgaNocRecordedOfficer(TypedDict):
+class Officer4(TypedDict):
     """
-    The proper officer who took the decision: the subject of the caller's identity and the
-    customs location.
+    The officer who recorded the NOC.
     """
 
     officer_id: str
-    location: str
+    location: PortCode
 
 
 class PgaNocRecorded(TypedDict):
     """
-    A Partner Government Agency granted or refused its No Objection Certificate for a BE version
-    (RMS-3). Producer: rms-router; consumers: ooc-issuer, be-intake.
+    A Partner Government Agency's no-objection certificate for the BE, granted or refused (rule
+    RMS-3). Producer: rms-router. Consumers: ooc-issuer, be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     agency: str
     outcome: Literal["granted", "refused"]
     reference: str
-    officer: PgaNocRecordedOfficer
+    officer: Officer4
     recorded_at: str
 
 
 class ReExportOrdered(TypedDict):
     """
-    A failed sample: the goods are to be re-exported or destroyed at the importer's cost (BIS-
-    QCO-3). Producer: ooc-issuer; consumers: be-intake.
+    ooc-issuer ordered the goods re-exported (or destroyed) at the importer's cost after a
+    failed sample (rule BIS-QCO-3, OOC-BIS-1). Producer: ooc-issuer. Consumers: be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
@@ -579,11 +639,14 @@ class RmsDecisionMade(TypedDict):
     assessment_group: str | None
     reasons: list[Reason]
     decided_at: str
+    selections: NotRequired[
+        list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    ]
 
 
 class ShippingBillRef(TypedDict):
     """
-    The shipping bill of an export movement, else null.
+    The Shipping Bill of an export movement (SEAL-DATA-2); null otherwise.
     """
 
     port_code: PortCode
@@ -593,10 +656,14 @@ class ShippingBillRef(TypedDict):
 
 class SealTripAlertRaised(TypedDict):
     """
-    warehouse-seal raised an alert about an RFID-sealed movement (SEAL-TAMPER-1, SEAL-TAMPER-2,
-    SEAL-LINK-1, SEAL-DELAY-1, SEAL-ACK-1). Keyed by `document_key`: the BE key, or for an
-    export movement the shipping bill's `<port_code>/<sb_no>/<sb_date>`. Consumers: be-intake
-    (status view), rms-router.
+    warehouse-seal raised an alert about an RFID-sealed movement: a seal tampered on arrival at
+    a warehouse (unloading refused, the bond officer informed: SEAL-TAMPER-2), tampered at the
+    customs station on export (mandatory examination: SEAL-TAMPER-1), a TID that is not the sold
+    seal's (a tamper, SEAL-LINK-1), an inordinate delay in arrival (SEAL-DELAY-1), or no
+    acknowledgement of due arrival within the period (SEAL-ACK-1). Keyed by `document_key`: the
+    BE identity `<port_code>/<be_no>/<be_date>`, or for an export movement the Shipping Bill's
+    `<port_code>/<sb_no>/<sb_date>`. Consumers: be-intake (the BE's status view), rms-router
+    (tamper_at_export forces examination, SEAL-TAMPER-1).
     """
 
     document_key: str
@@ -612,6 +679,21 @@ class SealTripAlertRaised(TypedDict):
     seal_no: SealNo
     location: str
     reasons: list[Reason]
+    actions: NotRequired[
+        list[
+            Literal[
+                "unloading_refused",
+                "bond_officer_informed",
+                "examination_required",
+                "duty_demanded",
+            ]
+        ]
+    ]
+    movement: NotRequired[
+        Literal[
+            "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+        ]
+    ]
     raised_at: str
 
 
@@ -631,8 +713,10 @@ class SealTripReconciled(TypedDict):
 
 class EGatepassIssued(TypedDict):
     """
-    The electronic gate pass sent to custodians so they can deliver the goods (rule OOC-GP-1).
-    Producer: ooc-issuer; consumers: custodians (external) and be-intake.
+    The electronic gate pass sent to the custodian named on the BE so it can deliver the goods
+    (rule OOC-GP-1), on that custodian's own topic
+    `custodian.e-gatepass.issued.v1.<custodian_code>` (only it may read it), and pushed to /
+    pulled by it over HTTP. Producer: ooc-issuer; consumer: the custodian (external).
     """
 
     gatepass_no: str
@@ -644,13 +728,22 @@ class EGatepassIssued(TypedDict):
     containers: list[GatepassContainer]
     package_count: int | None
     issued_at: str
+    custodian_code: NotRequired[str]
+    importer_address: NotRequired[str | None]
+    customs_broker_code: NotRequired[str | None]
+    igm: NotRequired[Igm | None]
+    house_bills: NotRequired[list[HouseBill]]
+    mode: NotRequired[Literal["automatic", "officer", "ccv"]]
+    conditions: NotRequired[list[Condition]]
+    document_qr: NotRequired[str]
+    ooc_at: NotRequired[str]
 
 
 class GateOutReported(TypedDict):
     """
-    The custodian let the goods of a BE out of its gate against the e-Gatepass: the end of the
-    BE's life at the port (OOC-GP-1). Producer: custodians (external); consumers: ooc-issuer,
-    be-intake.
+    A custodian reports that the goods of a BE left its gate under the e-Gatepass (rule OOC-
+    GP-1); this closes the BE's lifecycle. Producer: the custodians (external). Consumers: ooc-
+    issuer, be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
@@ -743,6 +836,96 @@ class IgmEnteredInward(TypedDict):
     recorded_at: str
 
 
+class ReaderRfidSealScanned(TypedDict):
+    """
+    An RFID reader at a customs station or a bonded warehouse read a seal (Circular 19/2018 para
+    4.3, 4.5(a), (c), (f)): the seal number, the TID it read, the reader and its location, when,
+    and the tamper status the seal reported. warehouse-seal matches the TID against the sold
+    seal's (a different TID is a tamper), completes the trip on a clean scan at the destination
+    (trip report, rule SEAL-TRIP-1) and raises the tamper alerts (SEAL-TAMPER-1, SEAL-TAMPER-2).
+    Producer: the RFID readers (external party rfid-readers), directly or through the vendor's
+    upload; keyed by the seal number. Consumer: warehouse-seal.
+    """
+
+    seal_no: str
+    tid: str
+    reader_id: str
+    location_code: str
+    location_kind: Literal["warehouse", "customs_station"]
+    scanned_at: str
+    tamper_status: Literal["intact", "tampered"]
+
+
+class BillOfEntry1(TypedDict):
+    """
+    The Bill of Entry (for warehousing) the goods move under: number and date (para
+    4.4(a)(ii)-(iii), (c)(ii)-(iii)), with its custom house, which identifies a BE in ICES;
+    required for customs_station_to_warehouse and warehouse_to_warehouse, null for an export.
+    """
+
+    port_code: str
+    be_no: str
+    be_date: str
+
+
+class ShippingBill(TypedDict):
+    """
+    The Shipping Bill of the export: number and date (para 4.4(b)(ii)-(iii)), with its custom
+    house; required for warehouse_to_customs_station, null otherwise.
+    """
+
+    port_code: str
+    sb_no: str
+    sb_date: str
+
+
+class VendorRfidSealAffixed(TypedDict):
+    """
+    A movement of goods was sealed with an RFID one-time-lock, with the data elements that the
+    vendor's web application captures for its kind of movement (Circular 19/2018 para 4.4; rules
+    SEAL-DATA-1 customs station to warehouse, SEAL-DATA-2 warehouse to customs station for
+    export, SEAL-DATA-3 warehouse to warehouse under Section 67). Which elements a kind needs,
+    and their formats (ISO 6346 container number only where containerised, vehicle registration,
+    codes), are business rules that warehouse-seal checks and refuses with reasons; the schema
+    only rejects what is malformed. Producer: the RFID seal vendors' web application (external
+    party rfid-vendors); warehouse-seal's POST /seal-trips takes the same body. Keyed by the
+    seal number. Consumer: warehouse-seal.
+    """
+
+    seal_no: str
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    bill_of_entry: NotRequired[BillOfEntry1 | None]
+    shipping_bill: NotRequired[ShippingBill | None]
+    sealed_at: str
+    container_no: NotRequired[str | None]
+    vehicle_no: str
+    warehouse_code: NotRequired[str | None]
+    origin_warehouse_code: NotRequired[str | None]
+    destination_warehouse_code: NotRequired[str | None]
+    customs_location_code: NotRequired[str | None]
+
+
+class VendorRfidSealSold(TypedDict):
+    """
+    An RFID one-time-lock vendor sold a seal to the licensee of a customs bonded warehouse: the
+    vendor captured its TID and linked it to the licensee's warehouse code at the sale (Circular
+    19/2018 para 4.5(b), (e); rule SEAL-LINK-1). Producer: the RFID seal vendors (external party
+    rfid-vendors); keyed by the seal number. Consumer: warehouse-seal (its seal registry; a
+    brand that is not a listed vendor is refused there).
+    """
+
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    vendor_name: NotRequired[str]
+    warehouse_code: str
+    licensee_name: NotRequired[str]
+    sold_at: str
+
+
 class Certificate(TypedDict):
     certificate_no: str
     iec: str
@@ -782,7 +965,17 @@ class BillOfEntryAccepted(TypedDict):
     status_url: str
 
 
-class BillOfEntry1(TypedDict):
+class BillOfEntryAmendmentDecision(TypedDict):
+    """
+    The proper officer approves or refuses a post-clearance amendment on its documentary
+    evidence (INTAKE-AMEND-2), with the reason recorded under the officer's identity.
+    """
+
+    approve: bool
+    reason: str
+
+
+class BillOfEntry2(TypedDict):
     """
     The BE as amended (its identity names the BE amended), as strict as the filing schema of
     POST /bills-of-entry: the IEC's shape is a pattern (INTAKE-IEC-1); the conditional rules are
@@ -830,7 +1023,7 @@ class BillOfEntryAmendment(TypedDict):
     amended, why, and the documentary evidence (INTAKE-AMEND-1, INTAKE-AMEND-2).
     """
 
-    bill_of_entry: BillOfEntry1
+    bill_of_entry: BillOfEntry2
     reason: str
     documentary_evidence: NotRequired[list[SupportingDocument]]
     requested_at: str
@@ -884,45 +1077,34 @@ class BillOfEntryFiling(TypedDict):
     duty: Duty
 
 
-class Item1(TypedDict):
-    port_code: PortCode
-    be_no: BeNo
-    be_date: BeDate
-    version: int
-    status: (
-        Literal[
-            "accepted",
-            "rejected",
-            "under_control",
-            "documents_requested",
-            "amendment_accepted",
-            "released",
-            "gatepass_issued",
-            "invalidated",
-            "duty_due",
-            "goods_exited",
-            "examination_ordered",
-            "assessed",
-            "paid",
-        ]
-        | None
-    )
-    notice_code: str | None
+class BillsOfEntryItem(TypedDict):
+    bill_of_entry_ref: BillOfEntryRef
     iec: str | None
-    filer: str | None
+    be_type: str | None
+    status: str | None
+    stuck: bool
+    out_of_charge_no: str | None
+    gatepass_no: str | None
     updated_at: str
+    first_seen_at: str | None
+    registered_at: str | None
+    rms_decided_at: str | None
+    released_at: str | None
+    held_at: str | None
+    rejected_at: str | None
     status_url: str
 
 
 class BillOfEntrySearch(TypedDict):
     """
-    A page of BEs matching the search (IEC, filer, port and date, status), newest BE date first.
+    be-intake's status view of the BEs matching a search by BE number, IEC, port, BE date,
+    first-seen time or stuckness, newest first: what the operations console's BE tracker, its
+    stuck list and its day figures read. Times are the service clock's, of the first event that
+    put the BE at each milestone.
     """
 
-    page: int
-    page_size: int
-    total: int
-    items: list[Item1]
+    limit: int
+    bills_of_entry: list[BillsOfEntryItem]
 
 
 BillOfEntryStatusStatus: TypeAlias = Literal[
@@ -1039,6 +1221,26 @@ class DeadLetter(TypedDict):
     resolved: bool
 
 
+class Callback(TypedDict):
+    """
+    PUT /custodians/{custodian_code}/callback on ooc-issuer, by that custodian (role custodian,
+    scope custodian=<code>): where e-Gatepasses are pushed (OOC-GP-1). ooc-issuer first POSTs
+    {type: challenge, challenge} to the URL and registers it only if the answer echoes
+    {challenge}; the response carries the HMAC secret, once.
+    """
+
+    url: str
+
+
+class EOocVerification(TypedDict):
+    """
+    POST /e-ooc/verification on ooc-issuer, by anyone: the token read from an e-OOC's QR code
+    (OOC-EOOC-1).
+    """
+
+    token: str
+
+
 class DetailItem(TypedDict):
     type: str
     loc: list[str | int]
@@ -1072,16 +1274,6 @@ class IgmArrival(TypedDict):
     recorded_at: str
 
 
-class OfficerDecision(TypedDict):
-    """
-    The proper officer approves or refuses a post-clearance amendment on its documentary
-    evidence (INTAKE-AMEND-2), with the reason recorded under the officer's identity.
-    """
-
-    approve: bool
-    reason: str
-
-
 class OfficerWaiver(TypedDict):
     """
     The proper officer waives the late presentation charges for sufficient cause (INTAKE-
@@ -1089,6 +1281,284 @@ class OfficerWaiver(TypedDict):
     """
 
     reason: str
+
+
+class OutOfChargeOfficerDecision(TypedDict):
+    """
+    POST /cases/{port_code}/{be_no}/{be_date}/decision on ooc-issuer, by an OOC officer of the
+    BE's customs location (role officer): grant OOC where only judgement was missing (OOC-
+    AUTO-1), clear conditionally before payment (OOC-CCV-1), or refuse.
+    """
+
+    version: BeVersion
+    decision: Literal["grant", "ccv", "refuse"]
+    reason: NotRequired[str]
+
+
+class Line1(TypedDict):
+    line: int
+    seal_no: str
+    outcome: Literal["recorded", "duplicate", "refused"]
+    reasons: list[Reason]
+
+
+class SealSalesRecorded(TypedDict):
+    """
+    What became of each line of a bulk file of seal sales: recorded in the seal registry, a
+    duplicate of a sale already recorded, or refused with the rules it breaks (SEAL-FMT-1 format
+    and single use, a brand that is not a listed vendor, SEAL-LINK-1).
+    """
+
+    recorded: int
+    duplicates: int
+    refused: int
+    lines: list[Line1]
+
+
+class Sale(TypedDict):
+    """
+    A sale, with the fields of the event vendor.rfid-seal.sold.v1.
+    """
+
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    vendor_name: NotRequired[str]
+    warehouse_code: str
+    licensee_name: NotRequired[str]
+    sold_at: str
+
+
+class SealSalesUpload(TypedDict):
+    """
+    A vendor's bulk file of seal sales as JSON: each sale as the event vendor.rfid-seal.sold.v1
+    carries it (SEAL-LINK-1). The same route takes a CSV file (text/csv) with the header
+    seal_no,tid,vendor_brand,warehouse_code,sold_at[,vendor_name,licensee_name].
+    """
+
+    sales: list[Sale]
+
+
+class SealTripDeadlineExtension(TypedDict):
+    """
+    The proper officer extends the period for producing the acknowledgement of due arrival
+    (SEAL-ACK-1: 'one month (or as extended by the proper officer)', Circular 19/2018 para
+    4.5(k)).
+    """
+
+    extended_until: str
+    reason: str
+
+
+class BillOfEntry3(TypedDict):
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+
+
+class SealTripExemption(TypedDict):
+    """
+    The proper officer records that the goods of a warehousing BE move without an RFID seal
+    (SEAL-EXEMPT-1, Circular 19/2018 para 4.5(m) and 5): under physical customs escort, or by
+    the Principal Commissioner's / Commissioner's permission (e.g. liquid bulk cargo by
+    pipeline, over-dimensional cargo).
+    """
+
+    bill_of_entry: BillOfEntry3
+    ground: Literal["customs_escort", "commissioner_permission"]
+    reference: str
+    note: NotRequired[str]
+
+
+class Scan(TypedDict):
+    role: Literal["origin", "destination", "en_route"]
+    reader_id: str
+    location_code: str
+    scanned_at: str
+    tamper_status: Literal["intact", "tampered"]
+    tid_matches: bool
+
+
+class Acknowledgement(TypedDict):
+    due_at: str
+    discharged_at: str
+    late: bool
+
+
+class SealTripReport(TypedDict):
+    """
+    The trip report generated by scanning the RFID seal at the destination (SEAL-TRIP-1,
+    Circular 19/2018 para 4.5(k)): it discharges the acknowledgement of due arrival and is
+    printed and kept by the customs station, the bond officer and the licensee (the same report
+    as a PDF at /report.pdf).
+    """
+
+    report_no: str
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    document: str
+    origin: str
+    destination: str
+    sealed_at: str
+    departed_at: str | None
+    arrived_at: str
+    container_no: str | None
+    vehicle_no: str
+    scans: list[Scan]
+    acknowledgement: Acknowledgement
+    reasons: list[Reason]
+    generated_at: str
+
+
+class Sale1(TypedDict):
+    """
+    The vendor's sale (SEAL-LINK-1), as recorded in the seal registry.
+    """
+
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    vendor_name: str | None
+    warehouse_code: str
+    licensee_name: str | None
+    sold_at: str
+    policy: PolicyRef
+
+
+class Document1(TypedDict):
+    kind: Literal["bill_of_entry", "shipping_bill"]
+    port_code: str
+    number: str
+    date: str
+
+
+class AcknowledgementExtension(TypedDict):
+    extended_until: str
+    reason: str
+    officer: str
+    at: str
+
+
+class Alert(TypedDict):
+    alert: str
+    location: str
+    raised_at: str
+
+
+class Report(TypedDict):
+    """
+    The trip report generated by scanning the RFID seal at the destination (SEAL-TRIP-1,
+    Circular 19/2018 para 4.5(k)): it discharges the acknowledgement of due arrival and is
+    printed and kept by the customs station, the bond officer and the licensee (the same report
+    as a PDF at /report.pdf).
+    """
+
+    report_no: str
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    document: str
+    origin: str
+    destination: str
+    sealed_at: str
+    departed_at: str | None
+    arrived_at: str
+    container_no: str | None
+    vehicle_no: str
+    scans: list[Scan]
+    acknowledgement: Acknowledgement
+    reasons: list[Reason]
+    generated_at: str
+
+
+class Trip(TypedDict):
+    """
+    The sealed movement (SEAL-DATA-1..3) and what became of it.
+    """
+
+    state: Literal["sealed", "in_transit", "arrived", "tampered"]
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    document: Document1
+    origin: str
+    destination: str
+    sealed_at: str
+    container_no: str | None
+    vehicle_no: str
+    departed_at: str | None
+    arrived_at: str | None
+    delayed_at: str | None
+    unloading_refused: bool
+    examination_required: bool
+    acknowledgement_due_at: str
+    acknowledgement_extension: AcknowledgementExtension | None
+    acknowledged_at: str | None
+    duty_demanded_at: str | None
+    alerts: list[Alert]
+    scans: list[Scan]
+    findings: list[Reason]
+    policy: PolicyRef
+    report: Report | None
+
+
+class Refusal(TypedDict):
+    what: Literal["sale", "sealing", "scan"]
+    reasons: list[Reason]
+    at: str
+
+
+class SealTrip(TypedDict):
+    """
+    What warehouse-seal knows of one RFID seal: its sale (SEAL-LINK-1), the sealed movement
+    (SEAL-DATA-1..3), its scans, its state, alerts raised, the acknowledgement deadline (SEAL-
+    ACK-1) and the trip report once the trip completed (SEAL-TRIP-1), plus what was refused
+    about it.
+    """
+
+    seal_no: str
+    sale: Sale1 | None
+    trip: Trip | None
+    refusals: list[Refusal]
+
+
+class Verdict(TypedDict):
+    outcome: Literal["matched", "mismatched", "tampered", "delayed", "exempt"]
+    findings: list[Reason]
+
+
+class Exemption(TypedDict):
+    ground: str
+    reference: str
+    officer: str
+    recorded_at: str
+    note: str | None
+
+
+class SealVerdict(TypedDict):
+    """
+    Where warehouse-seal's reconciliation of a warehousing BE stands (OOC-WH-1, SEAL-LINK-1):
+    awaiting the sale record of a declared seal (since when), or the verdict last published for
+    the BE's newest version; and the exemption recorded, if any (SEAL-EXEMPT-1).
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    warehouse_code: str | None
+    seal_numbers: list[str]
+    state: Literal["awaiting", "reconciled"]
+    awaiting_since: str | None
+    verdict: Verdict | None
+    exemption: Exemption | None
 
 
 EventData: TypeAlias = (
@@ -1117,6 +1587,9 @@ EventData: TypeAlias = (
     | DeferredPaymentAuthenticated
     | DutyPaymentReceived
     | IgmEnteredInward
+    | ReaderRfidSealScanned
+    | VendorRfidSealAffixed
+    | VendorRfidSealSold
 )
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from clearance_runtime.clock import Clock
-from clearance_runtime.metrics import STUCK
+from clearance_runtime.metrics import NOT_TERMINAL, OLDEST_NOT_TERMINAL, STUCK
 from clearance_runtime.service import ServiceParts, ServiceRuntime, run_cli
 from fastapi import FastAPI
 
-from be_intake.adapters import views
+from be_intake.adapters import operations, views
 from be_intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from be_intake.config import Settings
 from be_intake.domain.calendar import HOLIDAY_CALENDAR
 from be_intake.domain.deadlines import FILING_DEADLINE
 from be_intake.entrypoints import http
+from be_intake.entrypoints import operations as operations_http
 from be_intake.service_layer.handlers import (
     RAW_HANDLERS,
     SERVICE,
@@ -38,7 +40,8 @@ def build(
         policy_kinds=POLICY_KINDS,
         policies_path=POLICIES,
     )
-    runtime = ServiceRuntime(settings or Settings(), parts, migrations_path=MIGRATIONS, clock=clock)
+    settings = settings or Settings()
+    runtime = ServiceRuntime(settings, parts, migrations_path=MIGRATIONS, clock=clock)
     # The handlers read the runtime's policy book (administrators add versions over HTTP).
     parts.handlers = handlers(runtime.policies)
     parts.timer_handlers = timer_handlers(runtime.policies)
@@ -47,10 +50,22 @@ def build(
         async with runtime.sessions() as session:
             STUCK.labels(SERVICE).set(await views.stuck_count(session))
 
+    async def count_not_terminal() -> None:
+        now = runtime.clock.now()
+        cutoff = now - timedelta(seconds=settings.not_terminal_after_s)
+        async with runtime.sessions() as session:
+            overdue, oldest = await operations.not_terminal(session, cutoff)
+        NOT_TERMINAL.labels(SERVICE).set(overdue)
+        OLDEST_NOT_TERMINAL.labels(SERVICE).set((now - oldest).total_seconds() if oldest else 0)
+
     runtime.every(5.0, count_stuck)
+    runtime.every(15.0, count_not_terminal)
     app = runtime.app(
         title="be-intake: Bills of Entry",
-        routers=[http.router(runtime.unit_of_work, runtime.sessions, runtime.policies)],
+        routers=[
+            http.router(runtime.unit_of_work, runtime.sessions, runtime.policies),
+            operations_http.router(runtime.sessions),
+        ],
     )
     return runtime, app
 

@@ -71,45 +71,6 @@ async def details(session: AsyncSession, identity: Identity) -> dict[str, Any]:
     }
 
 
-async def search(
-    session: AsyncSession,
-    *,
-    iec: str | None,
-    port_code: str | None,
-    be_date: date | None,
-    status: str | None,
-    filer: str | None,
-    page: int,
-    page_size: int,
-) -> tuple[int, list[dict[str, Any]]]:
-    """BEs by IEC, filer, port and date, status; newest first, one page."""
-    where = ["registered OR status IS NOT NULL"]
-    params: dict[str, Any] = {"limit": page_size, "offset": (page - 1) * page_size}
-    for column, value in (
-        ("iec", iec),
-        ("port_code", port_code),
-        ("be_date", be_date),
-        ("status", status),
-        ("filer", filer),
-    ):
-        if value is not None:
-            where.append(f"{column} = :{column}")
-            params[column] = value
-    condition = " AND ".join(f"({w})" for w in where)
-    total = (
-        await session.execute(text(f"SELECT count(*) FROM intake_case WHERE {condition}"), params)
-    ).scalar_one()
-    rows = await session.execute(
-        text(
-            "SELECT port_code, be_no, be_date, version, status, notice_code, iec, filer, "
-            f"updated_at FROM intake_case WHERE {condition} "
-            "ORDER BY be_date DESC, updated_at DESC, port_code, be_no LIMIT :limit OFFSET :offset"
-        ),
-        params,
-    )
-    return int(total), [iso(dict(row._mapping)) for row in rows]
-
-
 async def certificates(session: AsyncSession, iec: str) -> list[dict[str, Any]]:
     return [iso(dict(r._mapping)) for r in await session.execute(_CERTIFICATES, {"iec": iec})]
 

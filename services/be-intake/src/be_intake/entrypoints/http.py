@@ -18,16 +18,15 @@ from typing import Annotated, Any
 import orjson
 from clearance_contracts import (
     AEO_CERTIFICATES,
+    AMENDMENT_DECISION,
     BILL_OF_ENTRY_ACCEPTED,
     BILL_OF_ENTRY_AMENDMENT,
     BILL_OF_ENTRY_AMENDMENT_FILED,
     BILL_OF_ENTRY_FILED,
     BILL_OF_ENTRY_FILING,
-    BILL_OF_ENTRY_SEARCH,
     BILL_OF_ENTRY_STATUS,
     HTTP_ERROR,
     IGM_ARRIVAL,
-    OFFICER_DECISION,
     OFFICER_WAIVER,
     ContractViolation,
     dereferenced_schema,
@@ -65,7 +64,6 @@ BeDate = Annotated[date, Path(examples=["2025-03-20"])]
 
 _FILING_CODES = {"registered": 202, "duplicate": 200, "rejected": 422}
 _AMENDMENT_CODES = {"registered": 202, "pending": 202, "duplicate": 200, "rejected": 422}
-_MAX_PAGE_SIZE = 100
 
 
 def _json(name: str, sample: Any = None) -> dict[str, Any]:
@@ -196,50 +194,6 @@ def router(
         return _accepted(result, event_id, fallback)
 
     @api.get(
-        "/bills-of-entry",
-        summary="Search Bills of Entry by IEC, filer, port and date, status (paged)",
-        responses={
-            200: _json(BILL_OF_ENTRY_SEARCH),
-            **_AUTH,
-            422: _error("a query parameter is malformed"),
-        },
-    )
-    async def search(
-        _: Reader,
-        iec: Annotated[str | None, Query(pattern=r"^[A-Z0-9]{10}$")] = None,
-        filer: Annotated[str | None, Query(pattern=r"^[A-Z0-9]{10,15}$")] = None,
-        port_code: Annotated[str | None, Query(pattern=r"^[A-Z]{2}[A-Z0-9]{4}$")] = None,
-        be_date: Annotated[date | None, Query()] = None,
-        status: Annotated[
-            str | None,
-            Query(pattern=r"^[a-z_]{3,30}$", description="a status, e.g. duty_due"),
-        ] = None,
-        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-        page_size: Annotated[int, Query(ge=1, le=_MAX_PAGE_SIZE)] = 20,
-    ) -> dict[str, Any]:
-        async with sessions() as session:
-            total, rows = await views.search(
-                session,
-                iec=iec,
-                port_code=port_code,
-                be_date=be_date,
-                status=status,
-                filer=filer,
-                page=page,
-                page_size=page_size,
-            )
-        items = [
-            {
-                **row,
-                "status_url": f"/bills-of-entry/{row['port_code']}/{row['be_no']}/{row['be_date']}",
-            }
-            for row in rows
-        ]
-        body = {"page": page, "page_size": page_size, "total": total, "items": items}
-        validate_http(BILL_OF_ENTRY_SEARCH, body)
-        return body
-
-    @api.get(
         "/bills-of-entry/{port_code}/{be_no}/{be_date}",
         summary="Where is my BE, and why? (the BE key `<port_code>/<be_no>/<be_date>`)",
         responses={200: _json(BILL_OF_ENTRY_STATUS), **_AUTH, **_NOT_FOUND, **_BAD_PARAMETER},
@@ -337,7 +291,7 @@ def router(
             "requestBody": {
                 "required": True,
                 **_json(
-                    OFFICER_DECISION,
+                    AMENDMENT_DECISION,
                     {"approve": True, "reason": "invoice of 3 March 2025 shows it"},
                 ),
             }
@@ -359,7 +313,7 @@ def router(
         officer: Officer,
     ) -> dict[str, Any]:
         data = await _body(request)
-        _valid(OFFICER_DECISION, data)
+        _valid(AMENDMENT_DECISION, data)
         item = AmendmentDecision(
             (port_code, be_no, be_date),
             amendment_no,
