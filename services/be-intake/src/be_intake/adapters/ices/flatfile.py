@@ -146,13 +146,14 @@ def read(raw: bytes, *, max_bytes: int = MAX_BYTES) -> Message | list[Fault]:
     segment: spec.Segment | None = None
     skipping = False
     counts: dict[str, int] = {}
-    for n, line in enumerate(text[1 : len(text) - (1 if trailer[0] == "TREC" else 0)], start=2):
+    body = text[1 : len(text) - (1 if trailer[0] == "TREC" else 0)]
+    for n, row in enumerate(body, start=2):
         if faults.full:
             break
-        if not line.strip():
+        if not row.strip():
             continue
-        if line.startswith("<TABLE>"):
-            name = line[len("<TABLE>") :].strip()
+        if row.startswith("<TABLE>"):
+            name = row[len("<TABLE>") :].strip()
             segment, skipping = spec.SEGMENTS.get(name), False
             if segment is None:
                 skipping = True
@@ -176,7 +177,7 @@ def read(raw: bytes, *, max_bytes: int = MAX_BYTES) -> Message | list[Fault]:
             faults.add(Fault("14", "a <TABLE> line before the first record", line=n))
             continue
         counts[segment.name] = counts.get(segment.name, 0) + 1
-        record = _record(segment, line, n, counts[segment.name], mode_letters, faults)
+        record = _record(segment, row, n, counts[segment.name], mode_letters, faults)
         if record is not None:
             message.records.append(record)
     return faults if faults else message
@@ -232,7 +233,7 @@ def _record(
     size = len(segment.fields)
     if len(values) == size + 1 and not values[-1].strip():
         values.pop()  # a delimiter after the last field (the spec's example on p. 10)
-    where = {"line": n, "segment": segment.name, "record": index}
+    where: dict[str, Any] = {"line": n, "segment": segment.name, "record": index}
     if len(values) != size:
         faults.add(
             Fault(

@@ -377,26 +377,26 @@ def _invoices(
         address = _pack(record, INVOICE_ADDRESS)
         if address is not None:
             invoice["supplier_address"] = address
-        currency = invoice.get("currency")
-        if currency is not None and currency in rates:
-            invoice["exchange_rate"] = float(rates[currency])
-        elif currency is not None and f"EXCHANGE/{currency}" not in bag:
+        ccy = invoice.get("currency")
+        if ccy is not None and ccy in rates:
+            invoice["exchange_rate"] = float(rates[ccy])
+        elif ccy is not None and f"EXCHANGE/{ccy}" not in bag:
             faults.append(
-                _fault("17", f"a <TABLE>EXCHANGE record for currency {currency} (p. 17)", record)
+                _fault("17", f"a <TABLE>EXCHANGE record for currency {ccy} (p. 17)", record)
             )
         invoice["items"] = []
         invoices[number] = invoice
         bag[f"INVOICE/{number}"] = _bag(record)
     for record in message.of("ITEMS"):
         number, item_no = int(record.text(7)), int(record.text(8))
-        invoice = invoices.get(number)  # type: ignore[assignment]
-        if invoice is None:
+        owner = invoices.get(number)
+        if owner is None:
             faults.append(_fault("17", f"an <TABLE>INVOICE with serial {number}", record, 7))
             continue
-        if any(i["item_sl_no"] == item_no for i in invoice["items"]):
+        if any(i["item_sl_no"] == item_no for i in owner["items"]):
             faults.append(_fault("17", f"item {item_no} once in invoice {number}", record, 8))
             continue
-        invoice["items"].append(_item(record))
+        owner["items"].append(_item(record))
         bag[f"ITEMS/{number}/{item_no}"] = _bag(record)
         if record.text(11) != record.text(22):  # RITC code other than the CTH: kept
             bag[f"ITEMS/{number}/{item_no}"]["11"] = record.text(11)
@@ -492,8 +492,11 @@ def _duty(message: Message, invoices: list[dict[str, Any]]) -> tuple[dict[str, A
                 expected = "statement text AV=<INR>;DUTY=<INR>;PAID=Y|N;OTP=Y|N"
                 return {}, [_fault("16", expected, record, 12)]
     total = sum(
-        Decimal(str(i.get("invoice_value", 0))) * Decimal(str(i.get("exchange_rate", 1)))
-        for i in invoices
+        (
+            Decimal(str(i.get("invoice_value", 0))) * Decimal(str(i.get("exchange_rate", 1)))
+            for i in invoices
+        ),
+        Decimal(0),
     )
     return {
         "assessable_value": float(round(total, 2)),
@@ -654,3 +657,139 @@ def message_of(be: dict[str, Any], *, sender: str, control_no: str, at: str) -> 
         time=at[8:12],
     )
     return Message(header, records_of(be))
+
+
+# -- CACHI01_A: an amendment of a registered BE ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class AmendmentRequest:
+    """A CACHI01_A: the BE it amends, why, and its records (applied by `amended`)."""
+
+    header: Header
+    identity: tuple[str, str, str]  # port_code, be_no, be_date (ISO)
+    reason: str
+    codes: list[str]
+    records: list[Record]
+
+
+def amendment(message: Message) -> AmendmentRequest | list[Fault]:
+    amends = message.of("AMEND")
+    if not amends:
+        return [Fault("15", "<TABLE>AMEND: mandatory in an amendment (p. 12, 39)")]
+    first = amends[0]
+    be_date = parse_date(first.text(6))
+    identity = (first.text(2), first.text(5), "" if be_date is None else be_date.isoformat())
+    faults = [
+        _fault("17", f"the BE of the first <TABLE>AMEND record, {'/'.join(identity)}", r, 5)
+        for r in message.records
+        if r.segment != "STATEMENT"
+        and (r.text(2), r.text(5), r.text(6))
+        != (
+            first.text(2),
+            first.text(5),
+            first.text(6),
+        )
+    ]
+    if faults:
+        return faults
+    return AmendmentRequest(
+        message.header,
+        identity,
+        "; ".join(r.text(8) for r in amends)[:500],
+        [r.text(7) for r in amends],
+        [r for r in message.records if r.segment != "AMEND"],
+    )
+
+
+def amended(current: dict[str, Any], request: AmendmentRequest) -> dict[str, Any] | list[Fault]:
+    """The BE as it reads after the request's records: A records change the fields they
+    fill (p. 13, 19, 24, 36: blank is unchanged), S records add, D records delete."""
+    import copy
+
+    be = copy.deepcopy(current)
+    bag: dict[str, dict[str, str]] = be.setdefault("ices_fields", {})
+    faults: list[Fault] = []
+    invoices = {i["invoice_sl_no"]: i for i in be["invoices"]}
+    for record in request.records:
+        mode, seg = record.mode, record.segment
+        if seg == "BE" and mode == "A":
+            be |= _scalars(record, BE_FIELDS)
+            address = _pack(record, BE_ADDRESS)
+            if address is not None:
+                be["importer_address"] = address
+            bag.setdefault("BE", {}).update(_bag(record))
+        elif seg == "INVOICE":
+            number = int(record.text(7))
+            invoice = invoices.get(number)
+            if mode == "D" and invoice is not None:
+                be["invoices"].remove(invoice)
+                del invoices[number]
+            elif mode == "A" and invoice is not None:
+                invoice |= _scalars(record, INVOICE_FIELDS)
+            elif mode == "S" and invoice is None:
+                invoices[number] = {"invoice_sl_no": number, "items": []} | _scalars(
+                    record, INVOICE_FIELDS
+                )
+                be["invoices"].append(invoices[number])
+                bag[f"INVOICE/{number}"] = _bag(record)
+            else:
+                faults.append(_fault("17", f"invoice {number} of the registered BE", record, 7))
+        elif seg == "ITEMS":
+            number, item_no = int(record.text(7)), int(record.text(8))
+            invoice = invoices.get(number)
+            if invoice is None:
+                faults.append(_fault("17", f"invoice {number} of the registered BE", record, 7))
+                continue
+            item = next((i for i in invoice["items"] if i["item_sl_no"] == item_no), None)
+            if mode == "D" and item is not None:
+                invoice["items"].remove(item)
+            elif mode == "A" and item is not None:
+                item |= _scalars(record, ITEM_FIELDS)
+                if record.text(12):
+                    item["description"] = _item(record)["description"]
+            elif mode == "S" and item is None:
+                invoice["items"].append(_item(record))
+                bag[f"ITEMS/{number}/{item_no}"] = _bag(record)
+            else:
+                expected = f"item {item_no} of invoice {number}" + (
+                    " not yet on the BE" if mode == "S" else " of the registered BE"
+                )
+                faults.append(_fault("17", expected, record, 8))
+        elif seg == "IGMS" and mode == "A":
+            be["igm"] = (be.get("igm") or {}) | _scalars(record, IGM_FIELDS)
+            houses = be.get("house_bills") or [{}]
+            houses[0] = houses[0] | _scalars(record, HOUSE_FIELDS)
+            be["house_bills"] = houses
+            if "inward_date" in be["igm"]:
+                be["arrival_date"] = be["igm"]["inward_date"]
+        elif seg == "CONTAINER":
+            container_no = record.text(10)
+            found = [c for c in be.get("containers") or [] if c["container_no"] == container_no]
+            if mode == "D" and found:
+                be["containers"].remove(found[0])
+            elif mode == "S" and not found and record.text(9) in _FCL:
+                be.setdefault("containers", []).append(
+                    _scalars(record, CONTAINER_FIELDS) | {"fcl_lcl": _FCL[record.text(9)]}
+                )
+            else:
+                expected = f"container {container_no} (S: new, D: on the BE)"
+                faults.append(_fault("17", expected, record))
+        elif seg == "SUPPORTINGDOCS" and mode == "S":
+            be.setdefault("supporting_documents", []).append(_document(record))
+        elif seg == "SUPPORTINGDOCS" and mode == "D":
+            ref = record.text(13)
+            kept = [d for d in be.get("supporting_documents") or [] if d["reference"][:16] != ref]
+            if len(kept) == len(be.get("supporting_documents") or []):
+                faults.append(_fault("17", f"a supporting document {ref} on the BE", record, 13))
+            be["supporting_documents"] = kept
+        else:
+            faults.append(
+                _fault(
+                    "14",
+                    f"<TABLE>{seg} with message type {mode}: not taken in CACHI01_A",
+                    record,
+                    1,
+                )
+            )
+    return faults or be
