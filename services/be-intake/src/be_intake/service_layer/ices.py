@@ -76,7 +76,9 @@ async def receive(
     read = flatfile.read(raw)
     async with unit_of_work() as uow:
         if isinstance(read, list):
-            return _nak(uow, None, read, name, channel, raw)
+            header = flatfile.header_of(raw)
+            message = None if header is None else flatfile.Message(header)
+            return _nak(uow, message, read, name, channel, raw)
         if read.header.message_id == spec.FRESH:
             return await _fresh(uow, book, read, name, channel, raw)
         return await _amend(uow, book, read, name, channel, raw)

@@ -356,3 +356,11 @@ def segment_lines(records: Sequence[Record]) -> list[str]:
 
 def write(message: Message, *, crlf: bool = False) -> str:
     return envelope(message.header, segment_lines(message.records), crlf=crlf)
+
+
+def header_of(raw: bytes) -> Header | None:
+    """The HREC header of a file at fault, if it can be read (to address the answer)."""
+    first = raw[:512].split(b"\n", 1)[0].rstrip(b"\r")
+    if _PRINTABLE.search(first) is not None:
+        return None
+    return _header(first.decode("ascii"), Faults())
