@@ -45,7 +45,8 @@ async def test_a_fresh_be_is_registered_with_the_next_be_number_of_its_custom_ho
         channel="http",
     )
     assert (ack.outcome, ack.file_name) == ("registered", "401272025.ack")
-    assert ack.ref is not None and ack.ref.be_no == "5000001"
+    assert ack.ref is not None
+    assert ack.ref.be_no == "5000001"
     [record] = [r for r in ack.text.split("\n") if r.startswith("F" + spec.DELIMITER)]
     values = record.split(spec.DELIMITER)
     assert len(values) == 24
@@ -64,7 +65,8 @@ async def test_the_same_job_again_is_a_duplicate_with_the_same_be_number(
     first = await ices.receive(runner(uow_of, seen), book, raw, name="1.be", channel="inbox")
     again = await ices.receive(runner(uow_of, seen), book, raw, name="2.be", channel="inbox")
     assert again.outcome == "duplicate"
-    assert again.ref is not None and first.ref is not None
+    assert again.ref is not None
+    assert first.ref is not None
     assert again.ref.be_no == first.ref.be_no
 
 
@@ -137,7 +139,8 @@ async def test_an_amendment_changes_the_registered_be_and_acknowledges_its_numbe
         runner(uow_of, seen), book, text.encode(), name="1.beamd", channel="http"
     )
     assert ack.outcome == "registered", ack.faults
-    assert ack.ref is not None and ack.ref.version == 2
+    assert ack.ref is not None
+    assert ack.ref.version == 2
     [record] = [r for r in ack.text.split("\n") if r.startswith("F" + spec.DELIMITER)]
     assert record.split(spec.DELIMITER)[20] == "1"
     versions = published(seen, BILL_OF_ENTRY_REGISTERED)

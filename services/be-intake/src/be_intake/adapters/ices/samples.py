@@ -1,5 +1,6 @@
-"""Sample ICES files (for tests, the e2e suite and the parsing benchmark): canonical BEs with the spec's mandatory fields that the
-canonical BE has no name for (`ices_fields`), rendered as CACHI01."""
+"""Sample ICES files (for tests, the e2e suite and the parsing benchmark): canonical BEs
+with the spec's mandatory fields that the canonical BE has no name for (`ices_fields`),
+rendered as CACHI01."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import copy
 import json
 from typing import Any
 
-from be_intake.adapters.ices import flatfile, mapping
 from clearance_contracts import example
+
+from be_intake.adapters.ices import flatfile, mapping
 
 
 def with_ices_fields(be: dict[str, Any]) -> dict[str, Any]:
