@@ -27,9 +27,8 @@ def main() -> None:
         assert isinstance(parsed, mapping.Parsed)
         runs += 1
     elapsed = time.perf_counter() - started
-    print(
-        f"{len(raw)} bytes, 20 items: {runs / elapsed:.0f} files/s ({elapsed / runs * 1e3:.2f} ms each)"
-    )
+    each = elapsed / runs * 1e3
+    print(f"{len(raw)} bytes, 20 items: {runs / elapsed:.0f} files/s ({each:.2f} ms each)")
 
 
 if __name__ == "__main__":
