@@ -117,7 +117,8 @@ async def test_a_file_at_fault_gets_a_nak_with_every_fault_and_nothing_flows(
     assert response.status_code == 422, response.text
     nak = response.json()
     assert nak["outcome"] == "rejected"
-    assert nak["faults"] and all(f["expected"] for f in nak["faults"])
+    assert nak["faults"]
+    assert all(f["expected"] for f in nak["faults"])
     assert nak["bill_of_entry_ref"] is None
 
     inbox = _inbox(pipeline)
