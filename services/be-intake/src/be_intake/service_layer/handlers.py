@@ -12,7 +12,7 @@ invalidations); `render_events` turns them into contract events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -182,9 +182,13 @@ class _Batch:
 
 
 async def process(
-    uow: IntakeUnitOfWork, book: PolicyBook, items: Sequence[Item]
+    uow: IntakeUnitOfWork,
+    book: PolicyBook,
+    items: Sequence[Item],
+    carriers: Sequence[Mapping[str, str]] = (),
 ) -> list[Result | None]:
-    """Apply a batch of work items; a result for each filing, amendment and request."""
+    """Apply a batch of work items (with the trace context of each, when consumed); a
+    result for each filing, amendment and request."""
     intake = uow.intake
     results: list[Result | None] = [None] * len(items)
     for item in items:
@@ -240,11 +244,14 @@ async def process(
             results[n] = _waive(batch, item)
         elif isinstance(item, AmendmentDecision):
             results[n] = await _decide_amendment(batch, item)
+    traces = _traces(items, carriers)
     carrier = current_carrier()
     for case in batch.cases.values():
         if case.registered or case.payments or case.deferred or case.rejections:
+            if case.trace is None and case.registered:
+                case.trace = traces.get(case.identity) or carrier or None
             intake.save(case)
-            uow.track(case, carrier)
+            uow.track(case, case.trace or traces.get(case.identity) or carrier)
     for entry in batch.timeline:
         status = batch.cases[entry.identity].status
         if status is not None:
@@ -916,11 +923,25 @@ def render_events(uow: Any, event: CaseEvent) -> None:
 # -- the handler tables -------------------------------------------------------------------
 
 
+def _traces(items: Sequence[Item], carriers: Sequence[Mapping[str, str]]) -> dict[Any, Any]:
+    """The trace context to keep for each BE of the batch: its filing's, else the first
+    fact's about it."""
+    traces: dict[Any, Any] = {}
+    ordered = sorted(
+        zip(items, carriers, strict=False), key=lambda ic: not isinstance(ic[0], Filing)
+    )
+    for item, carrier in ordered:
+        identity = getattr(item, "identity", None)
+        if identity is not None and carrier:
+            traces.setdefault(identity, dict(carrier))
+    return traces
+
+
 def handlers(book: PolicyBook) -> dict[str, Handler]:
     """Every consumed topic: its events become items processed once per batch."""
 
     async def run(uow: Any, items: list[tuple[Item, dict[str, str]]]) -> None:
-        await process(uow, book, [item for item, _ in items])
+        await process(uow, book, [item for item, _ in items], [trace for _, trace in items])
 
     async def on_event(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
         item = item_of(event)
