@@ -343,6 +343,15 @@ async def test_a_dead_letter_marks_its_be_stuck_and_the_producers_event_resolves
     assert intake.resolved[-1][1] == "ooc-issuer"  # ooc-issuer moved the BE on
 
 
+async def test_a_filing_registered_resolves_the_dead_letters_be_intake_left(
+    uow_of: Callable[[], Any], intake: FakeIntake
+) -> None:
+    """A filing once dead-lettered by be-intake, filed again well-formed and registered
+    (INTAKE-IEC-1 passed): the BE is no longer stuck."""
+    await _handle(uow_of, _arrival(), _filing())
+    assert intake.resolved[-1][1] == "be-intake"
+
+
 async def test_status_moves_with_the_facts_of_their_owners(
     uow_of: Callable[[], Any], intake: FakeIntake, clock: ControllableClock
 ) -> None:

@@ -417,6 +417,8 @@ def _register(batch: _Batch, case: IntakeCase, be: BillOfEntry, item: Filing) ->
         reasons=reasons,
     )
     batch.uow.intake.add_version(be.ref(1), item.data, None, item.event_id)
+    # A filing be-intake once dead-lettered is moved on now: the BE is no longer stuck.
+    batch.uow.intake.resolve_dead_letters(case.identity, SERVICE)
     summary = f"registered as version 1; presented on {shown.day}"
     batch.note(case, BILL_OF_ENTRY_REGISTERED, SERVICE, summary, reasons)
 
