@@ -158,6 +158,9 @@ async def test_a_payment_later_continues_the_trace_of_its_filing(
     with continuing({"traceparent": f"00-{filing_trace}-{'b' * 16}-01"}):
         await HANDLERS[BILL_OF_ENTRY_FILED](event(*_filing()), uow)
     await uow.commit()
+    [registered] = [e for e in uow.published if e.type == BILL_OF_ENTRY_REGISTERED]
+    assert registered.traceparent is not None
+    assert registered.traceparent.split("-")[1] == filing_trace
     uow = uow_of()
     with continuing({"traceparent": f"00-{bank_trace}-{'d' * 16}-01"}):
         payment = example(DUTY_PAYMENT_RECEIVED)

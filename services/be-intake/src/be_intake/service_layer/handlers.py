@@ -13,7 +13,7 @@ invalidations); `render_events` turns them into contract events.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -54,7 +54,7 @@ from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.metrics import DECISIONS
 from clearance_runtime.policies import PolicyBook
 from clearance_runtime.timers import Timer, TimerHandler
-from clearance_runtime.tracing import current_carrier
+from clearance_runtime.tracing import continuing, current_carrier
 
 from be_intake.domain import amendment as amendments
 from be_intake.domain.calendar import Calendar
@@ -154,9 +154,14 @@ class _Batch:
     now: datetime
     cases: dict[Identity, IntakeCase]
     timeline: list[TimelineEntry]
+    traces: dict[Identity, dict[str, str]] = field(default_factory=dict)
 
     def case(self, identity: Identity) -> IntakeCase:
         return self.cases[identity]
+
+    def trace_of(self, case: IntakeCase) -> dict[str, str] | None:
+        """The BE's one trace: its filing's, else the trace of the fact at hand."""
+        return case.trace or self.traces.get(case.identity)
 
     def note(
         self,
@@ -210,7 +215,8 @@ async def process(
             touched += waiting[n]
         elif not isinstance(item, Certificate | Filing):
             touched.append(item.identity)
-    batch = _Batch(uow, book, uow.clock.now(), await intake.cases(list(dict.fromkeys(touched))), [])
+    cases = await intake.cases(list(dict.fromkeys(touched)))
+    batch = _Batch(uow, book, uow.clock.now(), cases, [], _traces(items, carriers))
     newly = [batch.case(i) for i in registered]
     await _register_filings(batch, checked, registered, results)
     await _enrich(batch, newly)
@@ -244,14 +250,13 @@ async def process(
             results[n] = _waive(batch, item)
         elif isinstance(item, AmendmentDecision):
             results[n] = await _decide_amendment(batch, item)
-    traces = _traces(items, carriers)
     carrier = current_carrier()
     for case in batch.cases.values():
         if case.registered or case.payments or case.deferred or case.rejections:
             if case.trace is None and case.registered:
-                case.trace = traces.get(case.identity) or carrier or None
+                case.trace = batch.trace_of(case) or carrier or None
             intake.save(case)
-            uow.track(case, case.trace or traces.get(case.identity) or carrier)
+            uow.track(case, batch.trace_of(case) or carrier)
     for entry in batch.timeline:
         status = batch.cases[entry.identity].status
         if status is not None:
@@ -370,7 +375,8 @@ def _reject(batch: _Batch, case: IntakeCase, be: BillOfEntry, reasons: list[Reas
         "reasons": reasons_data(reasons),
         "rejected_at": batch.now.isoformat(),
     }
-    batch.uow.publish(BILL_OF_ENTRY_REJECTED, be.key, data)
+    with continuing(batch.trace_of(case)):
+        batch.uow.publish(BILL_OF_ENTRY_REJECTED, be.key, data)
     case.reject(batch.now, tuple(reasons))
     batch.note(case, BILL_OF_ENTRY_REJECTED, SERVICE, "rejected on intake rules", reasons)
 
@@ -646,7 +652,8 @@ def _publish_registered(
         "amendment": amendment,
         "arrival": case.arrival,
     }
-    batch.uow.publish(BILL_OF_ENTRY_REGISTERED, case.ref.key, data)
+    with continuing(batch.trace_of(case)):
+        batch.uow.publish(BILL_OF_ENTRY_REGISTERED, case.ref.key, data)
 
 
 # -- amendments (INTAKE-AMEND-1, INTAKE-AMEND-2) -------------------------------------------
