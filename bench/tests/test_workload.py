@@ -23,7 +23,7 @@ from clearance_bench.workload import (
     generate,
     item_count_weights,
 )
-from clearance_contracts import BILL_OF_ENTRY_FILED, validate_event
+from clearance_contracts import BILL_OF_ENTRY_FILED, event_key, validate_event
 from clearance_domain import BillOfEntry
 from warehouse_seal.domain.seals import seal_number
 
@@ -49,12 +49,10 @@ def test_same_seed_same_day_and_numbers_only_shift_identity() -> None:
     assert [f.bill_of_entry for f in first] == [f.bill_of_entry for f in again]
     assert [f.bill_of_entry for f in first] != [f.bill_of_entry for f in other]
     for a, b in zip(first, shifted, strict=True):
-        # RFID seals are used once, so their numbers follow the BE number (SEAL-FMT-1)
-        assert {**a.bill_of_entry, "be_no": None, "containers": None} == {
-            **b.bill_of_entry,
-            "be_no": None,
-            "containers": None,
-        }
+        # The BE number, the filer's job number (its digits) and the RFID seals (used once,
+        # so their numbers follow the BE number, SEAL-FMT-1) are the identity.
+        identity = {"be_no": None, "user_job_no": None, "containers": None}
+        assert {**a.bill_of_entry, **identity} == {**b.bill_of_entry, **identity}
         assert [c["container_no"] for c in a.bill_of_entry.get("containers") or ()] == [
             c["container_no"] for c in b.bill_of_entry.get("containers") or ()
         ]
@@ -153,6 +151,30 @@ def test_valid_warehousing_bes_carry_rfid_seals_sold_to_their_warehouse(day: lis
             assert container.seal_no not in seen
             seen.add(container.seal_no)
             assert sales[container.seal_no]["warehouse_code"] == be.warehouse_code
+
+
+def test_the_other_parties_facts_keep_the_mix(day: list[Filing]) -> None:
+    """Every AEO importer has a certificate of the tier it claims; every BE an arrival;
+    every paid or deferred BE its payment or OTP (be-intake takes these, not the claims)."""
+    from clearance_bench import facts
+
+    certificates = {data["iec"]: data["tier"] for _, _, data in facts.certificates(day)}
+    claimed = {f.bill_of_entry["iec"]: f.bill_of_entry["aeo_tier"] for f in day if f.valid}
+    assert {iec: tier for iec, tier in claimed.items() if tier} == {
+        iec: tier for iec, tier in certificates.items() if iec in claimed
+    }
+    assert len(facts.arrivals(day)) == len(day)
+    for filing in day:
+        duty = filing.bill_of_entry["duty"]
+        paid = duty["paid"] or duty["deferred_payment_otp_authenticated"]
+        assert (facts.payment(filing) is not None) == (paid and duty["total_duty"] > 0)
+    for event_type, key, data in [
+        *facts.certificates(day)[:50],
+        *facts.arrivals(day)[:50],
+        *[p for f in day[:200] if (p := facts.payment(f))],
+    ]:
+        validate_event(event_type, data)
+        assert event_key(event_type, data) == key
 
 
 def test_be_numbers_are_reserved_in_fresh_ranges(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from clearance_console.figures import day_bounds, day_figures, percentile
 pytestmark = pytest.mark.unit
 
 
-def _be(stage: str, seen: str, **times: str) -> dict[str, object]:
-    return {"stage": stage, "first_seen_at": seen, **times}
+def _be(status: str, seen: str, **times: str) -> dict[str, object]:
+    return {"status": status, "first_seen_at": seen, **times}
 
 
 def test_percentiles_interpolate_between_closest_ranks() -> None:
@@ -32,24 +32,24 @@ def test_the_customs_day_is_the_day_in_india() -> None:
 def test_day_figures_count_outcomes_and_time_release_from_filing_to_out_of_charge() -> None:
     bills = [
         _be(
-            "out_of_charge",
+            "gatepass_issued",
             "2025-03-20T10:00:00+05:30",
             registered_at="2025-03-20T10:00:00+05:30",
             rms_decided_at="2025-03-20T10:00:02+05:30",
             released_at="2025-03-20T10:00:03+05:30",
         ),
         _be(
-            "out_of_charge",
+            "gatepass_issued",
             "2025-03-20T11:00:00+05:30",
             registered_at="2025-03-20T11:00:01+05:30",
             rms_decided_at="2025-03-20T11:00:05+05:30",
             released_at="2025-03-20T12:00:00+05:30",
         ),
-        _be("held", "2025-03-20T12:00:00+05:30", held_at="2025-03-20T12:00:04+05:30"),
+        _be("under_control", "2025-03-20T12:00:00+05:30", held_at="2025-03-20T12:00:04+05:30"),
         _be("rejected", "2025-03-20T13:00:00+05:30", rejected_at="2025-03-20T13:00:00+05:30"),
-        _be("rms_decided", "2025-03-20T23:59:59+05:30"),
+        _be("accepted", "2025-03-20T23:59:59+05:30"),
         # Filed on 19 March in India, though 20 March in UTC terms is not: the day before.
-        _be("out_of_charge", "2025-03-19T23:00:00+05:30", released_at="2025-03-20T01:00:00+05:30"),
+        _be("released", "2025-03-19T23:00:00+05:30", released_at="2025-03-20T01:00:00+05:30"),
     ]
     figures = day_figures(date(2025, 3, 20), bills)
     assert figures.filed == 5

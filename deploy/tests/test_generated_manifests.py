@@ -91,7 +91,7 @@ def test_each_party_of_the_document_is_one_kafka_principal() -> None:
 
 def test_only_the_owner_of_a_main_topic_may_write_it() -> None:
     """The contract is the access policy: only be-intake writes clearance.bill-of-entry.*,
-    only ooc-issuer the OOC and gatepass topics, the upstream only its icegate.* topic."""
+    only ooc-issuer the OOC and gatepass topics, the upstream only its icegate.* topics."""
     for spec in topics():
         if spec.dead_letter:
             assert _writers(spec.name) == set(spec.producers)
@@ -104,7 +104,11 @@ def test_only_the_owner_of_a_main_topic_may_write_it() -> None:
     upstream_writes = {
         name for (kind, name), ops in _acls("icegate-upstream").items() if "Write" in ops
     }
-    assert upstream_writes == {"icegate.bill-of-entry.filed.v1"}
+    assert upstream_writes == {
+        "icegate.bill-of-entry.filed.v1",
+        "icegate.bill-of-entry.amendment-filed.v1",
+        "icegate.igm.entered-inward.v1",
+    }
 
 
 def test_a_party_reads_exactly_what_the_document_says_it_receives() -> None:

@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import hashlib
 import random
+import string
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +21,7 @@ from clearance_contracts import E_GATEPASS_ISSUED, event_key, example, topic_for
 from clearance_local.kafka import partitions_of
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
+from clearance_runtime.clock import CUSTOMS_TIMEZONE
 from clearance_runtime.envelope import CloudEvent
 
 FILED = "icegate.bill-of-entry.filed.v1"
@@ -26,29 +29,80 @@ FILED = "icegate.bill-of-entry.filed.v1"
 # custom house's default custodian (INNSA1CFS1, SAMPLE DATA).
 GATEPASS = topic_for(E_GATEPASS_ISSUED, custodian_code="INNSA1CFS1")
 HELD = "clearance.out-of-charge.held.v1"
+REGISTERED = "clearance.bill-of-entry.registered.v1"
+REJECTED = "clearance.bill-of-entry.rejected.v1"
+INVALIDATED = "clearance.bill-of-entry.invalidated.v1"
+PAYMENT_RECORDED = "clearance.duty-payment.recorded.v1"
+NOTICE = "clearance.bill-of-entry-notice.published.v1"
+AEO_CERTIFICATE = "aeo-directory.aeo-certificate.recorded.v1"
+ARRIVAL = "icegate.igm.entered-inward.v1"
+PAYMENT = "icegate.duty-payment.received.v1"
+DEFERMENT = "icegate.deferred-payment.authenticated.v1"
+AMENDMENT = "icegate.bill-of-entry.amendment-filed.v1"
 SEAL_SOLD = "vendor.rfid-seal.sold.v1"
 SEAL_RECONCILED = "clearance.seal-trip.reconciled.v1"
 SEAL_ALERT = "clearance.seal-trip.alert-raised.v1"
 DUTY_DEMAND = "clearance.duty-demand.raised.v1"
-WATCHED = (GATEPASS, HELD, f"{FILED}.dlq", SEAL_RECONCILED, SEAL_ALERT, DUTY_DEMAND)
+WATCHED = (
+    GATEPASS,
+    HELD,
+    f"{FILED}.dlq",
+    REGISTERED,
+    REJECTED,
+    INVALIDATED,
+    PAYMENT_RECORDED,
+    SEAL_RECONCILED,
+    SEAL_ALERT,
+    DUTY_DEMAND,
+)
+NOTICES = (NOTICE,)  # keyed by the filer, not the BE
 ADMINISTRATOR = {"X-Clearance-Subject": "test-administrator", "X-Clearance-Roles": "administrator"}
 
 
+def headers(role: str, subject: str | None = None) -> dict[str, str]:
+    """The stand-in identity of access.requires (X-Clearance-* headers)."""
+    return {"X-Clearance-Subject": subject or f"test-{role}", "X-Clearance-Roles": role}
+
+
+def new_iec() -> str:
+    """A fresh PAN-shaped IEC (INTAKE-IEC-1): each BE's importer has its own directory entry."""
+    letters = "".join(random.choices(string.ascii_uppercase, k=3))
+    return f"{letters}C{random.choice(string.ascii_uppercase)}{random.randrange(10**4):04d}Z"
+
+
 def new_bill_of_entry(be_type: str = "H", **overrides: Any) -> dict[str, Any]:
-    """A realistic filing with a fresh BE number (AEO T2, duty paid, no first check)."""
+    """A realistic filing with a fresh BE number, importer and job (AEO T2, duty paid, no
+    first check), lodged now, a prior entry for a vessel arriving in five days (on time
+    under INTAKE-LATE-3 whatever the hour). `Pipeline.file` publishes with it what makes it
+    clear: the importer's AEO certificate, the arrival, the payment."""
     be = example(FILED)
+    now = datetime.now(CUSTOMS_TIMEZONE)
+    be_no = f"{random.randrange(10**6, 10**7):07d}"
     be.update(
-        be_no=f"{random.randrange(10**6, 10**7):07d}",
-        be_date=date.today().isoformat(),
+        be_no=be_no,
+        be_date=now.date().isoformat(),
+        user_job_no=str(int(be_no)),
+        user_job_date=now.date().isoformat(),
+        filed_at=now.isoformat(),
         be_type=be_type,
+        iec=new_iec(),
         aeo_tier="T2",
         first_check=False,
+        prior_be=True,
+        arrival_date=None,
+        igm={
+            "igm_no": str(random.randrange(10**6, 10**7)),
+            "igm_date": now.date().isoformat(),
+            "inward_date": (now.date() + timedelta(days=5)).isoformat(),
+            "gateway_port_code": None,
+        },
         supporting_documents=[
             doc
             for doc in be.get("supporting_documents", [])
             if doc["document_type"] not in {"bis_registration", "bis_cml_licence"}
         ],
     )
+    be["house_bills"] = [{**be["house_bills"][0], "master_bill_no": f"MAEU{be_no}"}]
     be["duty"] = {**be["duty"], "paid": True}
     if be_type == "W":
         be["warehouse_code"] = be.get("warehouse_code") or "MAA4W001"
@@ -87,7 +141,7 @@ def key_of(be: dict[str, Any]) -> str:
 class Listener:
     """Collects every record that appears on the watched topics from now on."""
 
-    def __init__(self, bootstrap: str, topics: tuple[str, ...] = WATCHED) -> None:
+    def __init__(self, bootstrap: str, topics: tuple[str, ...] = (*WATCHED, *NOTICES)) -> None:
         self.bootstrap = bootstrap
         self.topics = topics
         self.records: dict[str, list[Any]] = defaultdict(list)
@@ -160,6 +214,91 @@ class Pipeline:
         )
         return event
 
+    async def get(self, path: str, role: str = "officer", **params: Any) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.intake_url, timeout=10) as client:
+            return await client.get(path, params=params, headers=headers(role))
+
+    async def until_known(self, path: str, timeout: float = 30, **params: Any) -> httpx.Response:
+        """Poll a be-intake read until it answers 200 with something (facts consumed)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await self.get(path, **params)
+                body = response.json() if response.status_code == 200 else None
+                if body and (body.get("certificates") is None or body["certificates"]):
+                    return response
+                await asyncio.sleep(0.1)
+
+    async def facts_before(
+        self, be: dict[str, Any], *, certify: bool = True, arrive: bool = True
+    ) -> None:
+        """What precedes a filing: the importer's AEO certificate (its claimed tier) and the
+        carrier's arrival, each waited for until be-intake holds it."""
+        if certify and be.get("aeo_tier") and len(be["iec"]) == 10 and be["iec"].isalnum():
+            await self.certify(be["iec"], be["aeo_tier"])
+        igm = be.get("igm")
+        if arrive and igm and igm.get("inward_date"):
+            await self.arrive(be, igm["inward_date"])
+
+    async def certify(self, iec: str, tier: str, **changes: Any) -> dict[str, Any]:
+        today = datetime.now(CUSTOMS_TIMEZONE).date()
+        certificate = {
+            "certificate_no": f"IN{iec}{tier}",
+            "iec": iec,
+            "tier": tier,
+            "entity_name": "SAMPLE IMPORTER (TEST DATA)",
+            "valid_from": (today - timedelta(days=400)).isoformat(),
+            "valid_to": (today + timedelta(days=800)).isoformat(),
+            "suspended_from": None,
+            "revoked_from": None,
+            "recorded_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+            **changes,
+        }
+        await self.publish(AEO_CERTIFICATE, certificate, "/aeo-directory/test")
+        await self.until_known("/aeo-certificates", iec=iec)
+        return certificate
+
+    async def arrive(self, be: dict[str, Any], inward_date: str, *, wait: bool = True) -> None:
+        igm = be["igm"]
+        arrival = {
+            "port_code": be["port_code"],
+            "igm_no": igm["igm_no"],
+            "igm_date": igm["igm_date"],
+            "inward_date": inward_date,
+            "mode": {"S": "sea", "A": "air", "L": "land"}[be["mode_of_transport"]],
+            "lines": [{"master_bill_no": h["master_bill_no"]} for h in be.get("house_bills", [])],
+            "recorded_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+        }
+        await self.publish(ARRIVAL, arrival, "/icegate/test-upstream")
+        if wait:
+            path = f"/arrivals/{be['port_code']}/{igm['igm_no']}/{igm['igm_date']}"
+            await self.until_known(path)
+
+    async def pay(self, be: dict[str, Any], amount: float | None = None) -> None:
+        """The e-payment gateway reports the duty paid (INTAKE-DUTY-1)."""
+        payment = {
+            "port_code": be["port_code"],
+            "be_no": be["be_no"],
+            "be_date": be["be_date"],
+            "challan_no": f"{random.randrange(10**9, 10**10)}",
+            "transaction_no": f"ECL{uuid.uuid4().hex[:16].upper()}",
+            "amount": amount if amount is not None else be["duty"]["total_duty"],
+            "mode": "electronic_cash_ledger",
+            "paid_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+        }
+        await self.publish(PAYMENT, payment, "/icegate-e-payment/test-bank")
+
+    async def defer(self, be: dict[str, Any]) -> None:
+        """The AEO nodal person authenticates the deferred payment by OTP (INTAKE-DUTY-2)."""
+        otp = {
+            "port_code": be["port_code"],
+            "be_no": be["be_no"],
+            "be_date": be["be_date"],
+            "authentication_id": f"OTP-{random.randrange(10**12, 10**13)}",
+            "iec": be["iec"],
+            "authenticated_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+        }
+        await self.publish(DEFERMENT, otp, "/icegate-e-payment/test-otp")
+
     async def sell_seals(self, be: dict[str, Any]) -> None:
         """The vendors' sales of a warehousing BE's seals, linked to its warehouse
         (SEAL-LINK-1): warehouse-seal matches the BE against them (OOC-WH-1)."""
@@ -167,20 +306,58 @@ class Pipeline:
             sale = seal_sale(container["seal_no"], be["warehouse_code"])
             await self.publish(SEAL_SOLD, sale, "/rfid-vendors/test-vendor")
 
-    async def file(self, be: dict[str, Any], event: CloudEvent | None = None) -> CloudEvent:
-        """Publish a filing as an ICEGATE-style upstream system would; for a warehousing BE,
-        the seal vendors' sales of its seals first, as they come before a BE declares them."""
+    async def file(
+        self,
+        be: dict[str, Any],
+        event: CloudEvent | None = None,
+        *,
+        facts: bool = True,
+        certify: bool = True,
+        arrive: bool = True,
+        pay: bool = True,
+    ) -> CloudEvent:
+        """Publish a filing as an ICEGATE-style upstream system would, with (`facts`) what
+        the other parties say about it: certificate and arrival before, payment after."""
+        if facts:
+            await self.facts_before(be, certify=certify, arrive=arrive)
         if be.get("be_type") == "W" and be.get("warehouse_code"):
             await self.sell_seals(be)
         event = event or CloudEvent.new(FILED, "/icegate/test-upstream", key_of(be), be)
         await self.producer.send_and_wait(
             FILED, value=event.kafka_value(), key=event.kafka_key(), headers=event.kafka_headers()
         )
+        if facts and pay and be.get("be_type") != "W":
+            if be["duty"].get("deferred_payment_otp_authenticated") and not be["duty"]["paid"]:
+                await self.defer(be)
+            elif be["duty"].get("paid"):
+                await self.pay(be)
         return event
 
     async def status(self, be: dict[str, Any]) -> httpx.Response:
+        return await self.get(f"/bills-of-entry/{key_of(be)}", role="filer")
+
+    async def status_when(
+        self, be: dict[str, Any], done: Callable[[dict[str, Any]], bool], timeout: float = 60
+    ) -> dict[str, Any]:
+        """Poll the status view until `done(body)`."""
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await self.status(be)
+                if response.status_code == 200 and done(response.json()):
+                    return dict(response.json())
+                await asyncio.sleep(0.1)
+
+    async def intake_now(self) -> datetime:
+        """be-intake's clock (tests may have moved it: never assume it)."""
+        response = await self.get("/admin/clock", role="administrator")
+        return datetime.fromisoformat(response.json()["now"])
+
+    async def move_intake_clock(self, seconds: float) -> datetime:
         async with httpx.AsyncClient(base_url=self.intake_url, timeout=10) as client:
-            return await client.get(f"/bills-of-entry/{key_of(be)}")
+            response = await client.post(
+                "/admin/clock", json={"advance_seconds": seconds}, headers=headers("administrator")
+            )
+        return datetime.fromisoformat(response.json()["now"])
 
 
 async def disrupt_mid_stream(

@@ -74,8 +74,10 @@ async def run_pipeline(
     extra_watched: Sequence[Watched] = (),
     timeout_s: float,
     log: Log = print,
+    companions: Sequence[Message | None] = (),
 ) -> Measurement:
-    """Publish the filings to the intake topic and time each BE to its terminal event."""
+    """Publish the filings to the intake topic (each followed by its payment, if any) and
+    time each BE to its terminal event."""
     return await measure(
         label="pipeline",
         bootstrap=target.kafka_bootstrap,
@@ -86,4 +88,5 @@ async def run_pipeline(
         watched=[*target.services, *target.infrastructure, *extra_watched],
         timeout_s=timeout_s,
         log=log,
+        companions=companions,
     )

@@ -261,7 +261,9 @@ class _Generator:
             "port_code": house.code,
             "be_no": be_no,
             "be_date": self.be_date.isoformat(),
-            "user_job_no": str(rng.randrange(1, 10**7)),
+            # The filer's own job number: unique per BE, since a filer's job number and date
+            # register one BE (be-intake: duplicates); the BE number's digits serve.
+            "user_job_no": str(int(be_no)) if int(be_no) else "1",
             "user_job_date": self.be_date.isoformat(),
             "be_type": "W" if warehousing else "H",
             "iec": importer.iec,

@@ -20,8 +20,15 @@ from typing import Any
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
-#: Outcome of a BE by the stage its status view shows.
-OUTCOMES = {"out_of_charge": "cleared", "held": "held", "rejected": "rejected"}
+#: Outcome of a BE by the status its status view shows (STATUS-1).
+OUTCOMES = {
+    "released": "cleared",
+    "gatepass_issued": "cleared",
+    "goods_exited": "cleared",
+    "under_control": "held",
+    "rejected": "rejected",
+    "invalidated": "rejected",
+}
 
 #: The NTRS reports the share released within set times; these suit automatic clearance.
 WITHIN = (("1 minute", 60.0), ("1 hour", 3600.0), ("1 day", 86400.0))
@@ -120,7 +127,7 @@ def day_figures(
     ]
     outcomes = {"cleared": 0, "held": 0, "rejected": 0, "in progress": 0}
     for be in chosen:
-        outcomes[OUTCOMES.get(str(be.get("stage")), "in progress")] += 1
+        outcomes[OUTCOMES.get(str(be.get("status")), "in progress")] += 1
     release = [
         seconds
         for be in chosen

@@ -7,7 +7,7 @@ this file and the schemas drift apart. Dates and date-times are ISO 8601 strings
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypeAlias, TypedDict
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 
 PortCode: TypeAlias = str
 
@@ -140,6 +140,7 @@ class Invoice(TypedDict):
     invoice_date: str
     invoice_value: float
     currency: CurrencyCode
+    exchange_rate: NotRequired[float]
     terms_of_invoice: Literal["CIF", "CF", "CI", "FOB"]
     supplier_name: str
     supplier_address: NotRequired[str]
@@ -246,6 +247,27 @@ class GatepassContainer(TypedDict):
     qr: NotRequired[str]
 
 
+class AeoDirectoryAeoCertificateRecorded(TypedDict):
+    """
+    The Authorised Economic Operator directory (an external party: the AEO programme of CBIC)
+    recorded the current state of one AEO certificate: granted, renewed, suspended or revoked. A
+    reference topic, compacted by certificate number, so the latest state of every certificate
+    is kept however old. Consumer: be-intake, which keeps the directory and enriches each
+    registered BE with the certificate valid on its BE date (rules OOC-AUTO-1, OOC-AEO-2,
+    INTAKE-DUTY-2): the filer's own `aeo_tier` claim decides nothing.
+    """
+
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    entity_name: NotRequired[str]
+    valid_from: str
+    valid_to: str
+    suspended_from: str | None
+    revoked_from: str | None
+    recorded_at: str
+
+
 class Officer(TypedDict):
     """
     The assessing officer.
@@ -270,10 +292,77 @@ class AssessmentCompleted(TypedDict):
     assessed_at: str
 
 
+class BillOfEntryNoticePublished(TypedDict):
+    """
+    A notice to the filer (the Customs Broker, or the importer filing directly) about one of its
+    BEs: every change of the BE's status, with a numeric notice code in the manner of the
+    notification codes of HMRC's Customs Declaration Service (STATUS-1); be-intake's README
+    lists the codes. Keyed by the filer, so a broker's system follows all its BEs on one
+    partition without polling. Producer: be-intake; consumers: customs brokers' systems
+    (external).
+    """
+
+    filer: str
+    bill_of_entry_ref: BillOfEntryRef
+    iec: NotRequired[str]
+    notice_code: str
+    notice: Literal[
+        "accepted",
+        "rejected",
+        "under_control",
+        "documents_requested",
+        "amendment_accepted",
+        "released",
+        "gatepass_issued",
+        "invalidated",
+        "duty_due",
+        "goods_exited",
+        "examination_ordered",
+        "assessed",
+        "paid",
+    ]
+    status: Literal[
+        "accepted",
+        "rejected",
+        "under_control",
+        "documents_requested",
+        "amendment_accepted",
+        "released",
+        "gatepass_issued",
+        "invalidated",
+        "duty_due",
+        "goods_exited",
+        "examination_ordered",
+        "assessed",
+        "paid",
+    ]
+    previous_status: NotRequired[
+        Literal[
+            "accepted",
+            "rejected",
+            "under_control",
+            "documents_requested",
+            "amendment_accepted",
+            "released",
+            "gatepass_issued",
+            "invalidated",
+            "duty_due",
+            "goods_exited",
+            "examination_ordered",
+            "assessed",
+            "paid",
+        ]
+        | None
+    ]
+    reasons: list[Reason]
+    published_at: str
+
+
 class BillOfEntryInvalidated(TypedDict):
     """
-    be-intake invalidated the BE, e.g. a prior entry whose carrier did not arrive within 30 days
-    (rule INTAKE-PRIOR-1). Producer: be-intake. Consumers: ooc-issuer, rms-router.
+    be-intake invalidated a registered BE, e.g. a prior entry whose carrier did not arrive
+    within 30 days of its presentation (INTAKE-PRIOR-1). Nothing may be released on it.
+    Consumers: ooc-issuer, rms-router.
     """
 
     bill_of_entry_ref: BillOfEntryRef
@@ -281,13 +370,7 @@ class BillOfEntryInvalidated(TypedDict):
     invalidated_at: str
 
 
-class AeoCertificate(TypedDict):
-    """
-    The importer's AEO certificate found by be-intake in the AEO directory, valid on the BE
-    date; null when none. This, never the filing's aeo_tier claim, decides automatic OOC (OOC-
-    AUTO-1, OOC-AEO-2).
-    """
-
+class BillOfEntryRegisteredAeoCertificate(TypedDict):
     certificate_no: str
     iec: str
     tier: Literal["T1", "T2", "T3", "LO"]
@@ -295,42 +378,37 @@ class AeoCertificate(TypedDict):
     valid_to: str
 
 
-class Amendment(TypedDict):
-    """
-    The amendment this version registers (versions >= 2; INTAKE-AMEND-1, INTAKE-AMEND-2); null
-    or absent for the filing.
-    """
+ChangedElement: TypeAlias = str
 
+
+class BillOfEntryRegisteredAmendment(TypedDict):
     amendment_no: int
-    changed_elements: list[str]
+    changed_elements: list[ChangedElement]
     assessment_invalidated: bool
     after_out_of_charge: bool
 
 
-class Arrival(TypedDict):
-    """
-    The carrier's arrival once known (IGM), for INTAKE-PRIOR-1 and INTAKE-LATE-1; null before
-    arrival.
-    """
-
+class BillOfEntryRegisteredArrival(TypedDict):
     igm_no: str
     igm_date: str
-    inward_date: str | None
-    mode: Literal["L", "S", "A"]
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
 
 
 class BillOfEntryRegistered(TypedDict):
     """
-    be-intake accepted the BE (rules INTAKE-*). Consumers: bis-verifier, warehouse-seal, ooc-
-    issuer.
+    be-intake accepted the BE (rules INTAKE-*): the filing, or an accepted amendment as the BE's
+    next version, enriched with facts be-intake takes from their owners (the AEO directory, the
+    carrier's IGM), never from the filer. Consumers: bis-verifier, warehouse-seal, rms-router,
+    ooc-issuer.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     bill_of_entry: BillOfEntry
     registered_at: str
-    aeo_certificate: NotRequired[AeoCertificate | None]
-    amendment: NotRequired[Amendment | None]
-    arrival: NotRequired[Arrival | None]
+    aeo_certificate: NotRequired[BillOfEntryRegisteredAeoCertificate | None]
+    amendment: NotRequired[BillOfEntryRegisteredAmendment | None]
+    arrival: NotRequired[BillOfEntryRegisteredArrival | None]
 
 
 class BillOfEntryRejected(TypedDict):
@@ -406,9 +484,10 @@ class DutyDemandRaised(TypedDict):
 
 class DutyPaymentRecorded(TypedDict):
     """
-    A duty payment, or the OTP authentication of a deferred payment, as the bank / electronic
-    cash ledger reported it, never the filer's claim (rules INTAKE-DUTY-1, INTAKE-DUTY-2, OOC-
-    AUTO-1, OOC-CCV-1). Producer: be-intake. Consumers: ooc-issuer, be-intake.
+    be-intake recorded a payment of a BE's duty, or the OTP authentication of its deferred
+    payment, as the bank or ledger reported it (rules INTAKE-DUTY-1, INTAKE-DUTY-2), never the
+    filer's claim. Consumers: ooc-issuer (OOC-AUTO-1: duty paid or deferred by OTP) and be-
+    intake's own status view.
     """
 
     bill_of_entry_ref: BillOfEntryRef
@@ -417,6 +496,8 @@ class DutyPaymentRecorded(TypedDict):
     mode: Literal["electronic_cash_ledger", "internet_banking", "neft_rtgs", "deferred_otp"]
     reference: str
     total_paid: float
+    amount_due: NotRequired[float]
+    due_date: NotRequired[str]
     recorded_at: str
 
 
@@ -671,7 +752,88 @@ class GateOutReported(TypedDict):
     exited_at: str
 
 
+class BillOfEntryAmendmentFiled(TypedDict):
+    """
+    An importer or its Customs Broker asked to amend a registered BE (ICES 1.5 CACHI01_A, here
+    as JSON): the whole BE as it should read, why, and the documents that support it (rules
+    INTAKE-AMEND-1, INTAKE-AMEND-2). Producer: ICEGATE-style upstream systems (and be-intake's
+    POST /bills-of-entry/{port_code}/{be_no}/{be_date}/amendments); consumer: be-intake, which
+    validates it with every intake rule and registers it as the BE's next version, or sends it
+    to an officer when the goods are already out of charge.
+    """
+
+    bill_of_entry: BillOfEntry
+    reason: str
+    documentary_evidence: NotRequired[list[SupportingDocument]]
+    requested_at: str
+
+
 BillOfEntryFiled: TypeAlias = BillOfEntry
+
+
+class DeferredPaymentAuthenticated(TypedDict):
+    """
+    The importer's AEO nodal person confirmed the deferred payment of a BE's duty with a one-
+    time password (rules INTAKE-DUTY-1, INTAKE-DUTY-2: AEO T2/T3, payment method D). Producer:
+    the e-payment gateway (external); consumer: be-intake, which checks the importer's AEO tier
+    in the directory and publishes clearance.duty-payment.recorded.v1 (kind deferred) with the
+    due date. The filing's `deferred_payment_otp_authenticated` is a claim and decides nothing.
+    Keyed by the BE identity.
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    authentication_id: str
+    iec: str
+    authenticated_by: NotRequired[str]
+    amount: NotRequired[float]
+    authenticated_at: str
+
+
+class DutyPaymentReceived(TypedDict):
+    """
+    A payment of duty for a BE, as the bank or the Electronic Cash Ledger reported it through
+    the ICEGATE e-payment gateway (rule INTAKE-DUTY-1: Electronic Cash Ledger, internet banking,
+    NEFT/RTGS). Producer: the e-payment gateway (external); consumer: be-intake, which publishes
+    it as clearance.duty-payment.recorded.v1. The filing's `duty.paid` is a claim and decides
+    nothing. Keyed by the BE identity.
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    challan_no: str
+    transaction_no: NotRequired[str]
+    amount: float
+    mode: Literal["electronic_cash_ledger", "internet_banking", "neft_rtgs"]
+    bank: NotRequired[str]
+    paid_at: str
+
+
+class Line(TypedDict):
+    master_bill_no: str
+    house_bill_no: NotRequired[str | None]
+
+
+class IgmEnteredInward(TypedDict):
+    """
+    The carrier's Import General Manifest was entered inward at the customs station: the vessel,
+    aircraft, train or vehicle arrived (ICES IGM / inward entry). Producer: ICEGATE-style
+    upstream systems; consumer: be-intake, for which this fixes the arrival day of every BE
+    filed against the IGM (matched by IGM number and date, or by the master bill numbers of its
+    lines) for rules INTAKE-PRIOR-1, INTAKE-LATE-1 and INTAKE-LATE-3. A BE's own `arrival_date`
+    and `igm.inward_date` are the filer's claims and decide nothing.
+    """
+
+    port_code: PortCode
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
+    carrier: NotRequired[str]
+    lines: NotRequired[list[Line]]
+    recorded_at: str
 
 
 class ReaderRfidSealScanned(TypedDict):
@@ -764,28 +926,162 @@ class VendorRfidSealSold(TypedDict):
     sold_at: str
 
 
+class Certificate(TypedDict):
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    entity_name: str | None
+    valid_from: str
+    valid_to: str
+    suspended_from: str | None
+    revoked_from: str | None
+    recorded_at: str
+
+
+class AeoCertificates(TypedDict):
+    """
+    What be-intake's copy of the AEO directory holds for an IEC.
+    """
+
+    iec: str
+    certificates: list[Certificate]
+
+
 class BillOfEntryAccepted(TypedDict):
     """
-    be-intake took the filing in: registered (published as clearance.bill-of-
-    entry.registered.v1), a duplicate of a BE already registered, or rejected with rule-cited
-    reasons. Its progress is at status_url.
+    be-intake took the filing, amendment or officer's request in. Filing: registered (HTTP 202),
+    duplicate (200: nothing published again), rejected (422, with every rule broken). Amendment:
+    registered as the next version (202), pending an officer after Out of Charge (202),
+    duplicate (200), rejected (422). Officer: approved / refused (200), waived (200). Progress
+    at status_url.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     event_id: str
-    outcome: Literal["registered", "duplicate", "rejected"]
+    outcome: Literal[
+        "registered", "duplicate", "rejected", "pending", "approved", "refused", "waived"
+    ]
     reasons: list[Reason]
     status_url: str
 
 
-BillOfEntryFiling: TypeAlias = BillOfEntry
+class BillOfEntryAmendmentDecision(TypedDict):
+    """
+    The proper officer approves or refuses a post-clearance amendment on its documentary
+    evidence (INTAKE-AMEND-2), with the reason recorded under the officer's identity.
+    """
+
+    approve: bool
+    reason: str
+
+
+class BillOfEntry2(TypedDict):
+    """
+    The BE as amended (its identity names the BE amended), as strict as the filing schema of
+    POST /bills-of-entry: the IEC's shape is a pattern (INTAKE-IEC-1); the conditional rules are
+    be-intake's (422).
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    user_job_no: NotRequired[str]
+    user_job_date: NotRequired[str]
+    be_type: Literal["H", "W", "X", "Z", "T", "M", "V", "S"]
+    iec: str
+    branch_sl_no: NotRequired[int]
+    importer_name: NotRequired[str]
+    importer_address: NotRequired[str]
+    importer_type: NotRequired[
+        Literal["G", "U", "O", "P", "J", "R", "E", "D", "T", "S", "V", "A", "H", "I"]
+    ]
+    mode_of_transport: Literal["L", "S", "A"]
+    customs_broker_code: NotRequired[str]
+    prior_be: bool
+    first_check: bool
+    green_channel: NotRequired[bool]
+    warehouse_code: NotRequired[WarehouseCode | None]
+    custodian_code: NotRequired[str | None]
+    payment_method: NotRequired[str]
+    aeo_tier: NotRequired[Literal["T1", "T2", "T3"] | None]
+    country_of_origin: NotRequired[CountryCode]
+    country_of_consignment: NotRequired[CountryCode]
+    port_of_shipment: NotRequired[str]
+    arrival_date: NotRequired[str | None]
+    filed_at: str
+    igm: NotRequired[Igm | None]
+    house_bills: NotRequired[list[HouseBill]]
+    invoices: list[Invoice]
+    containers: NotRequired[list[Container]]
+    supporting_documents: NotRequired[list[SupportingDocument]]
+    duty: Duty
+
+
+class BillOfEntryAmendment(TypedDict):
+    """
+    The same data as icegate.bill-of-entry.amendment-filed.v1 (ICES CACHI01_A): the BE as
+    amended, why, and the documentary evidence (INTAKE-AMEND-1, INTAKE-AMEND-2).
+    """
+
+    bill_of_entry: BillOfEntry2
+    reason: str
+    documentary_evidence: NotRequired[list[SupportingDocument]]
+    requested_at: str
+
+
+class BillOfEntryFiling(TypedDict):
+    """
+    The canonical Bill of Entry as strict as a schema can be about the intake rules: the IEC's
+    shape (INTAKE-IEC-1) is a pattern here, where the event schema only bounds its length. The
+    rules that hang on other fields cannot be a plain schema and are checked by be-intake, which
+    answers 422 with every rule broken: a warehousing BE declares its warehouse code (INTAKE-
+    BE-2); a permanent IEC is for its category (INTAKE-IEC-2: government IECs for importer types
+    G/U, Nepal's for goods consigned from NP, Myanmar's from MM, China's from CN across the land
+    border); border-trade ceilings on the CIF in rupees at each invoice's exchange rate (INTAKE-
+    IEC-3); importer name and address for the numeric permanent IECs (INTAKE-IEC-4). A body off
+    the event schema is malformed: 400.
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    user_job_no: NotRequired[str]
+    user_job_date: NotRequired[str]
+    be_type: Literal["H", "W", "X", "Z", "T", "M", "V", "S"]
+    iec: str
+    branch_sl_no: NotRequired[int]
+    importer_name: NotRequired[str]
+    importer_address: NotRequired[str]
+    importer_type: NotRequired[
+        Literal["G", "U", "O", "P", "J", "R", "E", "D", "T", "S", "V", "A", "H", "I"]
+    ]
+    mode_of_transport: Literal["L", "S", "A"]
+    customs_broker_code: NotRequired[str]
+    prior_be: bool
+    first_check: bool
+    green_channel: NotRequired[bool]
+    warehouse_code: NotRequired[WarehouseCode | None]
+    custodian_code: NotRequired[str | None]
+    payment_method: NotRequired[str]
+    aeo_tier: NotRequired[Literal["T1", "T2", "T3"] | None]
+    country_of_origin: NotRequired[CountryCode]
+    country_of_consignment: NotRequired[CountryCode]
+    port_of_shipment: NotRequired[str]
+    arrival_date: NotRequired[str | None]
+    filed_at: str
+    igm: NotRequired[Igm | None]
+    house_bills: NotRequired[list[HouseBill]]
+    invoices: list[Invoice]
+    containers: NotRequired[list[Container]]
+    supporting_documents: NotRequired[list[SupportingDocument]]
+    duty: Duty
 
 
 class BillsOfEntryItem(TypedDict):
     bill_of_entry_ref: BillOfEntryRef
     iec: str | None
     be_type: str | None
-    stage: str
+    status: str | None
     stuck: bool
     out_of_charge_no: str | None
     gatepass_no: str | None
@@ -811,24 +1107,110 @@ class BillOfEntrySearch(TypedDict):
     bills_of_entry: list[BillsOfEntryItem]
 
 
-BillOfEntryStatusStage: TypeAlias = Literal[
-    "filed",
+BillOfEntryStatusStatus: TypeAlias = Literal[
+    "accepted",
     "rejected",
-    "registered",
-    "bis_verified",
-    "rms_decided",
-    "seal_reconciled",
-    "out_of_charge",
-    "held",
+    "under_control",
+    "documents_requested",
+    "amendment_accepted",
+    "released",
+    "gatepass_issued",
+    "invalidated",
+    "duty_due",
+    "goods_exited",
+    "examination_ordered",
+    "assessed",
+    "paid",
 ]
 
 
-class HistoryItem(TypedDict):
-    stage: BillOfEntryStatusStage
-    event_type: str
-    at: str
-    reasons: list[Reason]
+class BillOfEntryStatusEntry(TypedDict):
     version: int
+    event_type: str
+    producer: str
+    summary: str
+    status: BillOfEntryStatusStatus | None
+    notice_code: str | None
+    reasons: list[Reason]
+    at: str
+
+
+class BillOfEntryStatusAeoCertificate(TypedDict):
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    valid_from: str
+    valid_to: str
+
+
+class BillOfEntryStatusArrival(TypedDict):
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
+
+
+class Waived(TypedDict):
+    """
+    The officer's waiver for sufficient cause, if any.
+    """
+
+    officer_id: str
+    reason: str
+    at: str
+
+
+class BillOfEntryStatusLate(TypedDict):
+    """
+    INTAKE-LATE-1/-2/-3.
+    """
+
+    rule_id: RuleId
+    deadline: str
+    presented_on: str
+    arrival: str
+    days_late: int
+    charge: float
+    policy: PolicyRef
+    calendar: list[PolicyRef]
+    waived: Waived | None
+
+
+class BillOfEntryStatusDeferred(TypedDict):
+    reference: str
+    amount: float
+    due_date: str
+    at: str
+
+
+class BillOfEntryStatusPayment(TypedDict):
+    kind: Literal["paid"]
+    reference: str
+    challan_no: NotRequired[str]
+    amount: float
+    mode: Literal["electronic_cash_ledger", "internet_banking", "neft_rtgs"]
+    at: str
+
+
+class BillOfEntryStatusAmendment(TypedDict):
+    amendment_no: int
+    changed_elements: list[str]
+    assessment_invalidated: bool
+    after_out_of_charge: bool
+
+
+class BillOfEntryStatusPendingAmendment(TypedDict):
+    amendment_no: int
+    reason: str
+    documentary_evidence: list[SupportingDocument]
+    changed_elements: list[str]
+    requested_at: str
+
+
+class Version(TypedDict):
+    version: BeVersion
+    amendment: BillOfEntryStatusAmendment | None
+    registered_at: str
 
 
 class DeadLetter(TypedDict):
@@ -837,22 +1219,6 @@ class DeadLetter(TypedDict):
     reason: str
     dead_lettered_at: str
     resolved: bool
-
-
-class BillOfEntryStatus(TypedDict):
-    """
-    Where the BE is and why: be-intake folds every downstream event into this view.
-    """
-
-    bill_of_entry_ref: BillOfEntryRef
-    stage: BillOfEntryStatusStage
-    history: list[HistoryItem]
-    reasons: list[Reason]
-    out_of_charge_no: str | None
-    gatepass_no: str | None
-    updated_at: str
-    stuck: bool
-    dead_letters: list[DeadLetter]
 
 
 class Callback(TypedDict):
@@ -875,6 +1241,48 @@ class EOocVerification(TypedDict):
     token: str
 
 
+class DetailItem(TypedDict):
+    type: str
+    loc: list[str | int]
+    msg: str
+    input: NotRequired[Any]
+    ctx: NotRequired[Any]
+    url: NotRequired[str]
+
+
+class Error(TypedDict):
+    """
+    Why the request was refused: a sentence (400 unreadable or contract-breaking body, 401 no
+    identity, 403 wrong role, 404 unknown BE, 409 a request the BE's state refuses), or
+    FastAPI's list of invalid parameters (422 on a parameter).
+    """
+
+    detail: str | list[DetailItem]
+
+
+class IgmArrival(TypedDict):
+    """
+    The IGM entered inward as be-intake recorded it (INTAKE-PRIOR-1, INTAKE-LATE-1/-3).
+    """
+
+    port_code: PortCode
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
+    master_bills: list[str]
+    recorded_at: str
+
+
+class OfficerWaiver(TypedDict):
+    """
+    The proper officer waives the late presentation charges for sufficient cause (INTAKE-
+    LATE-2), with the cause recorded under the officer's identity.
+    """
+
+    reason: str
+
+
 class OutOfChargeOfficerDecision(TypedDict):
     """
     POST /cases/{port_code}/{be_no}/{be_date}/decision on ooc-issuer, by an OOC officer of the
@@ -887,7 +1295,7 @@ class OutOfChargeOfficerDecision(TypedDict):
     reason: NotRequired[str]
 
 
-class Line(TypedDict):
+class Line1(TypedDict):
     line: int
     seal_no: str
     outcome: Literal["recorded", "duplicate", "refused"]
@@ -904,7 +1312,7 @@ class SealSalesRecorded(TypedDict):
     recorded: int
     duplicates: int
     refused: int
-    lines: list[Line]
+    lines: list[Line1]
 
 
 class Sale(TypedDict):
@@ -942,7 +1350,7 @@ class SealTripDeadlineExtension(TypedDict):
     reason: str
 
 
-class BillOfEntry2(TypedDict):
+class BillOfEntry3(TypedDict):
     port_code: PortCode
     be_no: BeNo
     be_date: BeDate
@@ -956,7 +1364,7 @@ class SealTripExemption(TypedDict):
     pipeline, over-dimensional cargo).
     """
 
-    bill_of_entry: BillOfEntry2
+    bill_of_entry: BillOfEntry3
     ground: Literal["customs_escort", "commissioner_permission"]
     reference: str
     note: NotRequired[str]
@@ -1154,7 +1562,9 @@ class SealVerdict(TypedDict):
 
 
 EventData: TypeAlias = (
-    AssessmentCompleted
+    AeoDirectoryAeoCertificateRecorded
+    | AssessmentCompleted
+    | BillOfEntryNoticePublished
     | BillOfEntryInvalidated
     | BillOfEntryRegistered
     | BillOfEntryRejected
@@ -1172,8 +1582,52 @@ EventData: TypeAlias = (
     | SealTripReconciled
     | EGatepassIssued
     | GateOutReported
+    | BillOfEntryAmendmentFiled
     | BillOfEntryFiled
+    | DeferredPaymentAuthenticated
+    | DutyPaymentReceived
+    | IgmEnteredInward
     | ReaderRfidSealScanned
     | VendorRfidSealAffixed
     | VendorRfidSealSold
 )
+
+
+class BillOfEntryStatusCharges(TypedDict):
+    duty_self_assessed: float
+    duty_assessed: float | None
+    late_presentation: BillOfEntryStatusLate | None
+    amount_due: float
+    total_paid: float
+    outstanding: float
+    deferred: BillOfEntryStatusDeferred | None
+    payments: list[BillOfEntryStatusPayment]
+
+
+class BillOfEntryStatus(TypedDict):
+    """
+    Where the BE is and why: its status with its notice code (STATUS-1), its version, the facts
+    be-intake took from their owners (AEO certificate, arrival, payments), the charges, and a
+    timeline of every fact from every service with its reasons and rule ids.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    status: BillOfEntryStatusStatus | None
+    notice_code: str | None
+    registered: bool
+    filer: str | None
+    iec: str | None
+    presented_on: str | None
+    aeo_certificate: BillOfEntryStatusAeoCertificate | None
+    aeo_claim: str | None
+    arrival: BillOfEntryStatusArrival | None
+    charges: BillOfEntryStatusCharges
+    out_of_charge_no: str | None
+    gatepass_no: str | None
+    pending_amendment: BillOfEntryStatusPendingAmendment | None
+    history: list[BillOfEntryStatusEntry]
+    versions: list[Version]
+    reasons: list[Reason]
+    updated_at: str
+    stuck: bool
+    dead_letters: list[DeadLetter]

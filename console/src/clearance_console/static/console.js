@@ -60,10 +60,10 @@ function keyOf(ref) {
   return `${ref.port_code}/${ref.be_no}/${ref.be_date}`;
 }
 
-function stage(name) {
+function status(name) {
   const span = document.createElement("span");
-  span.className = `stage stage-${name}`;
-  span.textContent = name.replaceAll("_", " ");
+  span.className = `status status-${name || "unknown"}`;
+  span.textContent = name ? name.replaceAll("_", " ") : "unknown";
   const td = document.createElement("td");
   td.append(span);
   return td;
@@ -91,7 +91,7 @@ async function search(event) {
   fill("#results", found.bills_of_entry.map((be) => {
     const tr = row([
       keyOf(be.bill_of_entry_ref) + ` (v${be.bill_of_entry_ref.version})`,
-      be.iec, be.be_type, stage(be.stage), when(be.first_seen_at), be.out_of_charge_no,
+      be.iec, be.be_type, status(be.status), when(be.first_seen_at), be.out_of_charge_no,
     ]);
     tr.className = "clickable";
     tr.addEventListener("click", () => showTimeline(keyOf(be.bill_of_entry_ref)).catch(fail));
@@ -101,10 +101,11 @@ async function search(event) {
 
 async function showTimeline(key) {
   const found = await api(`/api/bills-of-entry/${key}`);
-  const status = found.status;
+  const view = found.status;
   $("#timeline").hidden = false;
   $("#timeline-title").textContent =
-    `${key} — ${status.stage.replaceAll("_", " ")}${status.stuck ? " (stuck)" : ""}`;
+    `${key} — ${(view.status || "unknown").replaceAll("_", " ")} (notice ${view.notice_code || "—"})` +
+    `${view.stuck ? " (stuck)" : ""}`;
   const links = $("#timeline-links");
   links.replaceChildren();
   found.traces.forEach((url, index) => {
@@ -121,9 +122,9 @@ async function showTimeline(key) {
     a.textContent = "Search its traces in the trace viewer";
     links.append(a);
   }
-  $("#timeline-steps").replaceChildren(...status.history.map((step) => {
+  $("#timeline-steps").replaceChildren(...view.history.map((step) => {
     const li = document.createElement("li");
-    li.textContent = `${when(step.at)} — ${step.stage.replaceAll("_", " ")} (v${step.version}, ${step.event_type})`;
+    li.textContent = `${when(step.at)} — ${step.summary} (v${step.version}, ${step.event_type}, ${step.producer})`;
     if (step.reasons.length) {
       const ul = document.createElement("ul");
       step.reasons.forEach((reason) => {
@@ -146,7 +147,7 @@ async function showTimeline(key) {
 async function loadDeadLetters() {
   const found = await api("/api/dead-letters");
   fill("#stuck-bes", found.stuck.map((be) => row([
-    keyOf(be.bill_of_entry_ref), stage(be.stage), when(be.first_seen_at || be.updated_at),
+    keyOf(be.bill_of_entry_ref), status(be.status), when(be.first_seen_at || be.updated_at),
   ])), "No Bill of Entry is stuck.");
   const admin = identity() && identity().role === "administrator";
   fill("#letters", found.dead_letters.map((letter) => {

@@ -7,7 +7,9 @@ import asyncio
 import os
 import sys
 import time
+from pathlib import Path
 
+from clearance_local import aeo_directory
 from clearance_local.config import StackConfig
 from clearance_local.process import StackError
 from clearance_local.stack import Stack
@@ -16,12 +18,14 @@ from clearance_local.stack import Stack
 def _up(stack: Stack, _: argparse.Namespace) -> int:
     started = time.monotonic()
     print(f"Bringing up the '{stack.config.profile}' stack in {stack.config.data_dir}")
-    stack.up()
+    endpoints = stack.up()
+    loaded = asyncio.run(aeo_directory.load_file(endpoints.kafka_bootstrap, aeo_directory.SAMPLE))
     print(
         f"Ready in {time.monotonic() - started:.1f}s: every component answers as this stack's own"
     )
     for component in stack.components.values():
         print(f"  {component.describe()}")
+    print(f"  AEO directory       {loaded} SAMPLE certificates ({aeo_directory.SAMPLE.name})")
     print(f"  Addresses for tools {stack.config.data_dir / 'stack.env'} (source it)")
     return 0
 
@@ -56,6 +60,18 @@ def _logs(stack: Stack, args: argparse.Namespace) -> int:
         print("\n".join(lines))
     if args.follow and args.component:
         os.execvp("tail", ["tail", "-n", "0", "-F", str(stack.config.logs_dir / f"{name}.log")])
+    return 0
+
+
+def _aeo_directory(stack: Stack, args: argparse.Namespace) -> int:
+    try:
+        count = asyncio.run(
+            aeo_directory.load_file(stack.endpoints.kafka_bootstrap, Path(args.file))
+        )
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"published {count} AEO certificates from {args.file}")
     return 0
 
 
@@ -120,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("-n", "--lines", type=int, default=50)
     logs.add_argument("-f", "--follow", action="store_true")
     verbs.add_parser("reset", help="stop everything and delete the profile's data")
+    directory = verbs.add_parser(
+        "aeo-directory", help="publish AEO certificates from a CSV file (the bulk loader)"
+    )
+    directory.add_argument("action", choices=["load"])
+    directory.add_argument("file", help="CSV: certificate_no,iec,tier,entity_name,valid_from,...")
     dead = verbs.add_parser("dlq", help="list dead letters, or replay them to their topic")
     dead.add_argument("action", choices=["list", "replay"])
     dead.add_argument("--topic", help="one dead-letter topic (default: all of them)")
@@ -133,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": _status,
         "logs": _logs,
         "reset": _reset,
+        "aeo-directory": _aeo_directory,
         "dlq": _dlq,
     }
     try:

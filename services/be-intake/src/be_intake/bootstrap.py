@@ -13,21 +13,38 @@ from fastapi import FastAPI
 from be_intake.adapters import operations, views
 from be_intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from be_intake.config import Settings
+from be_intake.domain.calendar import HOLIDAY_CALENDAR
+from be_intake.domain.deadlines import FILING_DEADLINE
 from be_intake.entrypoints import http
 from be_intake.entrypoints import operations as operations_http
-from be_intake.service_layer.handlers import HANDLERS, RAW_HANDLERS, SERVICE
+from be_intake.service_layer.handlers import (
+    RAW_HANDLERS,
+    SERVICE,
+    handlers,
+    render_events,
+    timer_handlers,
+)
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+POLICIES = Path(__file__).parent / "policies"
+POLICY_KINDS = (HOLIDAY_CALENDAR, FILING_DEADLINE)
 
 
 def build(
     settings: Settings | None = None, clock: Clock | None = None
 ) -> tuple[ServiceRuntime[SqlIntakeUnitOfWork], FastAPI]:
-    parts = ServiceParts(
-        handlers=HANDLERS, raw_handlers=RAW_HANDLERS, unit_of_work=SqlIntakeUnitOfWork
+    parts: ServiceParts[SqlIntakeUnitOfWork] = ServiceParts(
+        raw_handlers=RAW_HANDLERS,
+        unit_of_work=SqlIntakeUnitOfWork,
+        render_events=render_events,
+        policy_kinds=POLICY_KINDS,
+        policies_path=POLICIES,
     )
     settings = settings or Settings()
     runtime = ServiceRuntime(settings, parts, migrations_path=MIGRATIONS, clock=clock)
+    # The handlers read the runtime's policy book (administrators add versions over HTTP).
+    parts.handlers = handlers(runtime.policies)
+    parts.timer_handlers = timer_handlers(runtime.policies)
 
     async def count_stuck() -> None:
         async with runtime.sessions() as session:
@@ -46,7 +63,7 @@ def build(
     app = runtime.app(
         title="be-intake: Bills of Entry",
         routers=[
-            http.router(runtime.unit_of_work, runtime.sessions),
+            http.router(runtime.unit_of_work, runtime.sessions, runtime.policies),
             operations_http.router(runtime.sessions),
         ],
     )

@@ -40,7 +40,7 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
         "bill_of_entry_ref": ref,
         "iec": row["iec"],
         "be_type": row["be_type"],
-        "stage": row["stage"],
+        "status": row["status"],
         "stuck": bool(row["stuck"]),
         "out_of_charge_no": row["out_of_charge_no"],
         "gatepass_no": row["gatepass_no"],
@@ -54,7 +54,7 @@ def router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
 
     @api.get(
         "",
-        summary="Find Bills of Entry by BE number, IEC, port, BE date, first-seen time, stuck",
+        summary="Find Bills of Entry by BE number, IEC, port, date, status, first-seen time, stuck",
         responses={
             200: {
                 "content": {
@@ -71,6 +71,9 @@ def router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
         be_date: date | None = None,
         seen_from: Annotated[datetime | None, Query(description="first seen at or after")] = None,
         seen_until: Annotated[datetime | None, Query(description="first seen before")] = None,
+        status: Annotated[
+            str | None, Query(pattern=r"^[a-z_]{3,30}$", description="a status, e.g. duty_due")
+        ] = None,
         stuck: bool | None = None,
         limit: Annotated[int, Query(ge=1, le=20000)] = 100,
     ) -> dict[str, Any]:
@@ -83,6 +86,7 @@ def router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
                 be_date=be_date,
                 seen_from=seen_from,
                 seen_until=seen_until,
+                status=status,
                 stuck=stuck,
                 limit=limit,
             )
