@@ -12,7 +12,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from clearance_local.cli import dead_letters
 from clearance_local.kafka import partitions_of
 from clearance_runtime.envelope import CloudEvent
-from pipeline_harness import FILED, GATEPASS, Pipeline, key_of, new_bill_of_entry
+from pipeline_harness import FILED, GATEPASS, Pipeline, headers, key_of, new_bill_of_entry
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +25,7 @@ async def test_a_be_filed_on_a_foreign_hash_partition_still_clears_once(pipeline
     partitions = await partitions_of(pipeline.infra.kafka_bootstrap, FILED)
     murmur = DefaultPartitioner()(event.kafka_key(), partitions, partitions)
     foreign = partitions[(partitions.index(murmur) + 1) % len(partitions)]
+    await pipeline.facts_before(be)  # the importer's certificate and the carrier's arrival
     for _ in range(2):  # and a redelivery on that partition too
         await pipeline.producer.send_and_wait(
             FILED,
@@ -33,6 +34,7 @@ async def test_a_be_filed_on_a_foreign_hash_partition_still_clears_once(pipeline
             headers=event.kafka_headers(),
             partition=foreign,
         )
+    await pipeline.pay(be)
     [gatepass] = await pipeline.listener.wait_for(GATEPASS, key_of(be))
     assert orjson.loads(gatepass.value)["bill_of_entry_ref"]["be_no"] == be["be_no"]
     await asyncio.sleep(3)
@@ -69,11 +71,14 @@ async def test_a_body_that_is_not_json_is_a_400_not_a_500(pipeline: Pipeline) ->
     async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=10) as client:
         for body in (b"{not json", b"\xff\xfe", b""):
             response = await client.post(
-                "/bills-of-entry", content=body, headers={"content-type": "application/json"}
+                "/bills-of-entry",
+                content=body,
+                headers={"content-type": "application/json", **headers("filer")},
             )
             assert response.status_code == 400, body
             assert "not JSON" in response.json()["detail"]
-        assert (await client.post("/bills-of-entry", json=[1, 2])).status_code == 400
+        refused = await client.post("/bills-of-entry", json=[1, 2], headers=headers("filer"))
+        assert refused.status_code == 400
 
 
 async def _stuck_gauge(pipeline: Pipeline) -> float:

@@ -56,7 +56,7 @@ def test_every_answer_of_the_api_is_one_its_openapi_documents(pipeline: Pipeline
     loaded = schemathesis.openapi.from_url(f"{pipeline.intake_url}/openapi.json")
     schema = loaded.include(tag_regex="^(bills of entry|reference data)$")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 8  # file, search, status, amend, decide, waive, directory, arrival
+    assert len(operations) == 7  # file, status, amend, decide, waive, directory, arrival
     identity = headers(EVERY_ROLE)
 
     for operation in operations:

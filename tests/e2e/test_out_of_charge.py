@@ -98,7 +98,7 @@ class Ooc:
             "aeo_certificate": None
             if tier is None
             else {
-                "certificate_no": f"IN{be['iec']}{tier}F2024",
+                "certificate_no": f"IN{be['iec']}{tier[-1]}F24",
                 "iec": be["iec"],
                 "tier": tier,
                 "valid_from": (today - timedelta(days=400)).isoformat(),

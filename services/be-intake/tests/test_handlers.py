@@ -41,6 +41,7 @@ from clearance_contracts import (
 )
 from clearance_runtime.clock import ControllableClock
 from clearance_runtime.testing import event
+from clearance_runtime.tracing import continuing
 
 pytestmark = pytest.mark.unit
 FakeIntake = Any
@@ -144,6 +145,30 @@ async def test_a_payment_before_the_filing_is_recorded_once_registered(
     [recorded] = uow.events_of(DUTY_PAYMENT_RECORDED)
     assert recorded["total_paid"] == payment["amount"]
     assert intake.case(IDENTITY).status.value == "paid"
+
+
+async def test_a_payment_later_continues_the_trace_of_its_filing(
+    uow_of: Callable[[], Any],
+) -> None:
+    """Operations follow a BE in one trace: the payment recorded days after the filing
+    (INTAKE-DUTY-1) is published in the filing's trace, not the bank's."""
+    filing_trace, bank_trace = "a" * 32, "c" * 32
+    uow = uow_of()
+    await HANDLERS[IGM_ENTERED_INWARD](event(*_arrival()), uow)
+    with continuing({"traceparent": f"00-{filing_trace}-{'b' * 16}-01"}):
+        await HANDLERS[BILL_OF_ENTRY_FILED](event(*_filing()), uow)
+    await uow.commit()
+    [registered] = [e for e in uow.published if e.type == BILL_OF_ENTRY_REGISTERED]
+    assert registered.traceparent is not None
+    assert registered.traceparent.split("-")[1] == filing_trace
+    uow = uow_of()
+    with continuing({"traceparent": f"00-{bank_trace}-{'d' * 16}-01"}):
+        payment = example(DUTY_PAYMENT_RECEIVED)
+        await HANDLERS[DUTY_PAYMENT_RECEIVED](event(DUTY_PAYMENT_RECEIVED, payment), uow)
+    await uow.commit()
+    [recorded] = [e for e in uow.published if e.type == DUTY_PAYMENT_RECORDED]
+    assert recorded.traceparent is not None
+    assert recorded.traceparent.split("-")[1] == filing_trace
 
 
 async def test_deferment_needs_a_t2_or_t3_certificate_and_has_its_due_date(
@@ -319,6 +344,15 @@ async def test_a_dead_letter_marks_its_be_stuck_and_the_producers_event_resolves
     assert [(c, r) for _, c, r in intake.dead_letters] == [("ooc-issuer", "handler failed")]
     await _handle(uow_of, _filing(), _verdict(OUT_OF_CHARGE_HELD, 1))
     assert intake.resolved[-1][1] == "ooc-issuer"  # ooc-issuer moved the BE on
+
+
+async def test_a_filing_registered_resolves_the_dead_letters_be_intake_left(
+    uow_of: Callable[[], Any], intake: FakeIntake
+) -> None:
+    """A filing once dead-lettered by be-intake, filed again well-formed and registered
+    (INTAKE-IEC-1 passed): the BE is no longer stuck."""
+    await _handle(uow_of, _arrival(), _filing())
+    assert intake.resolved[-1][1] == "be-intake"
 
 
 async def test_status_moves_with_the_facts_of_their_owners(

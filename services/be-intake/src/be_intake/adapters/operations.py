@@ -33,7 +33,7 @@ _MILESTONES = (
     " LEFT JOIN LATERAL (SELECT min(t.at) AS first_seen_at,"
     "  min(t.at) FILTER (WHERE t.status = 'accepted') AS registered_at,"
     "  min(t.at) FILTER (WHERE t.producer = 'rms-router') AS rms_decided_at,"
-    "  min(t.at) FILTER (WHERE t.status = 'released') AS released_at,"
+    "  min(t.at) FILTER (WHERE t.event_type = 'clearance.out-of-charge.issued.v1') AS released_at,"
     "  min(t.at) FILTER (WHERE t.event_type = 'clearance.out-of-charge.held.v1') AS held_at,"
     "  min(t.at) FILTER (WHERE t.status = 'rejected') AS rejected_at"
     "  FROM timeline t WHERE t.port_code = k.port_code AND t.be_no = k.be_no"
@@ -43,7 +43,8 @@ _MILESTONES = (
     "  AND d.be_no = k.be_no AND d.be_date = k.be_date) d ON true"
 )
 _SEARCH = text(
-    _KNOWN + " SELECT k.port_code, k.be_no, k.be_date, coalesce(c.version, 1) AS version,"
+    _KNOWN
+    + " SELECT k.port_code, k.be_no, k.be_date, greatest(coalesce(c.version, 1), 1) AS version,"
     " c.status, c.iec, c.state->>'be_type' AS be_type,"
     " c.state->'ooc'->>'no' AS out_of_charge_no, c.state->>'gatepass_no' AS gatepass_no,"
     " coalesce(c.updated_at, d.first_letter_at) AS updated_at,"

@@ -109,6 +109,9 @@ class IntakeCase:
     amendments: int = 0
     rejections: int = 0
     status: Status | None = None
+    # The trace context of the filing: the events other parties' facts cause later (a
+    # payment, an invalidation) continue the BE's one trace.
+    trace: dict[str, str] | None = None
     events: list[CaseEvent] = field(default_factory=list)
 
     # -- identity --------------------------------------------------------------------
@@ -420,6 +423,7 @@ class IntakeCase:
             "amendments": self.amendments,
             "rejections": self.rejections,
             "status": None if self.status is None else self.status.value,
+            "trace": self.trace,
         }
 
     @classmethod
@@ -460,4 +464,5 @@ class IntakeCase:
             amendments=int(data.get("amendments", 0)),
             rejections=int(data.get("rejections", 0)),
             status=None if status is None else Status(status),
+            trace=data.get("trace"),
         )

@@ -12,8 +12,8 @@ invalidations); `render_events` turns them into contract events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -54,7 +54,7 @@ from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.metrics import DECISIONS
 from clearance_runtime.policies import PolicyBook
 from clearance_runtime.timers import Timer, TimerHandler
-from clearance_runtime.tracing import current_carrier
+from clearance_runtime.tracing import continuing, current_carrier
 
 from be_intake.domain import amendment as amendments
 from be_intake.domain.calendar import Calendar
@@ -154,9 +154,14 @@ class _Batch:
     now: datetime
     cases: dict[Identity, IntakeCase]
     timeline: list[TimelineEntry]
+    traces: dict[Identity, dict[str, str]] = field(default_factory=dict)
 
     def case(self, identity: Identity) -> IntakeCase:
         return self.cases[identity]
+
+    def trace_of(self, case: IntakeCase) -> dict[str, str] | None:
+        """The BE's one trace: its filing's, else the trace of the fact at hand."""
+        return case.trace or self.traces.get(case.identity)
 
     def note(
         self,
@@ -182,9 +187,13 @@ class _Batch:
 
 
 async def process(
-    uow: IntakeUnitOfWork, book: PolicyBook, items: Sequence[Item]
+    uow: IntakeUnitOfWork,
+    book: PolicyBook,
+    items: Sequence[Item],
+    carriers: Sequence[Mapping[str, str]] = (),
 ) -> list[Result | None]:
-    """Apply a batch of work items; a result for each filing, amendment and request."""
+    """Apply a batch of work items (with the trace context of each, when consumed); a
+    result for each filing, amendment and request."""
     intake = uow.intake
     results: list[Result | None] = [None] * len(items)
     for item in items:
@@ -206,7 +215,8 @@ async def process(
             touched += waiting[n]
         elif not isinstance(item, Certificate | Filing):
             touched.append(item.identity)
-    batch = _Batch(uow, book, uow.clock.now(), await intake.cases(list(dict.fromkeys(touched))), [])
+    cases = await intake.cases(list(dict.fromkeys(touched)))
+    batch = _Batch(uow, book, uow.clock.now(), cases, [], _traces(items, carriers))
     newly = [batch.case(i) for i in registered]
     await _register_filings(batch, checked, registered, results)
     await _enrich(batch, newly)
@@ -243,8 +253,10 @@ async def process(
     carrier = current_carrier()
     for case in batch.cases.values():
         if case.registered or case.payments or case.deferred or case.rejections:
+            if case.trace is None and case.registered:
+                case.trace = batch.trace_of(case) or carrier or None
             intake.save(case)
-            uow.track(case, carrier)
+            uow.track(case, batch.trace_of(case) or carrier)
     for entry in batch.timeline:
         status = batch.cases[entry.identity].status
         if status is not None:
@@ -363,7 +375,8 @@ def _reject(batch: _Batch, case: IntakeCase, be: BillOfEntry, reasons: list[Reas
         "reasons": reasons_data(reasons),
         "rejected_at": batch.now.isoformat(),
     }
-    batch.uow.publish(BILL_OF_ENTRY_REJECTED, be.key, data)
+    with continuing(batch.trace_of(case)):
+        batch.uow.publish(BILL_OF_ENTRY_REJECTED, be.key, data)
     case.reject(batch.now, tuple(reasons))
     batch.note(case, BILL_OF_ENTRY_REJECTED, SERVICE, "rejected on intake rules", reasons)
 
@@ -410,6 +423,8 @@ def _register(batch: _Batch, case: IntakeCase, be: BillOfEntry, item: Filing) ->
         reasons=reasons,
     )
     batch.uow.intake.add_version(be.ref(1), item.data, None, item.event_id)
+    # A filing be-intake once dead-lettered is moved on now: the BE is no longer stuck.
+    batch.uow.intake.resolve_dead_letters(case.identity, SERVICE)
     summary = f"registered as version 1; presented on {shown.day}"
     batch.note(case, BILL_OF_ENTRY_REGISTERED, SERVICE, summary, reasons)
 
@@ -637,7 +652,8 @@ def _publish_registered(
         "amendment": amendment,
         "arrival": case.arrival,
     }
-    batch.uow.publish(BILL_OF_ENTRY_REGISTERED, case.ref.key, data)
+    with continuing(batch.trace_of(case)):
+        batch.uow.publish(BILL_OF_ENTRY_REGISTERED, case.ref.key, data)
 
 
 # -- amendments (INTAKE-AMEND-1, INTAKE-AMEND-2) -------------------------------------------
@@ -916,11 +932,25 @@ def render_events(uow: Any, event: CaseEvent) -> None:
 # -- the handler tables -------------------------------------------------------------------
 
 
+def _traces(items: Sequence[Item], carriers: Sequence[Mapping[str, str]]) -> dict[Any, Any]:
+    """The trace context to keep for each BE of the batch: its filing's, else the first
+    fact's about it."""
+    traces: dict[Any, Any] = {}
+    ordered = sorted(
+        zip(items, carriers, strict=False), key=lambda ic: not isinstance(ic[0], Filing)
+    )
+    for item, carrier in ordered:
+        identity = getattr(item, "identity", None)
+        if identity is not None and carrier:
+            traces.setdefault(identity, dict(carrier))
+    return traces
+
+
 def handlers(book: PolicyBook) -> dict[str, Handler]:
     """Every consumed topic: its events become items processed once per batch."""
 
     async def run(uow: Any, items: list[tuple[Item, dict[str, str]]]) -> None:
-        await process(uow, book, [item for item, _ in items])
+        await process(uow, book, [item for item, _ in items], [trace for _, trace in items])
 
     async def on_event(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
         item = item_of(event)
