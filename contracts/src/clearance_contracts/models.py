@@ -235,6 +235,7 @@ class BillOfEntry(TypedDict):
     containers: NotRequired[list[Container]]
     supporting_documents: NotRequired[list[SupportingDocument]]
     duty: Duty
+    ices_fields: NotRequired[dict[str, dict[str, str]]]
 
 
 class GatepassContainer(TypedDict):
@@ -522,6 +523,42 @@ class ExaminationCompleted(TypedDict):
     samples: list[ItemSlNo]
     officer: Officer1
     examined_at: str
+
+
+ErrorCode: TypeAlias = str
+
+
+class Fault(TypedDict):
+    code: str
+    line: int | None
+    segment: str | None
+    record: int | None
+    field: int | None
+    expected: str
+
+
+class IcesAcknowledgementIssued(TypedDict):
+    """
+    be-intake answered an ICES 1.5 flat file (CACHI01 fresh BE or CACHI01_A amendment, BE
+    message format v2.23) received by HTTP upload or in its inbox directory, with the
+    acknowledgement CHCAI02 (spec pp. 53-55): positive (error code 00) with the BE number the
+    platform assigned (INTAKE-BE-1), or negative with every fault. Keyed by the filer (Customs
+    Broker code, or IEC when self-filed). Producer: be-intake; consumers: customs brokers'
+    systems.
+    """
+
+    filer: str
+    message_id: Literal["CACHI01", "CACHI01_A"] | None
+    control_no: str | None
+    file_name: str
+    channel: Literal["http", "inbox"]
+    outcome: Literal["registered", "duplicate", "pending", "rejected"]
+    error_codes: list[ErrorCode]
+    bill_of_entry_ref: BillOfEntryRef | None
+    faults: list[Fault]
+    acknowledgement_file: str
+    acknowledgement: str
+    issued_at: str
 
 
 class Officer2(TypedDict):
@@ -1260,6 +1297,27 @@ class Error(TypedDict):
     detail: str | list[DetailItem]
 
 
+class IcesAcknowledgement(TypedDict):
+    """
+    be-intake's answer to POST /ices/messages: the same body as the event clearance.ices-
+    acknowledgement.issued.v1 (the CHCAI02 acknowledgement, spec pp. 53-55, and every fault);
+    `filer` is null when the file names none.
+    """
+
+    filer: str | None
+    message_id: Literal["CACHI01", "CACHI01_A"] | None
+    control_no: str | None
+    file_name: str
+    channel: Literal["http", "inbox"]
+    outcome: Literal["registered", "duplicate", "pending", "rejected"]
+    error_codes: list[ErrorCode]
+    bill_of_entry_ref: BillOfEntryRef | None
+    faults: list[Fault]
+    acknowledgement_file: str
+    acknowledgement: str
+    issued_at: str
+
+
 class IgmArrival(TypedDict):
     """
     The IGM entered inward as be-intake recorded it (INTAKE-PRIOR-1, INTAKE-LATE-1/-3).
@@ -1573,6 +1631,7 @@ EventData: TypeAlias = (
     | DutyDemandRaised
     | DutyPaymentRecorded
     | ExaminationCompleted
+    | IcesAcknowledgementIssued
     | OutOfChargeHeld
     | OutOfChargeIssued
     | PgaNocRecorded

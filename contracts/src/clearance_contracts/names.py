@@ -27,6 +27,7 @@ DUTY_PAYMENT_RECEIVED: Final = "icegate.duty-payment.received.v1"
 DEFERRED_PAYMENT_AUTHENTICATED: Final = "icegate.deferred-payment.authenticated.v1"
 DUTY_PAYMENT_RECORDED: Final = "clearance.duty-payment.recorded.v1"
 BILL_OF_ENTRY_NOTICE_PUBLISHED: Final = "clearance.bill-of-entry-notice.published.v1"
+ICES_ACKNOWLEDGEMENT_ISSUED: Final = "clearance.ices-acknowledgement.issued.v1"
 # Facts of the other services that be-intake folds into its status view (CONTRACTS.md).
 RFID_SEAL_SOLD: Final = "vendor.rfid-seal.sold.v1"
 RFID_SEAL_AFFIXED: Final = "vendor.rfid-seal.affixed.v1"
@@ -74,6 +75,8 @@ OFFICER_WAIVER: Final = "officer.waiver.v1"
 AEO_CERTIFICATES: Final = "aeo.certificates.v1"
 IGM_ARRIVAL: Final = "igm.arrival.v1"
 HTTP_ERROR: Final = "error.v1"
+#: be-intake: the answer to an ICES 1.5 flat file uploaded (issue 9).
+ICES_ACKNOWLEDGEMENT: Final = "ices.acknowledgement.v1"
 SEAL_SALES_UPLOAD: Final = "seal-sales.upload.v1"
 SEAL_SALES_RECORDED: Final = "seal-sales.recorded.v1"
 SEAL_TRIP_EXEMPTION: Final = "seal-trip.exemption.v1"
@@ -98,6 +101,7 @@ HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     AEO_CERTIFICATES,
     IGM_ARRIVAL,
     HTTP_ERROR,
+    ICES_ACKNOWLEDGEMENT,
     # warehouse-seal: seal sales (bulk), sealing, exemptions, deadlines, trips and reports
     SEAL_SALES_UPLOAD,
     SEAL_SALES_RECORDED,

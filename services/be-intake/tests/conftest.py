@@ -60,6 +60,10 @@ class FakeIntake:
             added.add(bill.identity)
         return added
 
+    async def next_be_no(self, port_code: str, be_date: date) -> str:
+        self.last_no = getattr(self, "last_no", 5000000) + 1
+        return f"{self.last_no:07d}"
+
     async def registered_for_jobs(
         self, jobs: Sequence[tuple[str, str, date]]
     ) -> dict[tuple[str, str, date], Identity]:

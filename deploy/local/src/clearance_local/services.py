@@ -104,6 +104,8 @@ class ServiceProcess:
             "OTEL_SERVICE_NAME": self.name,
             "PYTHONUNBUFFERED": "1",  # log lines reach the log file as they are written
         }
+        if self.name == "be-intake":  # brokers' ICES 1.5 flat files dropped here (issue 9)
+            env["CLEARANCE_ICES_INBOX_DIR"] = str(self.config.data_dir / "ices-inbox")
         if self.name == "ooc-issuer":  # OOC-EOOC-1: its signing keys, never committed
             env["CLEARANCE_EOOC_SIGNING_KEYS"] = signing_keys(
                 self.config.data_dir, self.config.profile

@@ -15,7 +15,7 @@ from be_intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from be_intake.config import Settings
 from be_intake.domain.calendar import HOLIDAY_CALENDAR
 from be_intake.domain.deadlines import FILING_DEADLINE
-from be_intake.entrypoints import http
+from be_intake.entrypoints import http, ices
 from be_intake.entrypoints import operations as operations_http
 from be_intake.service_layer.handlers import (
     RAW_HANDLERS,
@@ -60,11 +60,17 @@ def build(
 
     runtime.every(5.0, count_stuck)
     runtime.every(15.0, count_not_terminal)
+    if settings.ices_inbox_dir:
+        inbox = Path(settings.ices_inbox_dir)
+        inbox.mkdir(parents=True, exist_ok=True)
+        scan = ices.watch_inbox(inbox, runtime.unit_of_work, runtime.policies)
+        runtime.every(settings.ices_inbox_every_s, scan)
     app = runtime.app(
         title="be-intake: Bills of Entry",
         routers=[
             http.router(runtime.unit_of_work, runtime.sessions, runtime.policies),
             operations_http.router(runtime.sessions),
+            ices.router(runtime.unit_of_work, runtime.policies),
         ],
     )
     return runtime, app

@@ -18,6 +18,8 @@ from sqlalchemy import text
 from be_intake.domain.case import IntakeCase
 from be_intake.service_layer.unit_of_work import NewBillOfEntry, TimelineEntry
 
+#: The first BE number the platform assigns at a custom house (7 digits, ICES N7).
+FIRST_BE_NO = 5000001
 _CASES = text(
     f"SELECT c.port_code, c.be_no, c.be_date, c.state FROM intake_case c JOIN {IDENTITIES} "
     "USING (port_code, be_no, be_date) FOR UPDATE OF c"
@@ -51,6 +53,17 @@ _JOBS = text(
     "FROM bill_of_entry b JOIN unnest(CAST(:filers AS text[]), CAST(:job_nos AS text[]), "
     "CAST(:job_dates AS date[])) AS k(filer, user_job_no, user_job_date) "
     "USING (filer, user_job_no, user_job_date)"
+)
+# BE numbers of flat files (issue 9): a row per custom house, incremented under its row lock
+# (never reused); a number an upstream system already used on that date is skipped.
+_NEXT_BE_NO = text(
+    "INSERT INTO be_number_sequence (port_code, last_no) VALUES (:port_code, :first) "
+    "ON CONFLICT (port_code) DO UPDATE SET last_no = be_number_sequence.last_no + 1 "
+    "RETURNING last_no"
+)
+_BE_NO_TAKEN = text(
+    "SELECT 1 FROM intake_case WHERE port_code = :port_code AND be_no = :be_no "
+    "AND be_date = :be_date"
 )
 _ADD_VERSION = text(
     "INSERT INTO bill_of_entry_version (port_code, be_no, be_date, version, bill_of_entry, "
@@ -200,6 +213,16 @@ class SqlIntake:
             (row.filer, row.user_job_no, row.user_job_date): (row.port_code, row.be_no, row.be_date)
             for row in rows
         }
+
+    async def next_be_no(self, port_code: str, be_date: date) -> str:
+        while True:
+            row = await self.uow.session.execute(
+                _NEXT_BE_NO, {"port_code": port_code, "first": FIRST_BE_NO}
+            )
+            be_no = f"{row.scalar_one():07d}"
+            params = {"port_code": port_code, "be_no": be_no, "be_date": be_date}
+            if (await self.uow.session.execute(_BE_NO_TAKEN, params)).first() is None:
+                return be_no
 
     def add_version(
         self,

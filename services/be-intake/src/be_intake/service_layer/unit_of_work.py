@@ -62,6 +62,10 @@ class Intake(Protocol):
         """The BE already registered for each (filer, job number, job date) given."""
         ...
 
+    async def next_be_no(self, port_code: str, be_date: date) -> str:
+        """The next BE number of the custom house (a sequence, never reused; issue 9)."""
+        ...
+
     def add_version(
         self,
         ref: BillOfEntryRef,
