@@ -192,7 +192,7 @@ components:
           bindingVersion: 0.5.0
 """
 
-_EVENT_TYPE = re.compile(r"^[a-z]+\.[a-z-]+\.[a-z-]+\.v[0-9]+$")
+_EVENT_TYPE = re.compile(r"^[a-z]+(-[a-z]+)*\.[a-z-]+\.[a-z-]+\.v[0-9]+$")
 _CHANNEL_ID = re.compile(r"^[a-z][A-Za-z0-9]*$")
 _OPERATION_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _KEY_KIND = re.compile(r"^[a-z][A-Za-z0-9]*Key$")

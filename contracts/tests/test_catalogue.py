@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 
 PACKAGE = resources.files("clearance_contracts")
 SERVICES = {"be-intake", "bis-verifier", "rms-router", "warehouse-seal", "ooc-issuer"}
-EXTERNAL_PARTIES = {"icegate-upstream", "custodians"}
+EXTERNAL_PARTIES = {"icegate-upstream", "custodians", "nabl-laboratories"}
 
 
 def _json_names(*parts: str) -> set[str]:
@@ -53,7 +53,7 @@ def test_event_types_are_unique_and_named_owner_entity_fact_version() -> None:
     assert contracts.EVENT_TYPES
     assert len(set(contracts.EVENT_TYPES)) == len(contracts.EVENT_TYPES)
     for event_type in contracts.EVENT_TYPES:
-        assert re.fullmatch(r"[a-z]+\.[a-z-]+\.[a-z-]+\.v[0-9]+", event_type), event_type
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*\.[a-z-]+\.[a-z-]+\.v[0-9]+", event_type), event_type
 
 
 def test_the_named_event_types_are_in_event_types_in_the_order_a_be_meets_them() -> None:
