@@ -20,6 +20,7 @@ def _up(stack: Stack, _: argparse.Namespace) -> int:
     print(f"  Kafka bootstrap     {endpoints.kafka_bootstrap}")
     print(f"  PostgreSQL (admin)  {endpoints.postgres_admin_dsn}")
     print(f"  Trace viewer        {endpoints.zipkin_url}/zipkin/")
+    print(f"  BIS registry        {endpoints.bis_registry_url}/docs")
     for name, service in stack.services.items():
         print(f"  {name:<19} {service.url}/docs")
     print(f"  Addresses for tools {stack.config.data_dir / 'stack.env'}")

@@ -21,8 +21,14 @@ SERVICE_SCHEMAS = ("be_intake", "bis_verifier", "rms_router", "warehouse_seal", 
 
 # Fixed ports for the developer's stack (so bookmarks work); 0 means "any free port".
 _DEFAULT_PORTS = {
-    "local": {"kafka": 19092, "kafka_controller": 19093, "postgres": 15432, "zipkin": 9411},
-    "test": {"kafka": 0, "kafka_controller": 0, "postgres": 0, "zipkin": 0},
+    "local": {
+        "kafka": 19092,
+        "kafka_controller": 19093,
+        "postgres": 15432,
+        "zipkin": 9411,
+        "bis_registry": 8010,
+    },
+    "test": {"kafka": 0, "kafka_controller": 0, "postgres": 0, "zipkin": 0, "bis_registry": 0},
 }
 
 

@@ -36,6 +36,8 @@ class ServiceProcess:
     postgres_admin_dsn: str
     zipkin_url: str
     extra_env: dict[str, str] | None = None
+    # Where bis-verifier reaches the BIS registry (the others ignore it).
+    bis_registry_url: str = ""
 
     @property
     def log_path(self) -> Path:
@@ -56,6 +58,8 @@ class ServiceProcess:
             "CLEARANCE_HTTP_PORT": str(self.port),
             "OTEL_SERVICE_NAME": self.name,
         }
+        if self.bis_registry_url:
+            env["CLEARANCE_BIS_REGISTRY_URL"] = self.bis_registry_url
         if self.zipkin_url:
             env["OTEL_TRACES_EXPORTER"] = "zipkin"
             env["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = f"{self.zipkin_url}/api/v2/spans"

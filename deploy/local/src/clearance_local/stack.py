@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
+from clearance_local.bis_registry import BisRegistry
 from clearance_local.config import StackConfig
 from clearance_local.kafka import Kafka, ensure_topics
 from clearance_local.postgres import Postgres
@@ -33,15 +34,19 @@ class Endpoints:
     kafka_bootstrap: str
     postgres_admin_dsn: str
     zipkin_url: str
+    bis_registry_url: str = ""
 
     def as_env(self) -> dict[str, str]:
-        return {
+        env = {
             "CLEARANCE_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "CLEARANCE_POSTGRES_ADMIN_DSN": self.postgres_admin_dsn,
             "CLEARANCE_ZIPKIN_URL": self.zipkin_url,
             "OTEL_TRACES_EXPORTER": "zipkin",
             "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{self.zipkin_url}/api/v2/spans",
         }
+        if self.bis_registry_url:
+            env["CLEARANCE_BIS_REGISTRY_URL"] = self.bis_registry_url
+        return env
 
 
 class Stack:
@@ -54,6 +59,7 @@ class Stack:
         self.kafka = Kafka(config, ports["kafka"], ports["kafka_controller"])
         self.postgres = Postgres(config, ports["postgres"])
         self.zipkin = Zipkin(config, ports["zipkin"])
+        self.bis_registry = BisRegistry(config, ports["bis_registry"])
         self.services = {
             name: ServiceProcess(
                 name=name,
@@ -63,6 +69,7 @@ class Stack:
                 kafka_bootstrap=self.kafka.bootstrap,
                 postgres_admin_dsn=self.postgres.admin_dsn,
                 zipkin_url=self.zipkin.url,
+                bis_registry_url=self.bis_registry.url,
             )
             for name, package in SERVICES
         }
@@ -86,7 +93,7 @@ class Stack:
     def _anything_running(self) -> bool:
         run_dir = self.config.run_dir
         pg_pid = self.config.data_dir / "postgres" / "data" / "postmaster.pid"
-        names = ["kafka", "zipkin", *(name for name, _ in SERVICES)]
+        names = ["kafka", "zipkin", BisRegistry.name, *(name for name, _ in SERVICES)]
         return pg_pid.exists() or any(read_pid(run_dir / f"{name}.pid") for name in names)
 
     @property
@@ -95,6 +102,7 @@ class Stack:
             kafka_bootstrap=self.kafka.bootstrap,
             postgres_admin_dsn=self.postgres.admin_dsn,
             zipkin_url=self.zipkin.url,
+            bis_registry_url=self.bis_registry.url,
         )
 
     def _save_state(self) -> None:
@@ -104,6 +112,7 @@ class Stack:
             "kafka_controller": self.kafka.controller_port,
             "postgres": self.postgres.port,
             "zipkin": self.zipkin.port,
+            "bis_registry": self.bis_registry.port,
         } | {name: service.port for name, service in self.services.items()}
         self.state_path.write_text(json.dumps(ports, indent=2))
         env = "".join(f"{key}={value}\n" for key, value in self.endpoints.as_env().items())
@@ -137,7 +146,15 @@ class Stack:
         return self.endpoints
 
     def start_services(self, log: Callable[[str], None] = print) -> None:
-        """Migrate and start the services not yet running, in parallel, and wait for them."""
+        """Start the BIS registry the services call, then migrate and start the services
+        not yet running, in parallel, and wait for them."""
+        if self.bis_registry.is_ready():
+            log(f"  {self.bis_registry.name:<14} already running on {self.bis_registry.url}")
+        else:
+            if terminate(self.bis_registry.pid_path):
+                log(f"  {self.bis_registry.name:<14} was running but not answering: restarted")
+            log(f"  {self.bis_registry.name:<14} starting on {self.bis_registry.url}")
+            self.bis_registry.start()
         todo = [svc for svc in self.services.values() if not svc.is_ready()]
         for svc in self.services.values():
             state = "starting" if svc in todo else "already running"
@@ -148,6 +165,8 @@ class Stack:
     def down(self) -> list[str]:
         """Stop every component of this profile; return the names stopped."""
         stopped = [name for name, svc in reversed(self.services.items()) if svc.stop()]
+        if self.bis_registry.stop():
+            stopped.append(self.bis_registry.name)
         for name in ("zipkin", "kafka"):
             if terminate(self.config.run_dir / f"{name}.pid", timeout=30):
                 stopped.append(name)
@@ -156,7 +175,7 @@ class Stack:
         return stopped
 
     def status(self) -> dict[str, tuple[bool, int]]:
-        components: list[Component] = [self.postgres, self.kafka, self.zipkin]
+        components: list[Component] = [self.postgres, self.kafka, self.zipkin, self.bis_registry]
         components += self.services.values()
         return {component.name: (component.is_ready(), component.port) for component in components}
 
