@@ -121,6 +121,14 @@ def test_another_or_a_shorter_name_is_another_manufacturer(declared: str) -> Non
     assert not manufacturer_matches(declared, dahua.manufacturer, dahua.name_and_factory_address)
 
 
+def test_a_registered_name_longer_than_the_field_may_be_declared_cut_to_50() -> None:
+    registered = "GUANGDONGOPPOMOBILETELECOMMUNICATIONSCORPORATIONCO.,LTD."
+    declared = "Guangdong Oppo Mobile Telecommunications Corporati"
+    assert len(declared) == 50
+    assert manufacturer_matches(declared, registered, registered)
+    assert not manufacturer_matches(declared[:30], registered, registered)
+
+
 def test_without_a_separate_name_the_register_text_must_continue_with_an_address() -> None:
     text = "YANGMINGINDUSTRIAL1#,2#ROOMNO.10BAOANMALIUVILLAGE"
     assert manufacturer_matches("Yang Ming Industrial", None, text)

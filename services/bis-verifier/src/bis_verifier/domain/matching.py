@@ -56,6 +56,10 @@ def company_core(name: str) -> str:
     return core
 
 
+# ICES <TABLE>ITEMS field 17 'Manufacturer/Grower/Producer Name' is C50: a longer
+# registered name is declared cut to 50 characters.
+MANUFACTURER_FIELD = 50
+
 # Words an address starts with, after a name the register ran into it (no legal form).
 _ADDRESS_START = re.compile(
     r"^(?:\d|NO\d|PLOT|ROOM|RM\d|BUILDING|BLDG|BLOCK|UNIT|FLOOR|FLAT|SHED|LOT|ZONE)"
@@ -69,11 +73,16 @@ def manufacturer_matches(declared: str, registered: str | None, name_and_address
     name from the address); `name_and_address` is the register's text, which
     starts with the name. Without a separate name, the declared one must begin
     that text and be followed by a legal form or the start of an address, so a
-    shorter name (`Zhejiang Dahua` for `Zhejiang Dahua Zhilian`) never matches.
+    shorter name (`Zhejiang Dahua` for `Zhejiang Dahua Zhilian`) never matches,
+    unless it fills the BE's 50-character field: then it is the registered name cut.
     """
     core = company_core(declared)
     if len(core) < _MIN_CORE:
         return False
+    if len(declared) >= MANUFACTURER_FIELD and normal_form(
+        registered or name_and_address
+    ).startswith(normal_form(declared)):
+        return True  # a longer registered name, cut to fit the BE's field
     if registered is not None:
         return company_core(registered) == core
     text = normal_form(name_and_address)
