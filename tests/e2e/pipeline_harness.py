@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -27,7 +27,12 @@ WATCHED = (GATEPASS, HELD, f"{FILED}.dlq")
 
 
 def new_bill_of_entry(be_type: str = "H", **overrides: Any) -> dict[str, Any]:
-    """A realistic filing with a fresh BE number (AEO T2, duty paid, no first check)."""
+    """A realistic filing with a fresh BE number (AEO T2, duty paid, no first check).
+
+    Dated today, its goods are parts of CCTV cameras (8529 90 90), which no BIS order
+    covers: the example's cameras (8525 80 90) fall under the CRO (BIS-CRS-4), and no
+    registration of the 2021 register is valid today (tests/e2e/test_bis_verification.py
+    files them with a real registration on a date it was valid)."""
     be = example(FILED)
     be.update(
         be_no=f"{random.randrange(10**6, 10**7):07d}",
@@ -41,6 +46,10 @@ def new_bill_of_entry(be_type: str = "H", **overrides: Any) -> dict[str, Any]:
             if doc["document_type"] not in {"bis_registration", "bis_cml_licence"}
         ],
     )
+    for invoice in be["invoices"]:
+        for item in invoice["items"]:
+            item["cth"] = "85299090"
+            item["description"] = f"PARTS OF CCTV CAMERAS: HOUSING AND LENS OF {item['model']}"
     be["duty"] = {**be["duty"], "paid": True}
     if be_type == "W":
         be["warehouse_code"] = be.get("warehouse_code") or "MAA4W001"
@@ -56,8 +65,9 @@ def key_of(be: dict[str, Any]) -> str:
 class Listener:
     """Collects every record that appears on the watched topics from now on."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, topics: Sequence[str] = WATCHED) -> None:
         self.bootstrap = bootstrap
+        self.topics = tuple(topics)
         self.records: dict[str, list[Any]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -66,7 +76,7 @@ class Listener:
         await self._consumer.start()
         partitions = [
             TopicPartition(topic, p)
-            for topic in WATCHED
+            for topic in self.topics
             for p in await partitions_of(self.bootstrap, topic)
         ]
         self._consumer.assign(partitions)
