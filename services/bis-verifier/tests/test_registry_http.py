@@ -22,6 +22,7 @@ from bis_verifier.service_layer.registry import CachedRegistry, RegistryUnavaila
 from clearance_bis_registry.app import create_app
 from clearance_bis_registry.licences import load_licences
 from clearance_runtime.clock import ControllableClock
+from prometheus_client import REGISTRY
 
 pytestmark = pytest.mark.unit
 DAHUA = Lookup(LookupKind.REGISTRATION, "R-41087785")
@@ -140,6 +141,26 @@ async def test_the_cache_serves_answers_no_older_than_the_maximum_age(
     assert cache.fresh(DAHUA) is None
     await cache.look_up_all([DAHUA])
     assert len(calls) == 3
+
+
+async def test_the_cache_counts_each_lookup_a_version_needs_once(
+    server: HttpBisRegistry, clock: ControllableClock
+) -> None:
+    """clearance_bis_registry_cache_total: hit / stale / miss as the consumer found the
+    cache (BIS-CRS-1: status at clearance); the worker's second look is not counted."""
+    cache = CachedRegistry(server, clock, timedelta(minutes=5), service="bis-cache-test")
+
+    def counted(result: str) -> float:
+        labels = {"service": "bis-cache-test", "kind": "registration", "result": result}
+        return REGISTRY.get_sample_value("clearance_bis_registry_cache_total", labels) or 0.0
+
+    assert cache.fresh_all([DAHUA]) == {}  # the consumer: a miss, so the version is parked
+    await cache.look_up_all([DAHUA])  # the worker asks the registry: not counted again
+    assert DAHUA in cache.fresh_all([DAHUA])
+    clock.advance(timedelta(minutes=5, seconds=1))
+    assert cache.fresh(DAHUA) is None
+    await cache.look_up_all([DAHUA])
+    assert (counted("miss"), counted("hit"), counted("stale")) == (1, 1, 1)
 
 
 async def test_an_unavailable_registry_is_not_cached(clock: ControllableClock) -> None:

@@ -156,7 +156,8 @@ async def park_pending(uow: BisUnitOfWork, parked: Collected) -> None:
         if not gate.admits(ref):
             DECISIONS.labels(SERVICE, "bis", "stale").inc()
             continue
-        uow.waiting.supersede(ref)
+        if ref.version > 1:
+            uow.waiting.supersede(ref)
         uow.waiting.park(ref, bill_of_entry, lookups, now, carrier)
 
 
@@ -170,7 +171,8 @@ async def record_verdicts(uow: BisUnitOfWork, verified: Collected) -> None:
             DECISIONS.labels(SERVICE, "bis", "stale").inc()
             continue
         uow.verifications.add(ref, verdict)
-        uow.waiting.supersede(ref)
+        if ref.version > 1:  # older versions still waiting wait no more
+            uow.waiting.supersede(ref)
         with continuing(carrier):
             uow.publish(
                 BIS_VERIFICATION_COMPLETED, ref.key, _verdict_data(uow, ref, verdict, bill_of_entry)

@@ -18,8 +18,8 @@ REGISTRY_SECONDS = Histogram(
 )
 REGISTRY_CACHE = Counter(
     "clearance_bis_registry_cache_total",
-    "Registry answers asked of the cache: hit (fresh enough to decide), stale (older than "
-    "the maximum status age), miss",
+    "Registry answers a registered BE version needed, from the cache: hit (fresh enough to "
+    "decide at once), stale (older than the maximum status age), miss (asked of the registry)",
     ["service", "kind", "result"],
 )
 CIRCUIT_OPEN = Gauge(

@@ -56,23 +56,25 @@ class CachedRegistry:
     def __len__(self) -> int:
         return len(self._answers)
 
-    def fresh(self, lookup: Lookup) -> Answer | None:
-        """The cached answer if it is young enough to decide on, else None."""
+    def fresh(self, lookup: Lookup, *, counted: bool = True) -> Answer | None:
+        """The cached answer if it is young enough to decide on, else None. Counted
+        (hit, stale, miss) once per lookup a registered version needs: the worker's
+        second look is not."""
         answer = self._answers.get(lookup)
+        result = "hit"
         if answer is None:
-            metrics.REGISTRY_CACHE.labels(self.service, lookup.kind.value, "miss").inc()
-            return None
-        if self.clock.now() - answer.read_at > self.max_age:
-            metrics.REGISTRY_CACHE.labels(self.service, lookup.kind.value, "stale").inc()
-            return None
-        metrics.REGISTRY_CACHE.labels(self.service, lookup.kind.value, "hit").inc()
+            result = "miss"
+        elif self.clock.now() - answer.read_at > self.max_age:
+            answer, result = None, "stale"
+        if counted:
+            metrics.REGISTRY_CACHE.labels(self.service, lookup.kind.value, result).inc()
         return answer
 
-    def fresh_all(self, lookups: Iterable[Lookup]) -> dict[Lookup, Answer]:
+    def fresh_all(self, lookups: Iterable[Lookup], *, counted: bool = True) -> dict[Lookup, Answer]:
         """The fresh answers among `lookups` (the others are missing from the result)."""
         found = {}
         for lookup in lookups:
-            answer = self.fresh(lookup)
+            answer = self.fresh(lookup, counted=counted)
             if answer is not None:
                 found[lookup] = answer
         return found
@@ -83,7 +85,9 @@ class CachedRegistry:
         """Every lookup answered: from the cache when fresh, else from the registry
         (a bounded number of calls at once). Never inside a database transaction."""
         wanted = set(lookups)
-        answers: dict[Lookup, Answer | RegistryUnavailable] = dict(self.fresh_all(wanted))
+        answers: dict[Lookup, Answer | RegistryUnavailable] = dict(
+            self.fresh_all(wanted, counted=False)
+        )
 
         async def one(lookup: Lookup) -> None:
             async with self._limit:
