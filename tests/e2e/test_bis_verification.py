@@ -339,6 +339,15 @@ async def test_cro_goods_sampled_at_examination_await_the_lab(
     examined = {
         **example(EXAMINATION_COMPLETED),
         "bill_of_entry_ref": _ref(be),
+        "outcome": "samples_drawn",
+        "findings": [
+            {
+                "rule_id": "RMS-SAMPLE-1",
+                "message": "two pieces of item 1 drawn for testing against IS 13252 (Part 1)",
+                "item_sl_no": 1,
+            }
+        ],
+        "samples": [1],
         "examined_at": datetime.now(UTC).isoformat(),
     }
     await _publish(pipeline, EXAMINATION_COMPLETED, _key(be), examined)

@@ -349,7 +349,7 @@ def _standards(text: str) -> tuple[str, ...]:
 def shared_register_path() -> Path:
     """The real register in `shared/domain/bis/` beside the repository.
 
-    `CLEARANCE_BIS_REGISTER_CSV` overrides it, as it does for bis-verifier.
+    `CLEARANCE_BIS_REGISTER_CSV` overrides it, as it does for the BIS registry server.
     """
     override = os.environ.get("CLEARANCE_BIS_REGISTER_CSV")
     if override:

@@ -249,14 +249,18 @@ async def test_a_lab_fail_concludes_non_conforming_at_once(service: Service) -> 
 
 
 async def test_cro_goods_sampled_at_examination_take_the_same_path(
-    service: Service, verifications: FakeVerifications
+    service: Service, verifications: FakeVerifications, samples: FakeSamples
 ) -> None:
-    """Instruction 28/2023: RMS picks CRO goods at random; the sample drawn at examination
-    waits for the laboratory like a toy's; the conclusion names the newest version."""
+    """Instruction 28/2023, RMS-SAMPLE-1: RMS picks CRO goods at random; the sample drawn at
+    examination waits for the laboratory like a toy's; the conclusion names the newest
+    version."""
     await service.cache.look_up_all([DAHUA])
     await service.handle(BILL_OF_ENTRY_REGISTERED, registered(version=2))
     examined = copy.deepcopy(example(EXAMINATION_COMPLETED))
+    examined.update(outcome="samples_drawn", samples=[1])
     await service.handle(EXAMINATION_COMPLETED, examined)
+    [case] = samples.cases.values()
+    assert case.awaiting == [1]
     report = copy.deepcopy(example(SAMPLE_TEST_REPORTED))
     await service.handle(SAMPLE_TEST_REPORTED, report)
     [concluded] = service.events_of(BIS_SAMPLE_CONCLUDED)

@@ -7,3 +7,6 @@ class Settings(ServiceSettings):
     service_name: str = "be-intake"
     db_schema: str = "be_intake"
     http_port: int = 8001
+    # A BE neither out of charge, held nor rejected this long after be-intake first saw it
+    # counts in the gauge clearance_bills_of_entry_not_terminal (alert BillsOfEntryNotTerminal).
+    not_terminal_after_s: float = 1800.0
