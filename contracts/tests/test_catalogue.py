@@ -26,6 +26,7 @@ EXTERNAL_PARTIES = {
     "customs-brokers",
     "rfid-vendors",
     "rfid-readers",
+    "nabl-laboratories",
 }
 
 

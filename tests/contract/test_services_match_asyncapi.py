@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from be_intake.service_layer.handlers import handlers as be_intake_handlers
-from bis_verifier.service_layer.handlers import handlers as bis_verifier_handlers
+from bis_verifier.service_layer.handlers import handler_table as bis_verifier_handlers
 from clearance_contracts import topics
 from clearance_local.services import SERVICES
 from clearance_runtime.policies import Policies
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.unit
 
 CONSUMED_IN_CODE = {
     "be-intake": set(be_intake_handlers(Policies([]))),
-    "bis-verifier": set(bis_verifier_handlers(lambda _number: None)),
+    "bis-verifier": set(bis_verifier_handlers()),
     "rms-router": set(RMS_ROUTER),
     "warehouse-seal": set(warehouse_seal_handlers(Policies([]))),
     "ooc-issuer": set(ooc_issuer_handlers(None)),  # type: ignore[arg-type]

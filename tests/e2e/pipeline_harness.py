@@ -74,7 +74,12 @@ def new_bill_of_entry(be_type: str = "H", **overrides: Any) -> dict[str, Any]:
     """A realistic filing with a fresh BE number, importer and job (AEO T2, duty paid, no
     first check), lodged now, a prior entry for a vessel arriving in five days (on time
     under INTAKE-LATE-3 whatever the hour). `Pipeline.file` publishes with it what makes it
-    clear: the importer's AEO certificate, the arrival, the payment."""
+    clear: the importer's AEO certificate, the arrival, the payment.
+
+    Its goods are parts of CCTV cameras (8529 90 90), which no BIS order covers: the
+    example's cameras (8525 80 90) fall under the CRO (BIS-CRS-4), and no registration of
+    the 2021 register is valid today (tests/e2e/test_bis_verification.py files them with a
+    real registration on a date it was valid)."""
     be = example(FILED)
     now = datetime.now(CUSTOMS_TIMEZONE)
     be_no = f"{random.randrange(10**6, 10**7):07d}"
@@ -103,6 +108,10 @@ def new_bill_of_entry(be_type: str = "H", **overrides: Any) -> dict[str, Any]:
         ],
     )
     be["house_bills"] = [{**be["house_bills"][0], "master_bill_no": f"MAEU{be_no}"}]
+    for invoice in be["invoices"]:
+        for item in invoice["items"]:
+            item["cth"] = "85299090"
+            item["description"] = f"PARTS OF CCTV CAMERAS: HOUSING AND LENS OF {item['model']}"
     be["duty"] = {**be["duty"], "paid": True}
     if be_type == "W":
         be["warehouse_code"] = be.get("warehouse_code") or "MAA4W001"

@@ -363,8 +363,10 @@ async def test_toys_clear_conditionally_and_a_failed_lab_result_orders_re_export
 
 
 async def test_a_failed_bis_check_blocks_the_release(ooc: Ooc) -> None:
-    """OOC-BIS-1: a registration the BIS register does not know (BIS-CRS-1)."""
+    """OOC-BIS-1: a registration the BIS register does not know (BIS-CRS-1), declared for a
+    CCTV camera (8525 80 90, under the CRO: BIS-CRS-4)."""
     be = _be()
+    be["invoices"][0]["items"][0].update(cth="85258090", description="CCTV CAMERA")
     be["supporting_documents"].append(
         {"document_type": "bis_registration", "reference": "R-00000001", "invoice_sl_no": 1,
          "item_sl_no": 1}

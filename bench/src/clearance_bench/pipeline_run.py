@@ -56,6 +56,7 @@ def target_from_stack(stack: Stack) -> PipelineTarget:
         infrastructure=(
             Watched("kafka", pid_file(stack.kafka.pid_path)),
             Watched("postgres", postmaster_pid(stack.postgres.pid_path)),
+            Watched("bis-registry", pid_file(stack.bis_registry.pid_path)),
         ),
     )
 

@@ -38,7 +38,9 @@ from clearance_bench.catalogue import (
     CustomHouse,
     Goods,
     Registration,
+    _country,
     load_registrations,
+    toy_licences,
 )
 
 GENERAL, CRO_ELECTRONICS, QCO_TOYS = "general", "cro_electronics", "qco_toys"
@@ -525,27 +527,31 @@ class _Generator:
 
     def _toy_goods(self, count: int) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
         rng = self.rng
-        origin = rng.choices(("CN", "VN", "MY", "TH"), (0.8, 0.1, 0.05, 0.05))[0]
-        maker = f"{rng.choice(_NAME_WORDS).title()} Toys Manufacturing Co., Ltd."
+        # A licensed toy maker of the registry's CM/L licences (SAMPLE DATA).
+        licence = rng.choice(toy_licences(self.be_date))
+        origin = _country(licence.factory_address) or "CN"
+        maker = licence.licensee
         toy = Goods(TOY_CTH, "", "NOS", (0.5, 12.0), (500, 20_000))
         items = [
             {
                 **self._item(toy, origin, manufacturer=maker[:50]),
                 "description": rng.choice(TOY_DESCRIPTIONS),
+                "manufacturing_location": licence.factory_address[:200],
+                "isi_mark": True,
             }
             for _ in range(count)
         ]
-        invoices = self._invoices(origin, maker, f"Toy Industrial Park, {origin}", items)
+        invoices = self._invoices(origin, maker, licence.factory_address, items)
         documents = self._commercial_documents(invoices)
-        # No source in shared/ lists CM/L licences: the number is generated (10-digit form).
-        licence = f"CM/L-{rng.randrange(10**9, 10**10)}"
+        # Either form of the licence number: BIS padded the 7-digit ones to 10 digits.
+        number = licence.old_form if licence.old_form and rng.random() < 0.5 else licence.licence_no
         single = rng.random() < self.mix.toys_single_certificate_share
         for invoice in invoices:
             n = invoice["invoice_sl_no"]
             documents.append(
                 {
                     "document_type": "bis_cml_licence",
-                    "reference": licence,
+                    "reference": number,
                     "invoice_sl_no": n,
                     "standards": list(TOY_STANDARDS_PART),
                     "issued_by": "Bureau of Indian Standards",
@@ -560,7 +566,7 @@ class _Generator:
                 documents.append(
                     {
                         "document_type": "conformity_certificate",
-                        "reference": f"TC-{licence[5:]}-{n}{k}",
+                        "reference": f"TC-{number[-7:]}-{n}{k}",
                         "invoice_sl_no": n,
                         "standards": standards,
                         "issued_by": "NABL-accredited laboratory",

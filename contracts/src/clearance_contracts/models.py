@@ -128,6 +128,7 @@ class Item(TypedDict):
     brand: NotRequired[str]
     model: NotRequired[str]
     manufacturing_location: NotRequired[str]
+    isi_mark: NotRequired[bool]
 
 
 class Invoice(TypedDict):
@@ -424,11 +425,18 @@ class BillOfEntryRejected(TypedDict):
     rejected_at: str
 
 
+class BisSampleConcludedSampledItem(TypedDict):
+    item_sl_no: ItemSlNo
+    outcome: Literal["conforming", "non_conforming"]
+
+
 class BisSampleConcluded(TypedDict):
     """
-    The NABL-accredited laboratory's result for goods sampled under a Quality Control Order
-    (rule BIS-QCO-3): conforming lifts the sale restriction, non_conforming means re-export or
-    destruction. Producer: bis-verifier. Consumers: ooc-issuer, be-intake.
+    The NABL-accredited laboratory's result for goods sampled from a BE (toys cleared
+    conditionally, BIS-QCO-3; CRO goods sampled at examination, RMS-SAMPLE-1 and Instruction
+    28/2023): conforming lifts the sale restriction, non_conforming means re-export or
+    destruction at the importer's cost. Its bill_of_entry_ref is the newest BE version bis-
+    verifier verified. Consumers: ooc-issuer, be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
@@ -436,31 +444,43 @@ class BisSampleConcluded(TypedDict):
     laboratory: str
     report_no: str
     reasons: list[Reason]
+    items: NotRequired[list[BisSampleConcludedSampledItem]]
     concluded_at: str
 
 
-class Sampling(TypedDict):
-    """
-    Goods that clear only conditionally: samples drawn for an NABL laboratory, sale restricted
-    until it confirms conformity (BIS-QCO-3); null when none.
-    """
+class BisVerificationCompletedCoverage(TypedDict):
+    scheme: Literal["CRO", "QCO"]
+    order: str
+    category: str
+    standards: list[str]
+    mapping: Literal["sourced", "assumed"]
 
+
+class BisVerificationCompletedSampling(TypedDict):
     items: list[ItemSlNo]
     reason: Reason
 
 
-class BisVerificationCompleted(TypedDict):
+class BisVerificationPendingLookup(TypedDict):
+    kind: Literal["registration", "licence"]
+    number: str
+
+
+class BisVerificationPending(TypedDict):
     """
-    bis-verifier checked every BIS-covered item against the BIS register (rules BIS-CRS-1..4,
-    BIS-QCO-1..3). Consumers: rms-router, ooc-issuer, be-intake.
+    bis-verifier could not verify a BE version yet because the BIS registry did not answer: the
+    BE waits, is retried, and is never passed unverified (BIS-CRS-1: the status must be checked
+    before clearance). Published once per BE version when it starts waiting; the verdict
+    (clearance.bis-verification.completed.v1) follows when the registry answers. Consumers:
+    icegate-upstream (be-intake's status view is to fold it).
     """
 
     bill_of_entry_ref: BillOfEntryRef
-    verdict: Literal["passed", "failed", "conditional", "not_applicable"]
-    findings: list[Reason]
-    bill_of_entry: BillOfEntry
-    verified_at: str
-    sampling: NotRequired[Sampling | None]
+    reasons: list[Reason]
+    lookups: list[BisVerificationPendingLookup]
+    attempts: int
+    pending_since: str
+    next_attempt_at: str
 
 
 class DutyDemandRaised(TypedDict):
@@ -871,6 +891,30 @@ class IgmEnteredInward(TypedDict):
     carrier: NotRequired[str]
     lines: NotRequired[list[Line]]
     recorded_at: str
+
+
+class NablLabSampleTestReportedResult(TypedDict):
+    item_sl_no: ItemSlNo
+    outcome: Literal["pass", "fail"]
+    standards: NotRequired[list[str]]
+    remarks: NotRequired[str]
+
+
+class NablLabSampleTestReported(TypedDict):
+    """
+    An NABL-accredited laboratory (external party nabl-laboratories) reports the test of samples
+    drawn from a BE's goods (BIS-QCO-3; Instruction 28/2023 for CRO goods sampled at
+    examination). The BE reference is the one on the customs test memo. A report may cover some
+    of the sampled items; bis-verifier concludes when every sampled item has a result, or at the
+    first failure. Consumers: bis-verifier.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    laboratory: str
+    nabl_certificate_no: NotRequired[str]
+    report_no: str
+    results: list[NablLabSampleTestReportedResult]
+    reported_at: str
 
 
 class ReaderRfidSealScanned(TypedDict):
@@ -1619,37 +1663,35 @@ class SealVerdict(TypedDict):
     exemption: Exemption | None
 
 
-EventData: TypeAlias = (
-    AeoDirectoryAeoCertificateRecorded
-    | AssessmentCompleted
-    | BillOfEntryNoticePublished
-    | BillOfEntryInvalidated
-    | BillOfEntryRegistered
-    | BillOfEntryRejected
-    | BisSampleConcluded
-    | BisVerificationCompleted
-    | DutyDemandRaised
-    | DutyPaymentRecorded
-    | ExaminationCompleted
-    | IcesAcknowledgementIssued
-    | OutOfChargeHeld
-    | OutOfChargeIssued
-    | PgaNocRecorded
-    | ReExportOrdered
-    | RmsDecisionMade
-    | SealTripAlertRaised
-    | SealTripReconciled
-    | EGatepassIssued
-    | GateOutReported
-    | BillOfEntryAmendmentFiled
-    | BillOfEntryFiled
-    | DeferredPaymentAuthenticated
-    | DutyPaymentReceived
-    | IgmEnteredInward
-    | ReaderRfidSealScanned
-    | VendorRfidSealAffixed
-    | VendorRfidSealSold
-)
+class BisVerificationCompletedItemResult(TypedDict):
+    invoice_sl_no: InvoiceSlNo
+    item_sl_no: ItemSlNo
+    cth: Cth
+    covered_by: BisVerificationCompletedCoverage | None
+    result: Literal["not_covered", "passed", "failed", "conditional"]
+    registration_no: NotRequired[str]
+    licence_no: NotRequired[str]
+    rule_ids: list[RuleId]
+    reasons: list[Reason]
+
+
+class BisVerificationCompleted(TypedDict):
+    """
+    bis-verifier checked every item of one BE version against the BIS coverage catalogue and the
+    BIS registry (registrations of the Compulsory Registration Order, CM/L licences of the
+    Quality Control Orders; rules BIS-CRS-1..4, BIS-QCO-1..3). One per BE version. Consumers:
+    rms-router, ooc-issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    verdict: Literal["passed", "failed", "conditional", "not_applicable"]
+    findings: list[Reason]
+    bill_of_entry: BillOfEntry
+    verified_at: str
+    items: NotRequired[list[BisVerificationCompletedItemResult]]
+    catalogue: NotRequired[PolicyRef]
+    registry_snapshot_at: NotRequired[str | None]
+    sampling: NotRequired[BisVerificationCompletedSampling | None]
 
 
 class BillOfEntryStatusCharges(TypedDict):
@@ -1690,3 +1732,38 @@ class BillOfEntryStatus(TypedDict):
     updated_at: str
     stuck: bool
     dead_letters: list[DeadLetter]
+
+
+EventData: TypeAlias = (
+    AeoDirectoryAeoCertificateRecorded
+    | AssessmentCompleted
+    | BillOfEntryNoticePublished
+    | BillOfEntryInvalidated
+    | BillOfEntryRegistered
+    | BillOfEntryRejected
+    | BisSampleConcluded
+    | BisVerificationCompleted
+    | BisVerificationPending
+    | DutyDemandRaised
+    | DutyPaymentRecorded
+    | ExaminationCompleted
+    | IcesAcknowledgementIssued
+    | OutOfChargeHeld
+    | OutOfChargeIssued
+    | PgaNocRecorded
+    | ReExportOrdered
+    | RmsDecisionMade
+    | SealTripAlertRaised
+    | SealTripReconciled
+    | EGatepassIssued
+    | GateOutReported
+    | BillOfEntryAmendmentFiled
+    | BillOfEntryFiled
+    | DeferredPaymentAuthenticated
+    | DutyPaymentReceived
+    | IgmEnteredInward
+    | NablLabSampleTestReported
+    | ReaderRfidSealScanned
+    | VendorRfidSealAffixed
+    | VendorRfidSealSold
+)

@@ -29,6 +29,7 @@ DEFAULT_PORTS = {
     "zipkin": 9411,
     "prometheus": 9090,
     "console": 8000,
+    "bis-registry": 8010,
     "be-intake": 8001,
     "bis-verifier": 8002,
     "rms-router": 8003,

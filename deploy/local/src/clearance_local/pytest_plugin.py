@@ -1,4 +1,5 @@
-"""Pytest fixtures giving real Kafka and PostgreSQL to integration and e2e tests.
+"""Pytest fixtures giving real Kafka and PostgreSQL to integration and e2e tests, the BIS
+registry server, and the session's five service processes.
 
 Where the addresses come from, in order:
 1. the environment (`CLEARANCE_TEST_KAFKA_BOOTSTRAP`, `CLEARANCE_TEST_POSTGRES_DSN`,
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from clearance_local import images
+from clearance_local.bis_registry import BisRegistry
 from clearance_local.config import SERVICE_SCHEMAS, StackConfig
 from clearance_local.kafka import ensure_topics
 from clearance_local.postgres import (
@@ -139,11 +141,29 @@ def postgres_admin_dsn(infra: Endpoints) -> str:
 
 
 @pytest.fixture(scope="session")
-def service_processes(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
+def bis_registry() -> Iterator[BisRegistry]:
+    """The BIS registry server (the real register, sample CM/L licences) as a process of
+    the session: what bis-verifier calls. A test may stop it (a registry outage), and
+    must start it again."""
+    registry = BisRegistry(StackConfig.from_env("test"), free_port(0))
+    registry.stop()  # a leftover of an interrupted run, if any
+    registry.start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
+@pytest.fixture(scope="session")
+def service_processes(
+    infra: Endpoints, bis_registry: BisRegistry
+) -> Iterator[dict[str, ServiceProcess]]:
     """The five services as processes on the test infrastructure, migrated and ready.
 
     One set per session, shared by every suite that needs the pipeline, so no
-    two sets of consumers compete in one consumer group.
+    two sets of consumers compete in one consumer group. bis-verifier reaches the
+    session's BIS registry; it retries a registry that does not answer within
+    seconds, so an outage test recovers quickly.
     """
     config = StackConfig.from_env("test")
     services = {
@@ -159,6 +179,9 @@ def service_processes(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
             extra_env={
                 "CLEARANCE_OUTBOX_POLL_INTERVAL_S": "0.5",
                 "CLEARANCE_CLOCK_CONTROL": "true",
+                "CLEARANCE_BIS_PENDING_MAX_BACKOFF_S": "2",
+                "CLEARANCE_BIS_REGISTRY_BREAKER_RESET_S": "2",
+                "CLEARANCE_BIS_REGISTRY_URL": bis_registry.url,
             },
         )
         for name, package in SERVICES

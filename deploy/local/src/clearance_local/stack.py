@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from clearance_local.bis_registry import BisRegistry
 from clearance_local.config import StackConfig
 from clearance_local.kafka import Kafka, ensure_topics
 from clearance_local.ports import PortBook
@@ -91,7 +92,10 @@ class Stack:
         self.kafka = Kafka(self.config, ports["kafka"], ports["kafka_controller"])
         self.postgres = Postgres(self.config, ports["postgres"])
         self.zipkin = Zipkin(self.config, ports["zipkin"])
+        self.bis_registry = BisRegistry(self.config, ports["bis-registry"])
         self.services = {name: self._app(name, package) for name, package in SERVICES}
+        # bis-verifier asks the BIS registry server as a deployment asks the BIS source.
+        self.services["bis-verifier"].extra_env = self.bis_registry.env()
         self.console = self._app(*CONSOLE, migrates=False, needs=())
         self.console.landing = "/"
         self.console.extra_env = {
@@ -128,6 +132,7 @@ class Stack:
     def components(self) -> dict[str, Component]:
         """Every component, in the order `status` lists them."""
         listed: list[Component] = [self.postgres, self.kafka, self.zipkin, self.prometheus]
+        listed.append(self.bis_registry)
         listed += [*self.services.values(), self.console]
         return {component.name: component for component in listed}
 

@@ -23,8 +23,9 @@ from clearance_local.services import SERVICES
 
 #: The port every component listens on inside its container (`CLEARANCE_HTTP_PORT`).
 HTTP_PORT = 8080
-#: Where the image keeps `shared/domain` (the real source documents: BIS register, calendars);
-#: bis-verifier finds its register there by itself (`bis_verifier.config._shared_register`).
+#: Where the image keeps `shared/domain` (the real source documents: BIS register, calendars).
+#: bis-verifier reads no register itself: it asks the BIS registry at CLEARANCE_BIS_REGISTRY_URL
+#: (locally the registry server of deploy/bis-registry, which reads the register).
 SHARED_DOMAIN_DIR = "/app/shared/domain"
 
 #: Kafka client settings that the security issue (14: SASL/SCRAM principals per service) adds

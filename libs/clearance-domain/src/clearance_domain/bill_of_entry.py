@@ -127,6 +127,8 @@ class Item:
     brand: str | None = None
     model: str | None = None
     manufacturing_location: str | None = None
+    # The importer declares the ISI Standard Mark on the goods (QCO goods, BIS-QCO-1).
+    isi_mark: bool | None = None
 
     @property
     def chapter(self) -> str:
@@ -155,6 +157,7 @@ class Item:
             brand=data.get("brand"),
             model=data.get("model"),
             manufacturing_location=data.get("manufacturing_location"),
+            isi_mark=data.get("isi_mark"),
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -173,6 +176,7 @@ class Item:
             brand=self.brand,
             model=self.model,
             manufacturing_location=self.manufacturing_location,
+            isi_mark=self.isi_mark,
         )
 
 
