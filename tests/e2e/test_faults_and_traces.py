@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize("victim", ["bis-verifier", "ooc-issuer"])
+@pytest.mark.timeout(300)  # 150 BEs, each filed after its importer's certificate is known
 async def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     pipeline: Pipeline, victim: str
 ) -> None:
