@@ -22,7 +22,14 @@ def upgrade() -> None:
         "'SELFSUBMITCH001'), iec), user_job_no = filing->>'user_job_no', "
         "user_job_date = CAST(filing->>'user_job_date' AS date)"
     )
-    # Duplicates: the same job number and date from the same filer register one BE.
+    # Duplicates: the same job number and date from the same filer register one BE. BEs
+    # registered twice under one job before this rule keep their registration; the first
+    # holds the job key (the filing itself still carries the job number).
+    op.execute(
+        "UPDATE bill_of_entry b SET user_job_no = NULL FROM bill_of_entry e "
+        "WHERE b.filer = e.filer AND b.user_job_no = e.user_job_no "
+        "AND b.user_job_date = e.user_job_date AND e.ctid < b.ctid"
+    )
     op.execute(
         "CREATE UNIQUE INDEX bill_of_entry_job ON bill_of_entry (filer, user_job_no, "
         "user_job_date) WHERE user_job_no IS NOT NULL AND user_job_date IS NOT NULL"
