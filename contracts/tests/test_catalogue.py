@@ -182,7 +182,10 @@ def test_the_first_topics_match_the_platform_flow() -> None:
     """Owner and consumers of the event types of the first release; later ones may follow."""
     expected = {
         contracts.BILL_OF_ENTRY_FILED: ("icegate-upstream", {"be-intake"}),
-        contracts.BILL_OF_ENTRY_REGISTERED: ("be-intake", {"bis-verifier", "warehouse-seal"}),
+        contracts.BILL_OF_ENTRY_REGISTERED: (
+            "be-intake",
+            {"bis-verifier", "warehouse-seal", "rms-router"},
+        ),
         contracts.BILL_OF_ENTRY_REJECTED: ("be-intake", {"icegate-upstream"}),
         contracts.BIS_VERIFICATION_COMPLETED: (
             "bis-verifier",

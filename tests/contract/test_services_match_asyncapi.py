@@ -11,8 +11,9 @@ from be_intake.service_layer.handlers import HANDLERS as BE_INTAKE
 from bis_verifier.service_layer.handlers import handlers as bis_verifier_handlers
 from clearance_contracts import topics
 from clearance_local.services import SERVICES
+from clearance_runtime.policies import Policies
 from ooc_issuer.service_layer.handlers import HANDLERS as OOC_ISSUER
-from rms_router.service_layer.handlers import HANDLERS as RMS_ROUTER
+from rms_router.service_layer.handlers import handlers as rms_router_handlers
 from warehouse_seal.service_layer.handlers import HANDLERS as WAREHOUSE_SEAL
 
 pytestmark = pytest.mark.unit
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.unit
 CONSUMED_IN_CODE = {
     "be-intake": set(BE_INTAKE),
     "bis-verifier": set(bis_verifier_handlers(lambda _number: None)),
-    "rms-router": set(RMS_ROUTER),
+    "rms-router": set(rms_router_handlers(Policies([]))),
     "warehouse-seal": set(WAREHOUSE_SEAL),
     "ooc-issuer": set(OOC_ISSUER),
 }

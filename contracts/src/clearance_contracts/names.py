@@ -47,11 +47,31 @@ BILL_OF_ENTRY_FILING: Final = "bill-of-entry.filing.v1"
 BILL_OF_ENTRY_ACCEPTED: Final = "bill-of-entry.accepted.v1"
 BILL_OF_ENTRY_STATUS: Final = "bill-of-entry.status.v1"
 
-#: HTTP bodies of be-intake: POST /bills-of-entry request and response, GET status response.
+#: HTTP bodies of rms-router: the officers' queues, tasks and results, the decisions of a BE
+#: with their replay, and its audit trail.
+OFFICER_QUEUE: Final = "officer-queue.v1"
+OFFICER_TASK: Final = "officer-task.v1"
+ASSESSMENT_RESULT: Final = "assessment-result.v1"
+EXAMINATION_RESULT: Final = "examination-result.v1"
+PGA_NOC_RESULT: Final = "pga-noc-result.v1"
+RMS_DECISIONS: Final = "rms-decisions.v1"
+RMS_DECISION_REPLAY: Final = "rms-decision-replay.v1"
+AUDIT_TRAIL: Final = "audit-trail.v1"
+
+#: Every HTTP body schema: be-intake's (POST /bills-of-entry request and response, GET
+#: status response), then rms-router's.
 HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     BILL_OF_ENTRY_FILING,
     BILL_OF_ENTRY_ACCEPTED,
     BILL_OF_ENTRY_STATUS,
+    OFFICER_QUEUE,
+    OFFICER_TASK,
+    ASSESSMENT_RESULT,
+    EXAMINATION_RESULT,
+    PGA_NOC_RESULT,
+    RMS_DECISIONS,
+    RMS_DECISION_REPLAY,
+    AUDIT_TRAIL,
 )
 
 #: The file of shared `$defs` that every other schema refers to.
