@@ -7,3 +7,7 @@ class Settings(ServiceSettings):
     service_name: str = "rms-router"
     db_schema: str = "rms_router"
     http_port: int = 8003
+
+    # RMS-QUEUE-1: how long an officer holds a claimed BE before it returns to its
+    # place in the queue (no source gives a figure: half an hour, configurable).
+    claim_ttl_s: float = 1800.0
