@@ -45,6 +45,7 @@ from rms_router.domain.rule_set import RULE_SET, RuleSet
 from rms_router.domain.work import (
     ASSESSMENT,
     CLAIMED,
+    DONE,
     EXAMINATION,
     OPEN,
     PGA_NOC,
@@ -327,18 +328,23 @@ def task_summary(facts: RiskFacts, decision: RmsDecision) -> dict[str, Any]:
 
 
 async def _apply_results(uow: RmsUnitOfWork, collected: Collected) -> None:
-    """For each result: the importer's record, then the tasks it unblocks or re-opens."""
+    """For each result of a task of rms-router's queues: the importer's record, then the
+    tasks it unblocks or re-opens."""
     identities = list(dict.fromkeys(ref.identity for (_, ref, _), _ in collected))
     tasks = await uow.tasks.of_bills(identities)
     files = await uow.bills.files(identities)
     now = uow.clock.now()
     for (event_type, ref, data), carrier in collected:
         done_kind, outcome, change = _result_of(event_type, data)
+        current = tasks.get(ref.identity, [])
+        if not any(t.kind == done_kind and t.state == DONE for t in current):
+            # Not a result of rms-router's own officers' tasks: it counts for nothing here.
+            DECISIONS.labels("rms-router", "result", "not_ours").inc()
+            continue
         uow.importers.count(ref.identity, change)
         file = files.get(ref.identity)
         group = file.assessment_group if file else None
         queue = group_queue(group) if group else location_queue(ref.port_code)
-        current = tasks.get(ref.identity, [])
         to_open, reassess = after_result(done_kind, outcome, current, queue)
         with continuing(carrier):
             for task in to_open:
