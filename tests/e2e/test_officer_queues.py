@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import string
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -375,3 +376,36 @@ async def test_a_rule_set_version_takes_effect_at_its_start_and_not_before(rms: 
     await rms.done(task, "examination", {"outcome": "no_discrepancy"}, officer())
     scanned = await rms.listener.data(EXAMINED, be)
     assert scanned["method"] == "scanning"
+
+
+@pytest.mark.slow
+async def test_queue_endpoints_timing(rms: Rms) -> None:
+    """Measured, not asserted (README of rms-router): claim and record over HTTP for
+    50 examinations at one location, with the queue holding them all."""
+    bills = [with_items(("85258090", 900.0), (GOLD, 50.0)) for _ in range(50)]
+    for be in bills:
+        await rms.pipeline.file(be)
+    for be in bills:
+        await rms.listener.data(RMS_DECISION_MADE, be)
+    claims, records = [], []
+    mine = {key_of(be) for be in bills}
+    while mine:
+        start = time.perf_counter()
+        response = await rms.client.post(
+            "/queues/locations/INNSA1/claim", params={"kind": "examination"}, headers=officer()
+        )
+        claims.append(time.perf_counter() - start)
+        assert response.status_code == 200, response.text
+        task = response.json()
+        start = time.perf_counter()
+        await rms.done(task, "examination", {"outcome": "no_discrepancy"}, officer())
+        records.append(time.perf_counter() - start)
+        ref = task["bill_of_entry_ref"]
+        mine.discard(f"{ref['port_code']}/{ref['be_no']}/{ref['be_date']}")
+    for name, times in (("claim", claims), ("record examination", records)):
+        ordered = sorted(times)
+        print(
+            f"{name}: n={len(ordered)} p50={ordered[len(ordered) // 2] * 1e3:.1f} ms"
+            f" p95={ordered[int(len(ordered) * 0.95)] * 1e3:.1f} ms max={ordered[-1] * 1e3:.1f} ms"
+        )
+    assert len(claims) >= len(bills)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from clearance_contracts import BILL_OF_ENTRY_REGISTERED, BIS_VERIFICATION_COMPLETED, example
-from clearance_domain import BillOfEntry, BillOfEntryRef
+from clearance_domain import BillOfEntryRef
 from clearance_runtime.policies import Policies, in_memory
 
 from rms_router.bootstrap import POLICIES
@@ -118,7 +118,7 @@ def facts(
     bis["sampling"] = sampling
     return RiskFacts.of(
         ref_of(be, version),
-        BillOfEntry.from_data(be),
+        be,
         registration_part(registered(be, version, aeo, amended)),
         bis,
         history,

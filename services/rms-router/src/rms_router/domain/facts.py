@@ -19,7 +19,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from clearance_domain import BillOfEntry, BillOfEntryRef
+from clearance_domain import BillOfEntryRef
+from clearance_domain.money import decimal_of
 
 from rms_router.domain.rule_set import RuleSet
 
@@ -99,34 +100,43 @@ class RiskFacts:
     def of(
         cls,
         ref: BillOfEntryRef,
-        bill_of_entry: BillOfEntry,
+        bill_of_entry: Mapping[str, Any],
         registered: Mapping[str, Any],
         bis: Mapping[str, Any],
         history: History | None = None,
         tampered_at_export: bool = False,
     ) -> RiskFacts:
-        """The facts of a BE version from its registration part (`aeo_reported`,
-        `aeo_certificate`, `amendment` of `clearance.bill-of-entry.registered.v1`)
-        and its BIS part (`verdict`, `sampling` of the verdict)."""
-        status, certificate_no = aeo_standing(bill_of_entry, registered)
+        """The facts of a BE version from the contract's `bill_of_entry` (validated by the
+        consumer; only what the rules read is taken, as typed values), its registration
+        part (`aeo_reported`, `aeo_certificate`, `amendment` of
+        `clearance.bill-of-entry.registered.v1`) and its BIS part (`verdict`, `sampling`)."""
+        be = bill_of_entry
+        status, certificate_no = aeo_standing(be["iec"], ref.be_date, registered)
         amendment = registered.get("amendment") or {}
+        duty = be["duty"]
         return cls(
             ref=ref,
-            iec=bill_of_entry.iec,
-            be_type=bill_of_entry.be_type.value,
-            mode_of_transport=bill_of_entry.mode_of_transport.value,
-            first_check=bill_of_entry.first_check,
-            prior_be=bill_of_entry.prior_be,
-            customs_broker_code=bill_of_entry.customs_broker_code,
-            country_of_origin=bill_of_entry.country_of_origin,
-            country_of_consignment=bill_of_entry.country_of_consignment,
-            port_of_shipment=bill_of_entry.port_of_shipment,
-            containerised=bool(bill_of_entry.containers),
-            assessable_value=bill_of_entry.duty.assessable_value.amount,
-            total_duty=bill_of_entry.duty.total_duty.amount,
+            iec=be["iec"],
+            be_type=be["be_type"],
+            mode_of_transport=be["mode_of_transport"],
+            first_check=bool(be["first_check"]),
+            prior_be=bool(be["prior_be"]),
+            customs_broker_code=be.get("customs_broker_code"),
+            country_of_origin=be.get("country_of_origin"),
+            country_of_consignment=be.get("country_of_consignment"),
+            port_of_shipment=be.get("port_of_shipment"),
+            containerised=bool(be.get("containers")),
+            assessable_value=decimal_of(duty["assessable_value"]),
+            total_duty=decimal_of(duty["total_duty"]),
             items=tuple(
-                ItemFacts(item.item_sl_no, item.cth, item.country_of_origin, item.value)
-                for item in bill_of_entry.items()
+                ItemFacts(
+                    int(item["item_sl_no"]),
+                    item["cth"],
+                    item["country_of_origin"],
+                    decimal_of(item["quantity"]) * decimal_of(item["unit_price"]),
+                )
+                for invoice in be["invoices"]
+                for item in invoice["items"]
             ),
             aeo_status=status,
             aeo_certificate_no=certificate_no,
@@ -252,9 +262,7 @@ class RiskFacts:
         )
 
 
-def aeo_standing(
-    bill_of_entry: BillOfEntry, registered: Mapping[str, Any]
-) -> tuple[str, str | None]:
+def aeo_standing(iec: str, be_date: date, registered: Mapping[str, Any]) -> tuple[str, str | None]:
     """The importer's AEO status from the certificate on the registered BE (OOC-AUTO-1:
     the directory's certificate, never the filing's `aeo_tier`), and its number.
 
@@ -267,9 +275,7 @@ def aeo_standing(
         return NO_CERTIFICATE, None
     valid_from = date.fromisoformat(certificate["valid_from"])
     valid_to = date.fromisoformat(certificate["valid_to"])
-    if certificate["iec"] != bill_of_entry.iec or not (
-        valid_from <= bill_of_entry.be_date <= valid_to
-    ):
+    if certificate["iec"] != iec or not (valid_from <= be_date <= valid_to):
         return NO_CERTIFICATE, None
     return str(certificate["tier"]), str(certificate["certificate_no"])
 

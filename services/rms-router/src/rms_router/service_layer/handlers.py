@@ -22,7 +22,7 @@ from clearance_contracts import (
     BIS_VERIFICATION_COMPLETED,
     RMS_DECISION_MADE,
 )
-from clearance_domain import BillOfEntry, BillOfEntryRef, Identity, PolicyRef, Reason
+from clearance_domain import BillOfEntryRef, Identity, PolicyRef, Reason
 from clearance_runtime.consumer import Handler
 from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.metrics import DECISIONS
@@ -158,17 +158,16 @@ async def _update_files(uow: RmsUnitOfWork, collected: Collected, policies: Poli
         assert policy is not None
         ref = file.ref(version)
         parts = file.pending[version]
-        bill_of_entry = BillOfEntry.from_data(parts["bill_of_entry"])
         facts = RiskFacts.of(
             ref,
-            bill_of_entry,
+            parts["bill_of_entry"],
             parts[REGISTERED],
             parts[VERIFIED],
-            histories.get(bill_of_entry.iec, History()),
+            histories.get(str(parts["bill_of_entry"]["iec"]), History()),
             tampered_at_export=file.tampered_at_export is not None,
         )
         decision = decide(facts, policy.body, PolicyRef(policy.policy_id, policy.version))
-        file.iec = bill_of_entry.iec
+        file.iec = facts.iec
         file.decided(version, decision.assessment_group)
         with continuing(carriers.get(file.identity)):
             _record_decision(uow, ref, decision, facts, tasks.get(file.identity, []), now)
