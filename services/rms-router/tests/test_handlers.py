@@ -16,7 +16,7 @@ from clearance_contracts import (
 from clearance_runtime.access import Principal
 from clearance_runtime.testing import event
 from clearance_runtime.timers import Timer
-from rms_router.domain.work import CLAIMED, DONE, OPEN, WAITING, WITHDRAWN
+from rms_router.domain.work import CLAIMED, DONE, OPEN, WAITING, WITHDRAWN, InvalidResult
 from rms_router.service_layer import officers
 from rms_router.service_layer.handlers import (
     ASSESSMENT_COMPLETED,
@@ -27,7 +27,7 @@ from rms_router.service_layer.handlers import (
     handlers,
     timer_handlers,
 )
-from rms_router.service_layer.officers import Conflict, Forbidden, Officer
+from rms_router.service_layer.officers import Conflict, Forbidden, NotFound, Officer
 from rms_router.testing import (
     DEFAULT_RULE_SET,
     amendment,
@@ -196,6 +196,23 @@ async def test_results_keep_the_importers_record_and_open_what_waited(
     assert "importer-discrepancy-history" in next_decision["fired_rules"]
 
 
+async def test_a_result_of_no_task_of_ours_counts_for_nothing(new_uow: NewUow, stores: Any) -> None:
+    """Only the results of rms-router's own queues make an importer's record."""
+    be = bill_of_entry()
+    await batch(new_uow, *both(be))
+    injected = {
+        "bill_of_entry_ref": ref_of(be).to_data(),
+        "outcome": "discrepancy",
+        "findings": [{"rule_id": "RMS-1", "message": "not ours"}],
+        "samples": [],
+        "officer": {"officer_id": "someone", "location": "INNSA1"},
+        "examined_at": "2025-03-21T09:47:30+05:30",
+    }
+    await batch(new_uow, (EXAMINATION_COMPLETED, injected))
+    assert stores.importers.records == {}
+    assert stores.tasks.rows == {}
+
+
 async def test_a_discrepancy_after_assessment_reopens_it_and_the_officer_reassesses(
     new_uow: NewUow, stores: Any
 ) -> None:
@@ -343,3 +360,40 @@ async def test_a_rule_set_version_takes_effect_at_its_start_and_not_before(
     )
     assert after["rule_set"]["version"] == 2
     assert after["fired_rules"] == ["importer-under-watch"]
+
+
+async def test_samples_drawn_at_examination_go_out_with_the_items_sampled(
+    new_uow: NewUow, stores: Any
+) -> None:
+    """RMS-SAMPLE-1, BIS-QCO-3: the event names the items sampled, for the laboratory path."""
+    await batch(new_uow, *both(bill_of_entry(first_check=True)))
+    uow = new_uow()
+    claimed = await officers.claim_next(uow, EXAMINER, "location:INNSA1", None, 60)
+    with pytest.raises(InvalidResult, match=r"no items \[9\]"):
+        await officers.record_examination(
+            uow, EXAMINER, claimed.task.task_id, {"outcome": "samples_drawn", "samples": [9]}
+        )
+    body = {"outcome": "samples_drawn", "samples": [1, 5]}
+    data = await officers.record_examination(uow, EXAMINER, claimed.task.task_id, body)
+    await uow.commit()
+    assert data["samples"] == [1, 5]
+    assert data["findings"][-1]["rule_id"] == "RMS-SAMPLE-1"
+    assert data["method"] == "physical"
+
+
+async def test_an_officer_gives_a_claim_back_and_the_task_keeps_its_place(
+    new_uow: NewUow, stores: Any
+) -> None:
+    """RMS-QUEUE-1: released, it is the next again."""
+    await batch(new_uow, *both(bill_of_entry(first_check=True)))
+    await batch(new_uow, *both(bill_of_entry(be_no="2345681", first_check=True)))
+    uow = new_uow()
+    first = await officers.claim_next(uow, EXAMINER, "location:INNSA1", None, 60)
+    await officers.release(uow, EXAMINER, first.task.task_id)
+    await uow.commit()
+    assert stores.audit.actions()[-1] == "claim_released"
+    assert uow.timers[CLAIM_EXPIRED, f"{first.task.ref.key}#task-{first.task.task_id}"].cancelled
+    again = await officers.claim_next(new_uow(), EXAMINER, "location:INNSA1", None, 60)
+    assert again.task.task_id == first.task.task_id
+    with pytest.raises(NotFound):
+        await officers.release(new_uow(), EXAMINER, 999)
