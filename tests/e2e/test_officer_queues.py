@@ -1,5 +1,6 @@
 """rms-router on real Kafka and PostgreSQL: risk decisions per BE version, the officers'
-FIFO queues, claims that expire, results as events, amendments, rule-set versions.
+FIFO queues, claims that expire, results as events, amendments, rule-set versions, an
+invalidated BE, and an export whose seal was tampered (through warehouse-seal).
 
 Scenarios of issue 11, each citing its rules. The queues are shared with every other
 test of the session (and kept across sessions): an officer claims the next BE, FIFO, and
@@ -24,13 +25,26 @@ from aiokafka import TopicPartition
 from clearance_contracts import BILL_OF_ENTRY_REGISTERED, RMS_DECISION_MADE
 from clearance_local.kafka import partitions_of
 from clearance_runtime.envelope import CloudEvent
-from pipeline_harness import GATEPASS, Listener, Pipeline, key_of, new_bill_of_entry
+from pipeline_harness import (
+    GATEPASS,
+    SEAL_SOLD,
+    Listener,
+    Pipeline,
+    key_of,
+    new_bill_of_entry,
+    new_seal_no,
+    seal_sale,
+    tid_of,
+)
 
 pytestmark = pytest.mark.e2e
 
 ASSESSED = "clearance.assessment.completed.v1"
 EXAMINED = "clearance.examination.completed.v1"
 NOC = "clearance.pga-noc.recorded.v1"
+BILL_OF_ENTRY_INVALIDATED = "clearance.bill-of-entry.invalidated.v1"
+AFFIXED = "vendor.rfid-seal.affixed.v1"
+SCANNED = "reader.rfid-seal.scanned.v1"
 TOPICS = (RMS_DECISION_MADE, ASSESSED, EXAMINED, NOC, GATEPASS)
 ADMIN = {"X-Clearance-Subject": "admin.e2e", "X-Clearance-Roles": "administrator"}
 GOLD = "71081300"  # gold, non-monetary, unwrought: chapter 71 (rule precious-metals-and-stones)
@@ -74,6 +88,13 @@ class RmsListener(Listener):
         raise AssertionError(f"no {topic} for {key} v{version}")
 
 
+def identity(document: dict[str, Any]) -> tuple[str, str, str]:
+    """A BE's or a Shipping Bill's custom house, number and date."""
+    number = document["be_no"] if "be_no" in document else document["sb_no"]
+    date = document["be_date"] if "be_date" in document else document["sb_date"]
+    return document["port_code"], number, date
+
+
 class Rms:
     def __init__(self, pipeline: Pipeline, listener: RmsListener) -> None:
         self.pipeline = pipeline
@@ -97,12 +118,7 @@ class Rms:
                 continue
             assert response.status_code == 200, response.text
             task: dict[str, Any] = response.json()
-            ref = task["bill_of_entry_ref"]
-            if (ref["port_code"], ref["be_no"], ref["be_date"]) == (
-                be["port_code"],
-                be["be_no"],
-                be["be_date"],
-            ):
+            if identity(task["bill_of_entry_ref"] or task["shipping_bill_ref"]) == identity(be):
                 return task
             await self.complete(task, headers)
         raise AssertionError(f"{key_of(be)} never came up in {queue}")
@@ -135,11 +151,20 @@ class Rms:
         data: dict[str, Any] = response.json()
         return data
 
-    async def audit(self, be: dict[str, Any]) -> list[dict[str, Any]]:
-        response = await self.client.get(f"/bills-of-entry/{key_of(be)}/audit", headers=ADMIN)
-        assert response.status_code == 200, response.text
-        entries: list[dict[str, Any]] = response.json()["entries"]
-        return entries
+    async def audit(
+        self, be: dict[str, Any], path: str = "bills-of-entry", until: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The audit trail (of a BE, or `path="shipping-bills"`), once it names `until`."""
+        key = "/".join(identity(be))
+        for _ in range(300):
+            response = await self.client.get(f"/{path}/{key}/audit", headers=ADMIN)
+            assert response.status_code in (200, 404), response.text
+            if response.status_code == 200:
+                entries: list[dict[str, Any]] = response.json()["entries"]
+                if until is None or until in [entry["action"] for entry in entries]:
+                    return entries
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no audit entry {until} for {key}")
 
     async def now(self) -> datetime:
         response = await self.client.get("/admin/clock", headers=ADMIN)
@@ -378,6 +403,102 @@ async def test_a_rule_set_version_takes_effect_at_its_start_and_not_before(rms: 
     assert scanned["method"] == "scanning"
 
 
+async def test_an_invalidated_be_leaves_the_queues(rms: Rms) -> None:
+    """INTAKE-PRIOR-1 as be-intake reports it: the BE's open and waiting tasks are withdrawn."""
+    be = new_bill_of_entry("H", first_check=True)
+    decision = await rms.file(be)
+    assert decision["selections"] == ["first_check", "assessment", "examination"]
+    invalidated = {
+        "bill_of_entry_ref": {
+            **{k: be[k] for k in ("port_code", "be_no", "be_date")},
+            "version": 1,
+        },
+        "reasons": [
+            {"rule_id": "INTAKE-PRIOR-1", "message": "no arrival of the carrier within 30 days"}
+        ],
+        "invalidated_at": datetime.now().astimezone().isoformat(),
+    }
+    await rms.pipeline.publish(BILL_OF_ENTRY_INVALIDATED, invalidated, "/clearance/be-intake")
+    entries = await rms.audit(be, until="invalidated")
+    withdrawn = [e["detail"] for e in entries if e["action"] == "task_withdrawn"]
+    assert sorted(d["kind"] for d in withdrawn) == ["assessment", "examination"]
+    for detail in withdrawn:
+        task = await rms.client.get(f"/tasks/{detail['task_id']}", headers=officer())
+        assert task.json()["state"] == "withdrawn"
+    queue = await rms.client.get(
+        "/queues/locations/INNSA1", params={"limit": 1000}, headers=officer()
+    )
+    assert key_of(be) not in {
+        "/".join(identity(t["bill_of_entry_ref"] or t["shipping_bill_ref"]))
+        for t in queue.json()["tasks"]
+    }
+
+
+async def test_a_seal_tampered_on_export_is_examined_under_its_shipping_bill(rms: Rms) -> None:
+    """SEAL-DATA-2, SEAL-TAMPER-1 through warehouse-seal: the export's seal read tampered at
+    the customs station; rms-router puts the Shipping Bill in its custom house's queue, the
+    officer examines, the Shipping Bill's audit trail keeps it (no event: no service here
+    follows a Shipping Bill)."""
+    seals = httpx.AsyncClient(base_url=rms.pipeline.services["warehouse-seal"].url, timeout=30)
+    clock = (await seals.get("/admin/clock", headers=ADMIN)).json()["now"]
+    seal_no = new_seal_no("RFSL")
+    sb = {
+        "port_code": "INMAA1",
+        "sb_no": f"{random.randrange(10**6, 10**7)}",
+        "sb_date": "2026-03-02",
+    }
+    await rms.pipeline.publish(SEAL_SOLD, seal_sale(seal_no, "MAA4W001"), "/rfid-vendors/e2e")
+    sealing = {
+        "seal_no": seal_no,
+        "movement": "warehouse_to_customs_station",
+        "iec": "AAGCS4417M",
+        "bill_of_entry": None,
+        "shipping_bill": sb,
+        "sealed_at": clock,
+        "container_no": None,
+        "vehicle_no": "TN 02 AX 7781",
+        "warehouse_code": "MAA4W001",
+        "origin_warehouse_code": None,
+        "destination_warehouse_code": None,
+        "customs_location_code": "INMAA1",
+    }
+    await rms.pipeline.publish(AFFIXED, sealing, "/rfid-vendors/e2e")
+    for _ in range(300):
+        trip = await seals.get(f"/seal-trips/{seal_no}", headers=officer(location="INMAA1"))
+        if trip.status_code == 200 and trip.json()["trip"] is not None:
+            break
+        await asyncio.sleep(0.1)
+    scan = {
+        "seal_no": seal_no,
+        "tid": tid_of(seal_no),
+        "reader_id": "RDR-INMAA1",
+        "location_code": "INMAA1",
+        "location_kind": "customs_station",
+        "scanned_at": clock,
+        "tamper_status": "tampered",
+    }
+    await rms.pipeline.publish(SCANNED, scan, "/rfid-readers/e2e")
+    await seals.aclose()
+    examiner = officer(location="INMAA1", groups="")
+    task = await rms.claim(sb, "/queues/locations/INMAA1", examiner, "examination")
+    assert (task["bill_of_entry_ref"], task["shipping_bill_ref"]) == (None, sb)
+    assert task["summary"]["forced"] == "seal-tampered-at-export"
+    assert task["instructions"].endswith("(SEAL-TAMPER-1)")
+    body = {"outcome": "discrepancy", "findings": ["seal cut; 12 cartons short of the invoice"]}
+    result = await rms.done(task, "examination", body, examiner)
+    assert result["shipping_bill_ref"] == sb
+    assert result["findings"][0]["rule_id"] == "SEAL-TAMPER-1"
+    entries = await rms.audit(sb, "shipping-bills", until="examination_recorded")
+    assert [(e["actor"], e["action"]) for e in entries] == [
+        ("warehouse-seal", "seal_tampered_at_export"),
+        ("rms-router", "task_opened"),
+        ("officer.e2e", "claimed"),
+        ("officer.e2e", "examination_recorded"),
+    ]
+    assert entries[0]["reasons"][0]["rule_id"] == "SEAL-TAMPER-1"
+    assert rms.listener.for_key(EXAMINED, "/".join(identity(sb))) == []
+
+
 @pytest.mark.slow
 async def test_queue_endpoints_timing(rms: Rms) -> None:
     """Measured, not asserted (README of rms-router): claim and record over HTTP for
@@ -400,8 +521,7 @@ async def test_queue_endpoints_timing(rms: Rms) -> None:
         start = time.perf_counter()
         await rms.done(task, "examination", {"outcome": "no_discrepancy"}, officer())
         records.append(time.perf_counter() - start)
-        ref = task["bill_of_entry_ref"]
-        mine.discard(f"{ref['port_code']}/{ref['be_no']}/{ref['be_date']}")
+        mine.discard("/".join(identity(task["bill_of_entry_ref"] or task["shipping_bill_ref"])))
     for name, times in (("claim", claims), ("record examination", records)):
         ordered = sorted(times)
         print(

@@ -513,6 +513,17 @@ class AssessmentResult(TypedDict):
     reasons: NotRequired[list[str]]
 
 
+class ShippingBillRef1(TypedDict):
+    """
+    For the examination of an export whose RFID seal was tampered at the customs station (SEAL-
+    TAMPER-1): its Shipping Bill, as warehouse-seal named it; null for a BE.
+    """
+
+    port_code: PortCode
+    sb_no: str
+    sb_date: str
+
+
 class Entry(TypedDict):
     entry_id: int
     version: BeVersion
@@ -540,11 +551,14 @@ class Entry(TypedDict):
 class AuditTrail(TypedDict):
     """
     rms-router: GET /bills-of-entry/{port_code}/{be_no}/{be_date}/audit, everything the risk
-    engine and the officers decided about the BE, in the order it was appended (never updated):
-    who, when, which version, why.
+    engine and the officers decided about the BE (or, GET /shipping-
+    bills/{port_code}/{sb_no}/{sb_date}/audit, about the examination of an export whose seal was
+    tampered, SEAL-TAMPER-1), in the order it was appended (never updated): who, when, which
+    version, why.
     """
 
-    bill_of_entry_ref: BillOfEntryRef
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: NotRequired[ShippingBillRef1 | None]
     entries: list[Entry]
 
 
@@ -622,7 +636,8 @@ class ExaminationResult(TypedDict):
 
 class Task(TypedDict):
     task_id: int
-    bill_of_entry_ref: BillOfEntryRef
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: NotRequired[ShippingBillRef1 | None]
     kind: Literal["assessment", "examination", "scanning", "pga_noc"]
     agency: str | None
     position: int
@@ -667,6 +682,7 @@ class Summary(TypedDict):
     reasons: NotRequired[list[Reason]]
     forced: NotRequired[str]
     seal_no: NotRequired[str]
+    location: NotRequired[str]
 
 
 class OfficerTask(TypedDict):
@@ -676,7 +692,8 @@ class OfficerTask(TypedDict):
     """
 
     task_id: int
-    bill_of_entry_ref: BillOfEntryRef
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: NotRequired[ShippingBillRef1 | None]
     kind: Literal["assessment", "examination", "scanning", "pga_noc"]
     queue: str
     state: Literal["waiting", "open", "claimed", "done", "withdrawn"]
@@ -794,7 +811,7 @@ class Decision(TypedDict):
     outcome: str
     selections: list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
     assessment_group: str | None
-    rule_set: PolicyRef
+    rule_set: PolicyRef | None
     fired_rules: list[str]
     examination_instructions: str | None
     partner_agencies: list[str]

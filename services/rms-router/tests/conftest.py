@@ -17,6 +17,7 @@ from rms_router.domain.bill import BillFile
 from rms_router.domain.decision import RmsDecision
 from rms_router.domain.facts import History, RiskFacts
 from rms_router.domain.work import (
+    BILL_OF_ENTRY,
     CLAIMED,
     DONE,
     OPEN,
@@ -92,19 +93,35 @@ class FakeTasks:
             if row.task.kind == kind and (identity is None or row.task.ref.identity == identity)
         ]
 
-    async def of_bills(self, identities: Sequence[Identity]) -> dict[Identity, list[Task]]:
+    async def of_bills(
+        self, identities: Sequence[Identity], document: str = BILL_OF_ENTRY
+    ) -> dict[Identity, list[Task]]:
         found: dict[Identity, list[Task]] = {}
         for row in self.rows.values():
-            if row.task.ref.identity in identities:
+            if row.task.ref.identity in identities and row.task.document == document:
                 found.setdefault(row.task.ref.identity, []).append(row.task)
         return found
 
     def add(
-        self, ref: BillOfEntryRef, task: NewTask, summary: Mapping[str, Any], at: datetime
+        self,
+        ref: BillOfEntryRef,
+        task: NewTask,
+        summary: Mapping[str, Any],
+        at: datetime,
+        document: str = BILL_OF_ENTRY,
     ) -> None:
         task_id = len(self.rows) + 1
         self.rows[task_id] = Row(
-            Task(task_id, ref, task.kind, task.queue, task.state, task.agency, task.after),
+            Task(
+                task_id,
+                ref,
+                task.kind,
+                task.queue,
+                task.state,
+                task.agency,
+                task.after,
+                document=document,
+            ),
             task.instructions,
             dict(summary),
             self._position() if task.state == OPEN else None,
@@ -112,7 +129,7 @@ class FakeTasks:
         )
 
     def add_like(self, source: Task, task: NewTask, at: datetime) -> None:
-        self.add(source.ref, task, self.rows[source.task_id].summary, at)
+        self.add(source.ref, task, self.rows[source.task_id].summary, at, source.document)
 
     def _set(self, task_id: int, **changes: Any) -> None:
         row = self.rows[task_id]

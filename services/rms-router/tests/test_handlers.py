@@ -16,7 +16,15 @@ from clearance_contracts import (
 from clearance_runtime.access import Principal
 from clearance_runtime.testing import event
 from clearance_runtime.timers import Timer
-from rms_router.domain.work import CLAIMED, DONE, OPEN, WAITING, WITHDRAWN, InvalidResult
+from rms_router.domain.work import (
+    CLAIMED,
+    DONE,
+    OPEN,
+    SHIPPING_BILL,
+    WAITING,
+    WITHDRAWN,
+    InvalidResult,
+)
 from rms_router.service_layer import officers
 from rms_router.service_layer.handlers import (
     ASSESSMENT_COMPLETED,
@@ -308,8 +316,71 @@ async def test_a_seal_tampered_at_export_forces_examination_before_or_after_the_
     await batch(new_uow, (SEAL_TRIP_ALERT_RAISED, _tampered(after)))
     exams = stores.tasks.of_kind("examination", ref_of(after).identity)
     assert [(t.state, t.queue) for t in exams] == [(OPEN, "location:INNSA1")]
-    await batch(new_uow, (SEAL_TRIP_ALERT_RAISED, _tampered(None)))  # a shipping bill only
+    await batch(new_uow, (SEAL_TRIP_ALERT_RAISED, _tampered(None)))  # names no document
+    warehouse = {**_tampered(after), "alert": "tamper_at_warehouse"}  # SEAL-TAMPER-2
+    await batch(new_uow, (SEAL_TRIP_ALERT_RAISED, warehouse))
     assert len(stores.tasks.of_kind("examination")) == 2
+
+
+SHIPPING_BILL_REF = {"port_code": "INNSA1", "sb_no": "7654321", "sb_date": "2025-06-02"}
+
+
+def _export_tampered(seal_no: str) -> dict[str, Any]:
+    """The alert as warehouse-seal raises it on an export movement: the Shipping Bill, no BE."""
+    return {
+        **_tampered(None),
+        "document_key": "INNSA1/7654321/2025-06-02",
+        "shipping_bill_ref": SHIPPING_BILL_REF,
+        "seal_no": seal_no,
+        "actions": ["examination_required"],
+        "movement": "warehouse_to_customs_station",
+    }
+
+
+async def test_a_seal_tampered_on_export_puts_its_shipping_bill_in_the_examination_queue(
+    new_uow: NewUow, stores: Any
+) -> None:
+    """SEAL-TAMPER-1: one examination task for the Shipping Bill in the queue of its custom
+    house (a second seal of it adds none while one is to come); the officer's result stays
+    on the task and the Shipping Bill's audit trail: no event, no service follows it."""
+    await batch(
+        new_uow,
+        (SEAL_TRIP_ALERT_RAISED, _export_tampered("RFSL 4417 0932")),
+        (SEAL_TRIP_ALERT_RAISED, _export_tampered("RFSL 4417 0933")),
+    )
+    [task] = stores.tasks.of_kind("examination")
+    assert (task.document, task.queue, task.state) == (SHIPPING_BILL, "location:INNSA1", OPEN)
+    assert task.reference_data() == {
+        "bill_of_entry_ref": None,
+        "shipping_bill_ref": SHIPPING_BILL_REF,
+    }
+    uow = new_uow()
+    claimed = await officers.claim_next(uow, EXAMINER, "location:INNSA1", None, 60)
+    assert claimed.task.task_id == task.task_id
+    assert claimed.summary["forced"] == "seal-tampered-at-export"
+    assert claimed.summary["reasons"][0]["rule_id"] == "SEAL-TAMPER-1"
+    with pytest.raises(InvalidResult, match="no items"):
+        await officers.record_examination(
+            uow, EXAMINER, task.task_id, {"outcome": "samples_drawn", "samples": [1]}
+        )
+    body = {"outcome": "discrepancy", "findings": ["seal cut; 12 cartons short"]}
+    data = await officers.record_examination(uow, EXAMINER, task.task_id, body)
+    await uow.commit()
+    assert data["shipping_bill_ref"] == SHIPPING_BILL_REF
+    assert "bill_of_entry_ref" not in data
+    assert data["findings"][0]["rule_id"] == "SEAL-TAMPER-1"
+    assert uow.published == []
+    assert stores.tasks.rows[task.task_id].task.state == DONE
+    assert {entry.document for entry in stores.audit.entries} == {SHIPPING_BILL}
+    assert stores.audit.actions() == [
+        "seal_tampered_at_export",
+        "task_opened",
+        "seal_tampered_at_export",
+        "claimed",
+        "examination_recorded",
+    ]
+    await batch(new_uow, (SEAL_TRIP_ALERT_RAISED, _export_tampered("RFSL 4417 0934")))
+    assert len(stores.tasks.of_kind("examination")) == 2  # tampered again after it was done
 
 
 async def test_an_expired_claim_returns_the_task_to_its_place(new_uow: NewUow, stores: Any) -> None:

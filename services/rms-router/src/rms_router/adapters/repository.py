@@ -18,7 +18,7 @@ from rms_router.domain.audit import AuditEntry
 from rms_router.domain.bill import BillFile
 from rms_router.domain.decision import RmsDecision
 from rms_router.domain.facts import History, RiskFacts
-from rms_router.domain.work import NewTask, Task
+from rms_router.domain.work import BILL_OF_ENTRY, NewTask, Task
 from rms_router.service_layer.unit_of_work import TaskDetail
 
 
@@ -126,25 +126,27 @@ class SqlDecisions:
 
 
 _TASK_COLUMNS = (
-    "task_id, port_code, be_no, be_date, version, kind, queue, state, agency, after_kind, "
-    "claimed_by, claim_no, instructions, summary, position, claimed_at, claim_expires_at, "
-    "opened_at, completed_at, result"
+    "task_id, port_code, be_no, be_date, version, document, kind, queue, state, agency, "
+    "after_kind, claimed_by, claim_no, instructions, summary, position, claimed_at, "
+    "claim_expires_at, opened_at, completed_at, result"
 )
 _TASKS_OF = text(
     f"SELECT {_TASK_COLUMNS} FROM officer_task t "
-    f"JOIN {IDENTITIES} USING (port_code, be_no, be_date) ORDER BY task_id FOR UPDATE OF t"
+    f"JOIN {IDENTITIES} USING (port_code, be_no, be_date) WHERE t.document = :document "
+    "ORDER BY task_id FOR UPDATE OF t"
 )
 _ADD_TASK = text(
-    "INSERT INTO officer_task (port_code, be_no, be_date, version, kind, queue, agency, "
-    "after_kind, instructions, state, position, summary, created_at, opened_at) VALUES "
-    "(:port_code, :be_no, :be_date, :version, :kind, :queue, :agency, :after, :instructions, "
-    ":state, CASE WHEN :state = 'open' THEN nextval('officer_task_position') END, "
+    "INSERT INTO officer_task (port_code, be_no, be_date, version, document, kind, queue, "
+    "agency, after_kind, instructions, state, position, summary, created_at, opened_at) VALUES "
+    "(:port_code, :be_no, :be_date, :version, :document, :kind, :queue, :agency, :after, "
+    ":instructions, :state, CASE WHEN :state = 'open' THEN nextval('officer_task_position') END, "
     "CAST(:summary AS jsonb), :at, CASE WHEN :state = 'open' THEN CAST(:at AS timestamptz) END)"
 )
 _ADD_LIKE = text(
-    "INSERT INTO officer_task (port_code, be_no, be_date, version, kind, queue, agency, "
-    "after_kind, instructions, state, position, summary, created_at, opened_at) "
-    "SELECT port_code, be_no, be_date, version, :kind, :queue, :agency, :after, :instructions, "
+    "INSERT INTO officer_task (port_code, be_no, be_date, version, document, kind, queue, "
+    "agency, after_kind, instructions, state, position, summary, created_at, opened_at) "
+    "SELECT port_code, be_no, be_date, version, document, :kind, :queue, :agency, :after, "
+    ":instructions, "
     ":state, CASE WHEN :state = 'open' THEN nextval('officer_task_position') END, summary, :at, "
     "CASE WHEN :state = 'open' THEN CAST(:at AS timestamptz) END "
     "FROM officer_task WHERE task_id = :source"
@@ -192,6 +194,7 @@ def _task(row: Any) -> Task:
         after=row.after_kind,
         claimed_by=row.claimed_by,
         claim_no=row.claim_no,
+        document=row.document,
     )
 
 
@@ -213,11 +216,14 @@ class SqlTasks:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self.uow = uow
 
-    async def of_bills(self, identities: Sequence[Identity]) -> dict[Identity, list[Task]]:
+    async def of_bills(
+        self, identities: Sequence[Identity], document: str = BILL_OF_ENTRY
+    ) -> dict[Identity, list[Task]]:
         if not identities:
             return {}
         await self.uow.flush()
-        rows = await self.uow.session.execute(_TASKS_OF, identity_params(identities))
+        params = {**identity_params(identities), "document": document}
+        rows = await self.uow.session.execute(_TASKS_OF, params)
         tasks: dict[Identity, list[Task]] = {}
         for row in rows:
             task = _task(row)
@@ -236,13 +242,19 @@ class SqlTasks:
         }
 
     def add(
-        self, ref: BillOfEntryRef, task: NewTask, summary: Mapping[str, Any], at: datetime
+        self,
+        ref: BillOfEntryRef,
+        task: NewTask,
+        summary: Mapping[str, Any],
+        at: datetime,
+        document: str = BILL_OF_ENTRY,
     ) -> None:
         self.uow.defer(
             _ADD_TASK,
             {
                 **_key(ref.identity),
                 "version": ref.version,
+                "document": document,
                 **self._new(task, at),
                 "summary": _json(summary),
             },
@@ -326,9 +338,9 @@ class SqlImporters:
 
 
 _APPEND = text(
-    "INSERT INTO audit_entry (port_code, be_no, be_date, version, at, actor, action, reasons, "
-    "detail) VALUES (:port_code, :be_no, :be_date, :version, :at, :actor, :action, "
-    "CAST(:reasons AS jsonb), CAST(:detail AS jsonb))"
+    "INSERT INTO audit_entry (port_code, be_no, be_date, version, document, at, actor, action, "
+    "reasons, detail) VALUES (:port_code, :be_no, :be_date, :version, :document, :at, :actor, "
+    ":action, CAST(:reasons AS jsonb), CAST(:detail AS jsonb))"
 )
 
 
@@ -342,6 +354,7 @@ class SqlAudit:
             {
                 **_key(entry.ref.identity),
                 "version": entry.ref.version,
+                "document": entry.document,
                 "at": entry.at,
                 "actor": entry.actor,
                 "action": entry.action,

@@ -8,8 +8,11 @@ from clearance_domain import Identity
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rms_router.domain.work import BILL_OF_ENTRY
+
 _QUEUE = text(
-    "SELECT task_id, port_code, be_no, be_date, version, kind, agency, position, opened_at "
+    "SELECT task_id, port_code, be_no, be_date, version, document, kind, agency, position, "
+    "opened_at "
     "FROM officer_task WHERE queue = :queue AND state = 'open' "
     "AND (CAST(:kind AS text) IS NULL OR kind = :kind) ORDER BY position LIMIT :limit"
 )
@@ -25,11 +28,13 @@ _DECISIONS = text(
 )
 _AUDIT = text(
     "SELECT entry_id, version, at, actor, action, reasons, detail FROM audit_entry "
-    "WHERE port_code = :port_code AND be_no = :be_no AND be_date = :be_date ORDER BY entry_id"
+    "WHERE port_code = :port_code AND be_no = :be_no AND be_date = :be_date "
+    "AND document = :document ORDER BY entry_id"
 )
 _TASKS = text(
     "SELECT task_id, version, kind, queue, state, agency FROM officer_task "
-    "WHERE port_code = :port_code AND be_no = :be_no AND be_date = :be_date ORDER BY task_id"
+    "WHERE port_code = :port_code AND be_no = :be_no AND be_date = :be_date "
+    "AND document = :document ORDER BY task_id"
 )
 
 
@@ -49,9 +54,16 @@ async def decisions(session: AsyncSession, identity: Identity) -> list[dict[str,
     return [dict(row._mapping) for row in await session.execute(_DECISIONS, _key(identity))]
 
 
-async def audit_trail(session: AsyncSession, identity: Identity) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in await session.execute(_AUDIT, _key(identity))]
+async def audit_trail(
+    session: AsyncSession, identity: Identity, document: str = BILL_OF_ENTRY
+) -> list[dict[str, Any]]:
+    """The trail of a BE, or of a Shipping Bill (SEAL-TAMPER-1)."""
+    params = {**_key(identity), "document": document}
+    return [dict(row._mapping) for row in await session.execute(_AUDIT, params)]
 
 
-async def tasks_of(session: AsyncSession, identity: Identity) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in await session.execute(_TASKS, _key(identity))]
+async def tasks_of(
+    session: AsyncSession, identity: Identity, document: str = BILL_OF_ENTRY
+) -> list[dict[str, Any]]:
+    params = {**_key(identity), "document": document}
+    return [dict(row._mapping) for row in await session.execute(_TASKS, params)]

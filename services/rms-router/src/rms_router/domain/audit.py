@@ -1,5 +1,6 @@
 """The audit trail (pure values): everything the engine or an officer decides about a
-BE, appended with who, when, which version and why; never updated."""
+BE (or about the Shipping Bill of a tampered export, SEAL-TAMPER-1), appended with
+who, when, which version and why; never updated."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from clearance_domain import BillOfEntryRef, Reason
+
+from rms_router.domain.work import BILL_OF_ENTRY
 
 #: The actor of what the risk engine and rms-router's own timers do.
 ENGINE = "rms-router"
@@ -38,3 +41,5 @@ class AuditEntry:
     action: str
     reasons: tuple[Reason, ...] = ()
     detail: Mapping[str, Any] = field(default_factory=dict)
+    #: bill_of_entry, or shipping_bill for the examination of a tampered export (SEAL-TAMPER-1)
+    document: str = BILL_OF_ENTRY

@@ -9,6 +9,12 @@ becomes a task in a queue:
 - examination, scanning and a partner agency's NOC (one task per agency): the
   queue of the customs location (the BE's port).
 
+A task is about a BE, except the examination of an export whose RFID seal was
+found tampered at the customs station (SEAL-TAMPER-1): warehouse-seal names
+only its Shipping Bill, so that task is about the Shipping Bill (in the queue
+of its custom house; no decision, no other task, no event: nothing else on the
+platform follows a Shipping Bill).
+
 Examination follows assessment (seed 002: "after assessment by the appraising
 group ... presented for examination"), except on First Check (RMS-2), where
 assessment waits for the examination. A task waiting for another opens, at the
@@ -30,6 +36,8 @@ ASSESSMENT, EXAMINATION, SCANNING, PGA_NOC = "assessment", "examination", "scann
 KINDS = (ASSESSMENT, EXAMINATION, SCANNING, PGA_NOC)
 WAITING, OPEN, CLAIMED, DONE, WITHDRAWN = "waiting", "open", "claimed", "done", "withdrawn"
 UNFINISHED = (WAITING, OPEN, CLAIMED)
+#: What a task is about (SEAL-TAMPER-1 examines the export under a Shipping Bill).
+BILL_OF_ENTRY, SHIPPING_BILL = "bill_of_entry", "shipping_bill"
 
 
 def location_queue(port_code: str) -> str:
@@ -53,10 +61,31 @@ class Task:
     after: str | None = None
     claimed_by: str | None = None
     claim_no: int = 0
+    #: For a Shipping Bill, `ref` holds its custom house, number and date (version 1).
+    document: str = BILL_OF_ENTRY
 
     @property
     def unfinished(self) -> bool:
         return self.state in UNFINISHED
+
+    def reference_data(self) -> dict[str, Any]:
+        """`bill_of_entry_ref` with its version, or `shipping_bill_ref` (the other null)."""
+        return document_reference(self.document, self.ref)
+
+
+def shipping_bill(data: Mapping[str, Any]) -> BillOfEntryRef:
+    """A Shipping Bill's identity (`shipping_bill_ref`: port_code, sb_no, sb_date) in the
+    shape of a document reference; a Shipping Bill has one version here."""
+    return BillOfEntryRef.from_data(
+        {"port_code": data["port_code"], "be_no": data["sb_no"], "be_date": data["sb_date"]}
+    )
+
+
+def document_reference(document: str, ref: BillOfEntryRef) -> dict[str, Any]:
+    if document == SHIPPING_BILL:
+        sb = {"port_code": ref.port_code, "sb_no": ref.be_no, "sb_date": ref.be_date.isoformat()}
+        return {"bill_of_entry_ref": None, "shipping_bill_ref": sb}
+    return {"bill_of_entry_ref": ref.to_data(), "shipping_bill_ref": None}
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,15 @@ from rms_router.adapters import views
 from rms_router.domain.decision import RmsDecision, decide
 from rms_router.domain.facts import RiskFacts
 from rms_router.domain.rule_set import RULE_SET
-from rms_router.domain.work import KINDS, InvalidResult, group_queue, location_queue
+from rms_router.domain.work import (
+    BILL_OF_ENTRY,
+    KINDS,
+    SHIPPING_BILL,
+    InvalidResult,
+    document_reference,
+    group_queue,
+    location_queue,
+)
 from rms_router.service_layer import officers
 from rms_router.service_layer.officers import Conflict, Forbidden, NotFound, Officer
 from rms_router.service_layer.unit_of_work import RmsUnitOfWork, TaskDetail
@@ -94,7 +102,7 @@ def task_body(detail: TaskDetail) -> dict[str, Any]:
     task = detail.task
     body = {
         "task_id": task.task_id,
-        "bill_of_entry_ref": task.ref.to_data(),
+        **task.reference_data(),
         "kind": task.kind,
         "queue": task.queue,
         "state": task.state,
@@ -132,9 +140,12 @@ def router(
             "tasks": [
                 {
                     "task_id": row["task_id"],
-                    "bill_of_entry_ref": BillOfEntryRef(
-                        row["port_code"], row["be_no"], row["be_date"], row["version"]
-                    ).to_data(),
+                    **document_reference(
+                        row["document"],
+                        BillOfEntryRef(
+                            row["port_code"], row["be_no"], row["be_date"], row["version"]
+                        ),
+                    ),
                     "kind": row["kind"],
                     "agency": row["agency"],
                     "position": row["position"],
@@ -286,15 +297,31 @@ def router(
     async def audit_trail(
         port_code: str, be_no: str, be_date: date, caller: Reader
     ) -> dict[str, Any]:
-        identity = (port_code, be_no, be_date)
+        return await trail_of(caller, (port_code, be_no, be_date), BILL_OF_ENTRY)
+
+    @api.get(
+        "/shipping-bills/{port_code}/{sb_no}/{sb_date}/audit",
+        tags=["audit"],
+        summary="The examination of an export whose seal was tampered (SEAL-TAMPER-1), in order",
+        responses={200: _json_body(AUDIT_TRAIL)},
+    )
+    async def export_audit_trail(
+        port_code: str, sb_no: str, sb_date: date, caller: Reader
+    ) -> dict[str, Any]:
+        return await trail_of(caller, (port_code, sb_no, sb_date), SHIPPING_BILL)
+
+    async def trail_of(
+        caller: Principal, identity: tuple[str, str, date], document: str
+    ) -> dict[str, Any]:
         async with sessions() as session:
-            await _may_read(session, caller, identity)
-            entries = await views.audit_trail(session, identity)
+            await _may_read(session, caller, identity, document)
+            entries = await views.audit_trail(session, identity, document)
         if not entries:
-            raise HTTPException(status_code=404, detail="rms-router knows no such BE")
+            what = "BE" if document == BILL_OF_ENTRY else "Shipping Bill"
+            raise HTTPException(status_code=404, detail=f"rms-router knows no such {what}")
         version = max(entry["version"] for entry in entries)
         body = {
-            "bill_of_entry_ref": BillOfEntryRef(port_code, be_no, be_date, version).to_data(),
+            **document_reference(document, BillOfEntryRef(*identity, version)),
             "entries": [_plain(entry) for entry in entries],
         }
         validate_http(AUDIT_TRAIL, body)
@@ -366,7 +393,10 @@ def _check(caller: Principal, queue: str) -> None:
 
 
 async def _may_read(
-    session: AsyncSession, caller: Principal, identity: tuple[str, str, date]
+    session: AsyncSession,
+    caller: Principal,
+    identity: tuple[str, str, date],
+    document: str = BILL_OF_ENTRY,
 ) -> None:
     """Administrators read every trail; an officer those of its location and groups."""
     if caller.has("administrator"):
@@ -374,7 +404,7 @@ async def _may_read(
     officer = _officer(caller)
     if officer.location == identity[0]:
         return
-    queues = {row["queue"] for row in await views.tasks_of(session, identity)}
+    queues = {row["queue"] for row in await views.tasks_of(session, identity, document)}
     if not any(officer.may_work(queue) for queue in queues):
         raise HTTPException(status_code=403, detail="not a BE of the officer's location or groups")
 

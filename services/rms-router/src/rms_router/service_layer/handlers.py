@@ -4,9 +4,12 @@ Per BE version it joins the registered BE (be-intake: AEO certificate,
 amendment) with the BIS verdict (bis-verifier, carrying the BE) and decides
 once both are in, under the rule set in force (RMS-1..3, RMS-FAG-1,
 RMS-LANES-1); the decision opens the officers' tasks (RMS-QUEUE-1). An
-invalidated BE leaves the queues; a seal tampered at export forces
-examination (SEAL-TAMPER-1). Officers' results, rms-router's own events, keep
-each importer's record and open the tasks that waited for them.
+invalidated BE leaves the queues (INTAKE-PRIOR-1). A seal tampered at the customs
+station on export forces examination (SEAL-TAMPER-1): warehouse-seal names the
+Shipping Bill of the export, whose examination task joins the queue of its
+custom house (a BE named instead is examined through its decision). Officers'
+results, rms-router's own events, keep each importer's record and open the
+tasks that waited for them.
 """
 
 from __future__ import annotations
@@ -50,12 +53,14 @@ from rms_router.domain.work import (
     OPEN,
     PGA_NOC,
     SCANNING,
+    SHIPPING_BILL,
     NewTask,
     Task,
     after_result,
     group_queue,
     location_queue,
     plan_work,
+    shipping_bill,
 )
 from rms_router.service_layer.unit_of_work import RmsUnitOfWork
 
@@ -72,6 +77,7 @@ CLAIM_EXPIRED = "rms-router.claim-expired"
 
 _FILES = "rms-router.files"
 _RESULTS = "rms-router.results"
+_EXPORTS = "rms-router.exports"
 
 
 def claim_timer_key(task: Task) -> str:
@@ -85,15 +91,24 @@ def handlers(policies: PolicyBook) -> dict[str, Handler]:
     async def update_files(uow: RmsUnitOfWork, collected: Collected) -> None:
         await _update_files(uow, collected, policies)
 
+    async def examine_exports(uow: RmsUnitOfWork, collected: Collected) -> None:
+        await _examine_exports(uow, collected, policies)
+
     def gather(kind: str) -> Handler:
         async def handle(event: CloudEvent, uow: RmsUnitOfWork) -> None:
             data = event.data
             ref_data = data.get("bill_of_entry_ref")
-            if ref_data is None or (kind == "tampered" and data["alert"] != "tamper_at_export"):
-                # Only a BE's seal tampered at export concerns rms-router (SEAL-TAMPER-1).
+            sb_data = data.get("shipping_bill_ref")
+            if kind == "tampered" and data["alert"] != "tamper_at_export":
+                # Of the seal alerts only a tamper at export concerns rms-router (SEAL-TAMPER-1).
                 DECISIONS.labels("rms-router", "seal-alert", "not_for_rms").inc()
-                return
-            uow.collect(_FILES, (kind, BillOfEntryRef.from_data(ref_data), data), update_files)
+            elif ref_data is not None:
+                ref = BillOfEntryRef.from_data(ref_data)
+                uow.collect(_FILES, (kind, ref, data), update_files)
+            elif kind == "tampered" and sb_data is not None:
+                uow.collect(_EXPORTS, (shipping_bill(sb_data), data), examine_exports)
+            else:
+                DECISIONS.labels("rms-router", "seal-alert", "not_for_rms").inc()
 
         handle.__doc__ = f"Gather a {kind} fact for this batch's one update of the BE files."
         return handle
@@ -298,6 +313,72 @@ def _examine_tampered(
     )
 
 
+async def _examine_exports(uow: RmsUnitOfWork, collected: Collected, policies: PolicyBook) -> None:
+    """SEAL-TAMPER-1: the export's seal was tampered at the customs station; warehouse-seal
+    names its Shipping Bill. An examination task for the Shipping Bill joins the queue of
+    its custom house, unless one is still to come; the alert is on its audit trail."""
+    now = uow.clock.now()
+    policy = policies.in_force(RULE_SET, now)
+    forced = policy.body.forced["seal_tampered_at_export"]
+    cited = PolicyRef(policy.policy_id, policy.version)
+    identities = list(dict.fromkeys(ref.identity for (ref, _), _ in collected))
+    tasks = await uow.tasks.of_bills(identities, SHIPPING_BILL)
+    to_come = {
+        identity
+        for identity, found in tasks.items()
+        if any(t.kind == EXAMINATION and t.unfinished for t in found)
+    }
+    for (ref, alert), carrier in collected:
+        reason = Reason.of(
+            forced.then.cite,
+            f"{forced.then.message} (seal {alert['seal_no']} read at {alert['location']},"
+            f" export under Shipping Bill {ref.key})",
+            policy=cited,
+        )
+        with continuing(carrier):
+            uow.audit.append(
+                AuditEntry(
+                    ref,
+                    now,
+                    "warehouse-seal",
+                    audit.SEAL_TAMPERED,
+                    (reason,),
+                    dict(alert),
+                    document=SHIPPING_BILL,
+                )
+            )
+            if ref.identity in to_come:
+                DECISIONS.labels("rms-router", "export-examination", "already_to_come").inc()
+                continue
+            to_come.add(ref.identity)
+            new = NewTask(
+                kind=EXAMINATION,
+                queue=location_queue(ref.port_code),
+                state=OPEN,
+                instructions=forced.then.instructions,
+            )
+            summary = {
+                "forced": forced.id,
+                "seal_no": alert["seal_no"],
+                "location": alert["location"],
+                "rule_set": cited.to_data(),
+                "reasons": [reason.to_data()],
+            }
+            uow.tasks.add(ref, new, summary, now, SHIPPING_BILL)
+            uow.audit.append(
+                AuditEntry(
+                    ref,
+                    now,
+                    audit.ENGINE,
+                    audit.TASK_OPENED,
+                    (reason,),
+                    _new_task_detail(new),
+                    document=SHIPPING_BILL,
+                )
+            )
+            DECISIONS.labels("rms-router", "export-examination", "opened").inc()
+
+
 def _new_task_detail(task: NewTask) -> dict[str, Any]:
     return {
         "kind": task.kind,
@@ -400,6 +481,7 @@ def timer_handlers() -> dict[str, TimerHandler]:
                 audit.CLAIM_EXPIRED,
                 (Reason.of("RMS-QUEUE-1", "the claim expired: the BE is back at its place"),),
                 {"task_id": task_id, "claimed_by": task.claimed_by, "claim_no": claim_no},
+                document=task.document,
             )
         )
 

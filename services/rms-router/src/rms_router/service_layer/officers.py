@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from clearance_domain import BillOfEntryRef, Reason
+from clearance_domain import Reason
 from clearance_runtime.access import Principal
 
 from rms_router.domain import audit
@@ -27,6 +27,7 @@ from rms_router.domain.work import (
     EXAMINATION,
     PGA_NOC,
     SCANNING,
+    SHIPPING_BILL,
     AssessmentResult,
     ExaminationResult,
     PgaNocResult,
@@ -117,6 +118,7 @@ async def claim_next(
                 "claim_no": task.claim_no,
                 "expires_at": expires_at.isoformat(),
             },
+            document=task.document,
         )
     )
     return detail
@@ -143,6 +145,7 @@ async def release(uow: RmsUnitOfWork, officer: Officer, task_id: int) -> None:
             audit.CLAIM_RELEASED,
             (),
             {"task_id": task.task_id, "claim_no": task.claim_no},
+            document=task.document,
         )
     )
 
@@ -178,14 +181,17 @@ async def record_assessment(
 async def record_examination(
     uow: RmsUnitOfWork, officer: Officer, task_id: int, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """RMS-1, RMS-SAMPLE-1: what the examination (or scan) found, and the samples drawn."""
+    """RMS-1, RMS-SAMPLE-1: what the examination (or scan) found, and the samples drawn.
+    The examination of an export under a Shipping Bill (SEAL-TAMPER-1) draws no samples
+    here: there are no items of it to name."""
     task, detail = await _claimed_detail(uow, officer, task_id, kinds=(EXAMINATION, SCANNING))
     items = [int(item["sl_no"]) for item in detail.summary.get("items", [])]
     result = ExaminationResult.from_data(body, items)
     if task.kind == SCANNING and result.samples:
         raise Conflict("a scan draws no samples")
     now = uow.clock.now()
-    findings = [Reason.of("RMS-1", text) for text in result.findings]
+    cite = "SEAL-TAMPER-1" if task.document == SHIPPING_BILL else "RMS-1"
+    findings = [Reason.of(cite, text) for text in result.findings]
     if result.samples:
         findings.append(
             Reason.of(
@@ -194,7 +200,7 @@ async def record_examination(
             )
         )
     data = {
-        "bill_of_entry_ref": task.ref.to_data(),
+        **_about(task),
         "outcome": result.outcome,
         "method": "scanning" if task.kind == SCANNING else "physical",
         "findings": [reason.to_data() for reason in findings],
@@ -223,6 +229,13 @@ async def record_pga_noc(
     }
     await _complete(uow, officer, task, data, PGA_NOC_RECORDED, audit.PGA_NOC_RECORDED)
     return data
+
+
+def _about(task: Task) -> dict[str, Any]:
+    """`bill_of_entry_ref`; for the examination of an export, `shipping_bill_ref` instead."""
+    if task.document == SHIPPING_BILL:
+        return {"shipping_bill_ref": task.reference_data()["shipping_bill_ref"]}
+    return {"bill_of_entry_ref": task.ref.to_data()}
 
 
 async def _claimed_detail(
@@ -257,18 +270,21 @@ async def _complete(
     now = uow.clock.now()
     await uow.tasks.complete(task.task_id, data, now)
     uow.cancel(CLAIM_EXPIRED, claim_timer_key(task))
-    ref = BillOfEntryRef.from_data(data["bill_of_entry_ref"])
-    uow.publish(event_type, ref.key, data)
+    if task.document != SHIPPING_BILL:
+        # The examination of an export (SEAL-TAMPER-1) is no event: no service here
+        # follows a Shipping Bill; the task and the audit trail keep its result.
+        uow.publish(event_type, task.ref.key, data)
     reasons = tuple(
         Reason.from_data(reason) for reason in data.get("reasons", data.get("findings", []))
     )
     uow.audit.append(
         AuditEntry(
-            ref,
+            task.ref,
             now,
             officer.officer_id,
             action,
             reasons,
             {"task_id": task.task_id, "kind": task.kind, "result": data},
+            document=task.document,
         )
     )

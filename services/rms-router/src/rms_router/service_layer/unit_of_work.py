@@ -14,7 +14,7 @@ from rms_router.domain.audit import AuditEntry
 from rms_router.domain.bill import BillFile
 from rms_router.domain.decision import RmsDecision
 from rms_router.domain.facts import History, RiskFacts
-from rms_router.domain.work import NewTask, Task
+from rms_router.domain.work import BILL_OF_ENTRY, NewTask, Task
 
 
 class Bills(Protocol):
@@ -55,12 +55,19 @@ class TaskDetail:
 class Tasks(Protocol):
     """The officers' tasks and their FIFO queues (`officer_task`)."""
 
-    async def of_bills(self, identities: Sequence[Identity]) -> dict[Identity, list[Task]]:
-        """Every task of these BEs, locked for this transaction."""
+    async def of_bills(
+        self, identities: Sequence[Identity], document: str = BILL_OF_ENTRY
+    ) -> dict[Identity, list[Task]]:
+        """Every task of these BEs (or Shipping Bills), locked for this transaction."""
         ...
 
     def add(
-        self, ref: BillOfEntryRef, task: NewTask, summary: Mapping[str, Any], at: datetime
+        self,
+        ref: BillOfEntryRef,
+        task: NewTask,
+        summary: Mapping[str, Any],
+        at: datetime,
+        document: str = BILL_OF_ENTRY,
     ) -> None:
         """A new task; an open one joins the back of its queue (at commit)."""
         ...
