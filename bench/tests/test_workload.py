@@ -7,12 +7,14 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import orjson
 import pytest
 from be_intake.domain.filing import rejection_reasons
 from bis_verifier.adapters.register_csv import CsvRegister
 from bis_verifier.domain.verification import verify
 from clearance_bench.catalogue import REGISTER_SNAPSHOT_DATE, shared_register_path
 from clearance_bench.numbering import reserve_be_numbers
+from clearance_bench.seal_sales import seal_sales
 from clearance_bench.workload import (
     CRO_ELECTRONICS,
     QCO_TOYS,
@@ -21,9 +23,9 @@ from clearance_bench.workload import (
     generate,
     item_count_weights,
 )
-from clearance_contracts import BILL_OF_ENTRY_FILED, validate_event
+from clearance_contracts import BILL_OF_ENTRY_FILED, event_key, validate_event
 from clearance_domain import BillOfEntry
-from warehouse_seal.domain.seals import reconcile
+from warehouse_seal.domain.seals import seal_number
 
 pytestmark = pytest.mark.unit
 MIX = MixParameters()
@@ -47,7 +49,13 @@ def test_same_seed_same_day_and_numbers_only_shift_identity() -> None:
     assert [f.bill_of_entry for f in first] == [f.bill_of_entry for f in again]
     assert [f.bill_of_entry for f in first] != [f.bill_of_entry for f in other]
     for a, b in zip(first, shifted, strict=True):
-        assert {**a.bill_of_entry, "be_no": None} == {**b.bill_of_entry, "be_no": None}
+        # The BE number, the filer's job number (its digits) and the RFID seals (used once,
+        # so their numbers follow the BE number, SEAL-FMT-1) are the identity.
+        identity = {"be_no": None, "user_job_no": None, "containers": None}
+        assert {**a.bill_of_entry, **identity} == {**b.bill_of_entry, **identity}
+        assert [c["container_no"] for c in a.bill_of_entry.get("containers") or ()] == [
+            c["container_no"] for c in b.bill_of_entry.get("containers") or ()
+        ]
     assert shifted[0].bill_of_entry["be_no"] == "0005000"
 
 
@@ -128,12 +136,45 @@ def test_toys_carry_cml_licence_and_certificates(day: list[Filing]) -> None:
         assert kinds["conformity_certificate"] in (len(be["invoices"]), 2 * len(be["invoices"]))
 
 
-def test_valid_warehousing_bes_carry_matching_rfid_seals(day: list[Filing]) -> None:
+def test_valid_warehousing_bes_carry_rfid_seals_sold_to_their_warehouse(day: list[Filing]) -> None:
+    """SEAL-FMT-1 (one seal per container, used once), SEAL-LINK-1 (the vendors' sales,
+    loaded before the clock, link each seal to the BE's warehouse)."""
     warehousing = [f for f in day if f.bill_of_entry["be_type"] == "W" and f.valid]
     assert warehousing
+    sales = {(sale := orjson.loads(message.value))["seal_no"]: sale for message in seal_sales(day)}
+    seen: set[str] = set()
     for filing in warehousing:
-        assert filing.bill_of_entry["warehouse_code"]
-        assert reconcile(BillOfEntry.from_data(filing.bill_of_entry)).outcome == "matched"
+        be = BillOfEntry.from_data(filing.bill_of_entry)
+        assert be.warehouse_code
+        for container in be.containers or ():
+            assert seal_number(container.seal_no) == container.seal_no
+            assert container.seal_no not in seen
+            seen.add(container.seal_no)
+            assert sales[container.seal_no]["warehouse_code"] == be.warehouse_code
+
+
+def test_the_other_parties_facts_keep_the_mix(day: list[Filing]) -> None:
+    """Every AEO importer has a certificate of the tier it claims; every BE an arrival;
+    every paid or deferred BE its payment or OTP (be-intake takes these, not the claims)."""
+    from clearance_bench import facts
+
+    certificates = {data["iec"]: data["tier"] for _, _, data in facts.certificates(day)}
+    claimed = {f.bill_of_entry["iec"]: f.bill_of_entry["aeo_tier"] for f in day if f.valid}
+    assert {iec: tier for iec, tier in claimed.items() if tier} == {
+        iec: tier for iec, tier in certificates.items() if iec in claimed
+    }
+    assert len(facts.arrivals(day)) == len(day)
+    for filing in day:
+        duty = filing.bill_of_entry["duty"]
+        paid = duty["paid"] or duty["deferred_payment_otp_authenticated"]
+        assert (facts.payment(filing) is not None) == (paid and duty["total_duty"] > 0)
+    for event_type, key, data in [
+        *facts.certificates(day)[:50],
+        *facts.arrivals(day)[:50],
+        *[p for f in day[:200] if (p := facts.payment(f))],
+    ]:
+        validate_event(event_type, data)
+        assert event_key(event_type, data) == key
 
 
 def test_be_numbers_are_reserved_in_fresh_ranges(tmp_path: Path) -> None:

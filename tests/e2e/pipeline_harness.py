@@ -4,49 +4,134 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import random
+import string
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
-from clearance_contracts import example
+from clearance_contracts import E_GATEPASS_ISSUED, event_key, example, topic_for
 from clearance_local.kafka import partitions_of
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
+from clearance_runtime.clock import CUSTOMS_TIMEZONE
 from clearance_runtime.envelope import CloudEvent
 
 FILED = "icegate.bill-of-entry.filed.v1"
-GATEPASS = "custodian.e-gatepass.issued.v1"
+# The e-Gatepass goes to the custodian's own topic (OOC-GP-1); a BE naming none goes to its
+# custom house's default custodian (INNSA1CFS1, SAMPLE DATA).
+GATEPASS = topic_for(E_GATEPASS_ISSUED, custodian_code="INNSA1CFS1")
 HELD = "clearance.out-of-charge.held.v1"
-WATCHED = (GATEPASS, HELD, f"{FILED}.dlq")
+REGISTERED = "clearance.bill-of-entry.registered.v1"
+REJECTED = "clearance.bill-of-entry.rejected.v1"
+INVALIDATED = "clearance.bill-of-entry.invalidated.v1"
+PAYMENT_RECORDED = "clearance.duty-payment.recorded.v1"
+NOTICE = "clearance.bill-of-entry-notice.published.v1"
+AEO_CERTIFICATE = "aeo-directory.aeo-certificate.recorded.v1"
+ARRIVAL = "icegate.igm.entered-inward.v1"
+PAYMENT = "icegate.duty-payment.received.v1"
+DEFERMENT = "icegate.deferred-payment.authenticated.v1"
+AMENDMENT = "icegate.bill-of-entry.amendment-filed.v1"
+SEAL_SOLD = "vendor.rfid-seal.sold.v1"
+SEAL_RECONCILED = "clearance.seal-trip.reconciled.v1"
+SEAL_ALERT = "clearance.seal-trip.alert-raised.v1"
+DUTY_DEMAND = "clearance.duty-demand.raised.v1"
+WATCHED = (
+    GATEPASS,
+    HELD,
+    f"{FILED}.dlq",
+    REGISTERED,
+    REJECTED,
+    INVALIDATED,
+    PAYMENT_RECORDED,
+    SEAL_RECONCILED,
+    SEAL_ALERT,
+    DUTY_DEMAND,
+)
+NOTICES = (NOTICE,)  # keyed by the filer, not the BE
+ADMINISTRATOR = {"X-Clearance-Subject": "test-administrator", "X-Clearance-Roles": "administrator"}
+
+
+def headers(role: str, subject: str | None = None) -> dict[str, str]:
+    """The stand-in identity of access.requires (X-Clearance-* headers)."""
+    return {"X-Clearance-Subject": subject or f"test-{role}", "X-Clearance-Roles": role}
+
+
+def new_iec() -> str:
+    """A fresh PAN-shaped IEC (INTAKE-IEC-1): each BE's importer has its own directory entry."""
+    letters = "".join(random.choices(string.ascii_uppercase, k=3))
+    return f"{letters}C{random.choice(string.ascii_uppercase)}{random.randrange(10**4):04d}Z"
 
 
 def new_bill_of_entry(be_type: str = "H", **overrides: Any) -> dict[str, Any]:
-    """A realistic filing with a fresh BE number (AEO T2, duty paid, no first check)."""
+    """A realistic filing with a fresh BE number, importer and job (AEO T2, duty paid, no
+    first check), lodged now, a prior entry for a vessel arriving in five days (on time
+    under INTAKE-LATE-3 whatever the hour). `Pipeline.file` publishes with it what makes it
+    clear: the importer's AEO certificate, the arrival, the payment."""
     be = example(FILED)
+    now = datetime.now(CUSTOMS_TIMEZONE)
+    be_no = f"{random.randrange(10**6, 10**7):07d}"
     be.update(
-        be_no=f"{random.randrange(10**6, 10**7):07d}",
-        be_date=date.today().isoformat(),
+        be_no=be_no,
+        be_date=now.date().isoformat(),
+        user_job_no=str(int(be_no)),
+        user_job_date=now.date().isoformat(),
+        filed_at=now.isoformat(),
         be_type=be_type,
+        iec=new_iec(),
         aeo_tier="T2",
         first_check=False,
+        prior_be=True,
+        arrival_date=None,
+        igm={
+            "igm_no": str(random.randrange(10**6, 10**7)),
+            "igm_date": now.date().isoformat(),
+            "inward_date": (now.date() + timedelta(days=5)).isoformat(),
+            "gateway_port_code": None,
+        },
         supporting_documents=[
             doc
             for doc in be.get("supporting_documents", [])
             if doc["document_type"] not in {"bis_registration", "bis_cml_licence"}
         ],
     )
+    be["house_bills"] = [{**be["house_bills"][0], "master_bill_no": f"MAEU{be_no}"}]
     be["duty"] = {**be["duty"], "paid": True}
     if be_type == "W":
         be["warehouse_code"] = be.get("warehouse_code") or "MAA4W001"
-        for n, container in enumerate(be["containers"]):
-            container["seal_no"] = f"ABCD 1234 {5670 + n:04d}"
+        for container in be["containers"]:
+            container["seal_no"] = new_seal_no()  # a one-time-lock is used once (SEAL-FMT-1)
     return {**be, **overrides}
+
+
+def new_seal_no(brand: str = "ZSEL") -> str:
+    """A fresh RFID seal number `ABCD XXXX XXXX` of a listed vendor (SAMPLE DATA list)."""
+    digits = f"{random.randrange(10**8):08d}"
+    return f"{brand} {digits[:4]} {digits[4:]}"
+
+
+def tid_of(seal_no: str) -> str:
+    """The TID the vendor recorded for a test seal (hexadecimal, 96 bits)."""
+    return "E2801170" + hashlib.sha256(seal_no.encode()).hexdigest()[:16].upper()
+
+
+def seal_sale(seal_no: str, warehouse_code: str, **changes: Any) -> dict[str, Any]:
+    """A vendor's sale of a seal to a warehouse's licensee (SEAL-LINK-1)."""
+    return {
+        "seal_no": seal_no,
+        "tid": tid_of(seal_no),
+        "vendor_brand": seal_no[:4],
+        "warehouse_code": warehouse_code,
+        "sold_at": datetime.now(UTC).isoformat(),
+        **changes,
+    }
 
 
 def key_of(be: dict[str, Any]) -> str:
@@ -56,8 +141,9 @@ def key_of(be: dict[str, Any]) -> str:
 class Listener:
     """Collects every record that appears on the watched topics from now on."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, topics: tuple[str, ...] = (*WATCHED, *NOTICES)) -> None:
         self.bootstrap = bootstrap
+        self.topics = topics
         self.records: dict[str, list[Any]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -66,7 +152,7 @@ class Listener:
         await self._consumer.start()
         partitions = [
             TopicPartition(topic, p)
-            for topic in WATCHED
+            for topic in self.topics
             for p in await partitions_of(self.bootstrap, topic)
         ]
         self._consumer.assign(partitions)
@@ -88,7 +174,8 @@ class Listener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        with contextlib.suppress(KafkaError):
+        # On a loaded machine the fetcher's last request may time out as it is cancelled.
+        with contextlib.suppress(KafkaError, asyncio.CancelledError):
             await self._consumer.stop()
 
     def for_key(self, topic: str, key: str) -> list[Any]:
@@ -116,17 +203,161 @@ class Pipeline:
     def intake_url(self) -> str:
         return self.services["be-intake"].url
 
-    async def file(self, be: dict[str, Any], event: CloudEvent | None = None) -> CloudEvent:
-        """Publish a filing as an ICEGATE-style upstream system would."""
+    async def publish(self, event_type: str, data: dict[str, Any], source: str) -> CloudEvent:
+        """Publish an event as the outside party that owns its topic would."""
+        event = CloudEvent.new(event_type, source, event_key(event_type, data), data)
+        await self.producer.send_and_wait(
+            event_type,
+            value=event.kafka_value(),
+            key=event.kafka_key(),
+            headers=event.kafka_headers(),
+        )
+        return event
+
+    async def get(self, path: str, role: str = "officer", **params: Any) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.intake_url, timeout=10) as client:
+            return await client.get(path, params=params, headers=headers(role))
+
+    async def until_known(self, path: str, timeout: float = 30, **params: Any) -> httpx.Response:
+        """Poll a be-intake read until it answers 200 with something (facts consumed)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await self.get(path, **params)
+                body = response.json() if response.status_code == 200 else None
+                if body and (body.get("certificates") is None or body["certificates"]):
+                    return response
+                await asyncio.sleep(0.1)
+
+    async def facts_before(
+        self, be: dict[str, Any], *, certify: bool = True, arrive: bool = True
+    ) -> None:
+        """What precedes a filing: the importer's AEO certificate (its claimed tier) and the
+        carrier's arrival, each waited for until be-intake holds it."""
+        if certify and be.get("aeo_tier") and len(be["iec"]) == 10 and be["iec"].isalnum():
+            await self.certify(be["iec"], be["aeo_tier"])
+        igm = be.get("igm")
+        if arrive and igm and igm.get("inward_date"):
+            await self.arrive(be, igm["inward_date"])
+
+    async def certify(self, iec: str, tier: str, **changes: Any) -> dict[str, Any]:
+        today = datetime.now(CUSTOMS_TIMEZONE).date()
+        certificate = {
+            "certificate_no": f"IN{iec}{tier}",
+            "iec": iec,
+            "tier": tier,
+            "entity_name": "SAMPLE IMPORTER (TEST DATA)",
+            "valid_from": (today - timedelta(days=400)).isoformat(),
+            "valid_to": (today + timedelta(days=800)).isoformat(),
+            "suspended_from": None,
+            "revoked_from": None,
+            "recorded_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+            **changes,
+        }
+        await self.publish(AEO_CERTIFICATE, certificate, "/aeo-directory/test")
+        await self.until_known("/aeo-certificates", iec=iec)
+        return certificate
+
+    async def arrive(self, be: dict[str, Any], inward_date: str, *, wait: bool = True) -> None:
+        igm = be["igm"]
+        arrival = {
+            "port_code": be["port_code"],
+            "igm_no": igm["igm_no"],
+            "igm_date": igm["igm_date"],
+            "inward_date": inward_date,
+            "mode": {"S": "sea", "A": "air", "L": "land"}[be["mode_of_transport"]],
+            "lines": [{"master_bill_no": h["master_bill_no"]} for h in be.get("house_bills", [])],
+            "recorded_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+        }
+        await self.publish(ARRIVAL, arrival, "/icegate/test-upstream")
+        if wait:
+            path = f"/arrivals/{be['port_code']}/{igm['igm_no']}/{igm['igm_date']}"
+            await self.until_known(path)
+
+    async def pay(self, be: dict[str, Any], amount: float | None = None) -> None:
+        """The e-payment gateway reports the duty paid (INTAKE-DUTY-1)."""
+        payment = {
+            "port_code": be["port_code"],
+            "be_no": be["be_no"],
+            "be_date": be["be_date"],
+            "challan_no": f"{random.randrange(10**9, 10**10)}",
+            "transaction_no": f"ECL{uuid.uuid4().hex[:16].upper()}",
+            "amount": amount if amount is not None else be["duty"]["total_duty"],
+            "mode": "electronic_cash_ledger",
+            "paid_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+        }
+        await self.publish(PAYMENT, payment, "/icegate-e-payment/test-bank")
+
+    async def defer(self, be: dict[str, Any]) -> None:
+        """The AEO nodal person authenticates the deferred payment by OTP (INTAKE-DUTY-2)."""
+        otp = {
+            "port_code": be["port_code"],
+            "be_no": be["be_no"],
+            "be_date": be["be_date"],
+            "authentication_id": f"OTP-{random.randrange(10**12, 10**13)}",
+            "iec": be["iec"],
+            "authenticated_at": datetime.now(CUSTOMS_TIMEZONE).isoformat(),
+        }
+        await self.publish(DEFERMENT, otp, "/icegate-e-payment/test-otp")
+
+    async def sell_seals(self, be: dict[str, Any]) -> None:
+        """The vendors' sales of a warehousing BE's seals, linked to its warehouse
+        (SEAL-LINK-1): warehouse-seal matches the BE against them (OOC-WH-1)."""
+        for container in be.get("containers") or ():
+            sale = seal_sale(container["seal_no"], be["warehouse_code"])
+            await self.publish(SEAL_SOLD, sale, "/rfid-vendors/test-vendor")
+
+    async def file(
+        self,
+        be: dict[str, Any],
+        event: CloudEvent | None = None,
+        *,
+        facts: bool = True,
+        certify: bool = True,
+        arrive: bool = True,
+        pay: bool = True,
+    ) -> CloudEvent:
+        """Publish a filing as an ICEGATE-style upstream system would, with (`facts`) what
+        the other parties say about it: certificate and arrival before, payment after."""
+        if facts:
+            await self.facts_before(be, certify=certify, arrive=arrive)
+        if be.get("be_type") == "W" and be.get("warehouse_code"):
+            await self.sell_seals(be)
         event = event or CloudEvent.new(FILED, "/icegate/test-upstream", key_of(be), be)
         await self.producer.send_and_wait(
             FILED, value=event.kafka_value(), key=event.kafka_key(), headers=event.kafka_headers()
         )
+        if facts and pay and be.get("be_type") != "W":
+            if be["duty"].get("deferred_payment_otp_authenticated") and not be["duty"]["paid"]:
+                await self.defer(be)
+            elif be["duty"].get("paid"):
+                await self.pay(be)
         return event
 
     async def status(self, be: dict[str, Any]) -> httpx.Response:
+        return await self.get(f"/bills-of-entry/{key_of(be)}", role="filer")
+
+    async def status_when(
+        self, be: dict[str, Any], done: Callable[[dict[str, Any]], bool], timeout: float = 60
+    ) -> dict[str, Any]:
+        """Poll the status view until `done(body)`."""
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await self.status(be)
+                if response.status_code == 200 and done(response.json()):
+                    return dict(response.json())
+                await asyncio.sleep(0.1)
+
+    async def intake_now(self) -> datetime:
+        """be-intake's clock (tests may have moved it: never assume it)."""
+        response = await self.get("/admin/clock", role="administrator")
+        return datetime.fromisoformat(response.json()["now"])
+
+    async def move_intake_clock(self, seconds: float) -> datetime:
         async with httpx.AsyncClient(base_url=self.intake_url, timeout=10) as client:
-            return await client.get(f"/bills-of-entry/{key_of(be)}")
+            response = await client.post(
+                "/admin/clock", json={"advance_seconds": seconds}, headers=headers("administrator")
+            )
+        return datetime.fromisoformat(response.json()["now"])
 
 
 async def disrupt_mid_stream(

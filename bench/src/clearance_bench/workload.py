@@ -239,7 +239,7 @@ class _Generator:
         last_invoice = max(date.fromisoformat(inv["invoice_date"]) for inv in invoices)
         shipped = min(last_invoice + timedelta(days=rng.randrange(1, 6)), arrival)
         sea = house.mode_of_transport == "S"
-        containers = self._containers(warehousing) if sea else []
+        containers = self._containers(warehousing, be_no) if sea else []
         packages = sum(
             max(1, int(item["quantity"]) // 50) for inv in invoices for item in inv["items"]
         )
@@ -261,7 +261,9 @@ class _Generator:
             "port_code": house.code,
             "be_no": be_no,
             "be_date": self.be_date.isoformat(),
-            "user_job_no": str(rng.randrange(1, 10**7)),
+            # The filer's own job number: unique per BE, since a filer's job number and date
+            # register one BE (be-intake: duplicates); the BE number's digits serve.
+            "user_job_no": str(int(be_no)) if int(be_no) else "1",
             "user_job_date": self.be_date.isoformat(),
             "be_type": "W" if warehousing else "H",
             "iec": importer.iec,
@@ -337,13 +339,14 @@ class _Generator:
         broken = (iec[:9], iec.lower(), f"{iec[:5]}-{iec[5:]}", "", f"{iec}7")
         return self.rng.choice(broken)
 
-    def _containers(self, warehousing: bool) -> list[dict[str, Any]]:
+    def _containers(self, warehousing: bool, be_no: str) -> list[dict[str, Any]]:
         rng = self.rng
         containers = []
-        for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
+        for n in range(rng.choice((1, 1, 1, 2, 2, 3))):
             number = _iso6346(rng.choice(_CONTAINER_OWNERS), rng.randrange(10**6))
-            if warehousing:  # RFID one-time-lock, SEAL-FMT-1
-                digits = f"{rng.randrange(10**8):08d}"
+            if warehousing:  # RFID one-time-lock, SEAL-FMT-1; single use, so one per BE
+                rng.randrange(10**8)  # (kept: the rest of the day stays as the seed made it)
+                digits = f"{be_no[-7:]}{n}"
                 seal = f"{rng.choice(_SEAL_VENDORS)} {digits[:4]} {digits[4:]}"
             else:  # a bottle seal of the shipping line
                 seal = f"{rng.choice(('CN', 'ML', 'HL', 'EM'))}{rng.randrange(10**6, 10**7)}"

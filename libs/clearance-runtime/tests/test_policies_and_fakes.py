@@ -129,3 +129,35 @@ async def test_the_fake_unit_of_work_commits_what_a_handler_causes() -> None:
     assert len(uow.events_of("clearance.out-of-charge.held.v1")) == 1
     assert uow.pending_timers() == []
     assert [d.delivery_id for d in uow.deliveries] == ["d-1"]
+
+
+async def test_a_batch_whose_partition_was_revoked_meanwhile_is_not_committed() -> None:
+    """The rebalance listener: the next owner re-reads the batch (the inbox makes that
+    harmless); committing it here could skip records the next owner has not handled."""
+    from types import SimpleNamespace
+
+    from aiokafka import TopicPartition
+    from clearance_runtime.consumer import EventConsumer
+
+    kept, revoked = TopicPartition("t", 0), TopicPartition("t", 1)
+    committed: list[dict[Any, Any]] = []
+
+    class Consumer:
+        async def commit(self, offsets: dict[Any, Any]) -> None:
+            committed.append(offsets)
+
+    consumer: EventConsumer[Any] = EventConsumer(
+        service="test",
+        consumer=Consumer(),  # type: ignore[arg-type]
+        handlers={},
+        unit_of_work=None,  # type: ignore[arg-type]
+        engine=None,  # type: ignore[arg-type]
+    )
+
+    async def handle_group(group: Any) -> None:
+        await consumer.revocations.on_partitions_revoked([revoked])  # a rebalance meanwhile
+
+    consumer._process_group = handle_group  # type: ignore[method-assign]
+    record = SimpleNamespace(offset=41)
+    await consumer._process({kept: [record], revoked: [record]})
+    assert [list(offsets) for offsets in committed] == [[kept]]

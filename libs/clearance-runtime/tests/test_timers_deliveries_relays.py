@@ -321,3 +321,44 @@ async def test_dead_letters_are_replayed_to_their_topic_without_dlq_headers(
     assert headers["ce_id"] == b"id-1"
     assert "dlq_reason" not in headers
     assert headers[dlq.REPLAYED_FROM] == f"{topic}.dlq:0:1".encode()
+
+
+def _calendar(body: Any) -> frozenset[str]:
+    if not isinstance(body, list):
+        raise ValueError("a list of dates")
+    return frozenset(body)
+
+
+async def test_policies_load_from_files_and_an_administrators_version_reaches_every_replica(
+    schema: Schema, tmp_path: Any
+) -> None:
+    import json
+    from datetime import date
+
+    from clearance_runtime.policies import Policies, PolicyKind, PolicyStore, PolicyVersion
+
+    kind = PolicyKind("holiday-calendar", _calendar)
+    version = {
+        "policy_id": "holiday-calendar",
+        "version": 1,
+        "effective_from": "2021-01-01",
+        "source_document": "central-government-closed-holidays-2021-delhi.csv",
+        "body": ["2021-01-26"],
+    }
+    (tmp_path / "holiday-calendar.v1.json").write_text(json.dumps(version))
+    replica_a = PolicyStore(schema.engine, Policies([kind]))
+    replica_b = PolicyStore(schema.engine, Policies([kind]))
+    assert await replica_a.load_files(tmp_path) == 1
+    assert await replica_b.load_files(tmp_path) == 0  # already stored: loading is idempotent
+    await replica_b.refresh()
+    assert replica_b.policies.in_force(kind, date(2021, 3, 1)).version == 1
+
+    amended = PolicyVersion.from_data(
+        {**version, "effective_from": "2021-04-01", "body": ["2021-04-02"]}
+    )
+    added = await replica_a.add_version(amended, "admin:test")
+    assert added.version == 2
+    assert await replica_b.refresh()  # the other replica sees the table changed
+    assert replica_b.policies.in_force(kind, date(2021, 3, 31)).version == 1
+    assert replica_b.policies.in_force(kind, date(2021, 4, 1)).body == frozenset({"2021-04-02"})
+    assert not await replica_b.refresh()  # nothing new: nothing reloaded

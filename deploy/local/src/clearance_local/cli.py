@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import time
+from pathlib import Path
 
+from clearance_local import aeo_directory
 from clearance_local.config import StackConfig
 from clearance_local.process import StackError
 from clearance_local.stack import Stack
@@ -16,13 +19,14 @@ def _up(stack: Stack, _: argparse.Namespace) -> int:
     started = time.monotonic()
     print(f"Bringing up the '{stack.config.profile}' stack in {stack.config.data_dir}")
     endpoints = stack.up()
-    print(f"Ready in {time.monotonic() - started:.1f}s")
-    print(f"  Kafka bootstrap     {endpoints.kafka_bootstrap}")
-    print(f"  PostgreSQL (admin)  {endpoints.postgres_admin_dsn}")
-    print(f"  Trace viewer        {endpoints.zipkin_url}/zipkin/")
-    for name, service in stack.services.items():
-        print(f"  {name:<19} {service.url}/docs")
-    print(f"  Addresses for tools {stack.config.data_dir / 'stack.env'}")
+    loaded = asyncio.run(aeo_directory.load_file(endpoints.kafka_bootstrap, aeo_directory.SAMPLE))
+    print(
+        f"Ready in {time.monotonic() - started:.1f}s: every component answers as this stack's own"
+    )
+    for component in stack.components.values():
+        print(f"  {component.describe()}")
+    print(f"  AEO directory       {loaded} SAMPLE certificates ({aeo_directory.SAMPLE.name})")
+    print(f"  Addresses for tools {stack.config.data_dir / 'stack.env'} (source it)")
     return 0
 
 
@@ -36,7 +40,7 @@ def _status(stack: Stack, _: argparse.Namespace) -> int:
     all_up = True
     for name, (ready, port) in stack.status().items():
         all_up &= ready
-        print(f"{name:<10} {'up' if ready else 'down':<5} port {port}")
+        print(f"{name:<15} {'up' if ready else 'down':<5} port {port}")
     return 0 if all_up else 3
 
 
@@ -59,10 +63,63 @@ def _logs(stack: Stack, args: argparse.Namespace) -> int:
     return 0
 
 
+def _aeo_directory(stack: Stack, args: argparse.Namespace) -> int:
+    try:
+        count = asyncio.run(
+            aeo_directory.load_file(stack.endpoints.kafka_bootstrap, Path(args.file))
+        )
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"published {count} AEO certificates from {args.file}")
+    return 0
+
+
 def _reset(stack: Stack, _: argparse.Namespace) -> int:
     stack.reset()
     print(f"Removed {stack.config.data_dir} (downloads in {stack.config.cache_dir} kept)")
     return 0
+
+
+def _dlq(stack: Stack, args: argparse.Namespace) -> int:
+    lines = asyncio.run(
+        dead_letters(
+            stack.endpoints.kafka_bootstrap,
+            replay=args.action == "replay",
+            topic=args.topic,
+            consumer=args.consumer,
+            key=args.key,
+        )
+    )
+    print("\n".join(lines))
+    return 0
+
+
+async def dead_letters(
+    bootstrap: str,
+    *,
+    replay: bool,
+    topic: str | None = None,
+    consumer: str | None = None,
+    key: str | None = None,
+) -> list[str]:
+    """List (or replay to their topics) the dead letters of one or every dead-letter
+    topic, chosen by the service that gave up and the BE key; one line each, then a total."""
+    from clearance_contracts import topics
+    from clearance_runtime import dlq
+
+    def chosen(letter: dlq.DeadLetter) -> bool:
+        return consumer in (None, letter.consumer) and key in (None, letter.key)
+
+    names = [topic] if topic else [spec.name for spec in topics() if spec.dead_letter]
+    lines = []
+    for name in names:
+        for letter in await dlq.replay(bootstrap, name, select=chosen, dry_run=not replay):
+            lines.append(
+                f"{letter.topic}@{letter.offset} {letter.key} [{letter.consumer}] {letter.reason}"
+            )
+    lines.append(f"{'replayed' if replay else 'found'} {len(lines)} dead letters")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,9 +136,27 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("-n", "--lines", type=int, default=50)
     logs.add_argument("-f", "--follow", action="store_true")
     verbs.add_parser("reset", help="stop everything and delete the profile's data")
+    directory = verbs.add_parser(
+        "aeo-directory", help="publish AEO certificates from a CSV file (the bulk loader)"
+    )
+    directory.add_argument("action", choices=["load"])
+    directory.add_argument("file", help="CSV: certificate_no,iec,tier,entity_name,valid_from,...")
+    dead = verbs.add_parser("dlq", help="list dead letters, or replay them to their topic")
+    dead.add_argument("action", choices=["list", "replay"])
+    dead.add_argument("--topic", help="one dead-letter topic (default: all of them)")
+    dead.add_argument("--consumer", help="only those this service gave up on")
+    dead.add_argument("--key", help="only those of this BE (<port_code>/<be_no>/<be_date>)")
     args = parser.parse_args(argv)
     stack = Stack(StackConfig.from_env(args.profile))
-    handlers = {"up": _up, "down": _down, "status": _status, "logs": _logs, "reset": _reset}
+    handlers = {
+        "up": _up,
+        "down": _down,
+        "status": _status,
+        "logs": _logs,
+        "reset": _reset,
+        "aeo-directory": _aeo_directory,
+        "dlq": _dlq,
+    }
     try:
         return handlers[args.verb](stack, args)
     except StackError as error:

@@ -16,9 +16,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from clearance_local import images
 from clearance_local.config import SERVICE_SCHEMAS, StackConfig
 from clearance_local.kafka import ensure_topics
-from clearance_local.postgres import ensure_database, provision_database, service_dsn
+from clearance_local.postgres import (
+    ADMIN_PASSWORD,
+    ensure_database,
+    provision_database,
+    service_dsn,
+)
 from clearance_local.process import free_port
 from clearance_local.services import SERVICES, ServiceProcess
 from clearance_local.stack import Endpoints, Stack
@@ -59,18 +65,37 @@ def _docker_answers() -> bool:
 
 @contextlib.contextmanager
 def _from_testcontainers() -> Iterator[Endpoints]:
+    """Kafka, PostgreSQL and Zipkin as containers: the images and settings of the Compose file
+    (`clearance_local.images`, one source for both)."""
     from testcontainers.core.container import DockerContainer
-    from testcontainers.kafka import KafkaContainer
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
     from testcontainers.postgres import PostgresContainer
 
+    # Kafka tells clients the address it is reached at: bind a known host port first.
+    kafka_port = free_port(0)
+    kafka = DockerContainer(images.KAFKA.ref).with_bind_ports(images.KAFKA_CLIENT_PORT, kafka_port)
+    for key, value in images.kafka_environment(f"127.0.0.1:{kafka_port}").items():
+        kafka = kafka.with_env(key, value)
+    kafka = kafka.waiting_for(LogMessageWaitStrategy("Kafka Server started"))
+    zipkin = DockerContainer(images.ZIPKIN.ref).with_exposed_ports(images.ZIPKIN_PORT)
+    for key, value in images.zipkin_environment().items():
+        zipkin = zipkin.with_env(key, value)
+    postgres = images.postgres_environment(ADMIN_PASSWORD)
     with (
-        KafkaContainer("confluentinc/cp-kafka:7.9.0").with_kraft() as kafka,
-        PostgresContainer("postgres:15", username="clearance_admin", dbname="clearance") as pg,
-        DockerContainer("openzipkin/zipkin:3.5").with_exposed_ports(9411) as zipkin,
+        kafka,
+        PostgresContainer(
+            images.POSTGRES.ref,
+            username=postgres["POSTGRES_USER"],
+            password=postgres["POSTGRES_PASSWORD"],
+            dbname=postgres["POSTGRES_DB"],
+        ) as pg,
+        zipkin,
     ):
         dsn = pg.get_connection_url(driver=None)
-        url = f"http://{zipkin.get_container_host_ip()}:{zipkin.get_exposed_port(9411)}"
-        yield Endpoints(kafka.get_bootstrap_server(), dsn, url)
+        url = (
+            f"http://{zipkin.get_container_host_ip()}:{zipkin.get_exposed_port(images.ZIPKIN_PORT)}"
+        )
+        yield Endpoints(f"127.0.0.1:{kafka_port}", dsn, url)
 
 
 @pytest.fixture(scope="session")
@@ -131,15 +156,16 @@ def service_processes(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
             postgres_admin_dsn=infra.postgres_admin_dsn,
             zipkin_url=infra.zipkin_url,
             # Tests may move each service's clock (POST /admin/clock): timers, deadlines.
-            extra_env={"CLEARANCE_OUTBOX_POLL_INTERVAL_S": "0.5", "CLEARANCE_CLOCK_CONTROL": "true"},
+            extra_env={
+                "CLEARANCE_OUTBOX_POLL_INTERVAL_S": "0.5",
+                "CLEARANCE_CLOCK_CONTROL": "true",
+            },
         )
         for name, package in SERVICES
     }
     for service in services.values():
         service.stop()  # a leftover of an interrupted run, if any
-        service.migrate()
-    for service in services.values():
-        service.start(wait=False)
+        service.start(wait=False, migrate=True)
     try:
         for service in services.values():
             service.wait_ready()

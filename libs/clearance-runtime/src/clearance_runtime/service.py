@@ -16,7 +16,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic
 
@@ -24,6 +24,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -45,6 +46,11 @@ from clearance_runtime.tracing import configure_tracing, instrument_app
 from clearance_runtime.unit_of_work import SqlUnitOfWork, U, unit_of_work_factory
 
 log = logging.getLogger(__name__)
+_CLOCK_OFFSET = text("SELECT offset_seconds FROM runtime_clock")
+_REMEMBER_CLOCK = text(
+    "INSERT INTO runtime_clock (offset_seconds) VALUES (:offset) "
+    "ON CONFLICT (singleton) DO UPDATE SET offset_seconds = EXCLUDED.offset_seconds"
+)
 
 
 @dataclass
@@ -126,6 +132,7 @@ class ServiceRuntime(Generic[U]):
         s = self.settings
         self._stop = asyncio.Event()
         await self._until_database_answers()
+        await self._restore_clock()
         await self.load_policies()
         self._producer = idempotent_producer(s.kafka_bootstrap, f"{s.service_name}-producer")
         await _start_when_reachable(self._producer, "producer")
@@ -209,6 +216,19 @@ class ServiceRuntime(Generic[U]):
             except Exception as error:
                 log.warning("periodic job %s failed: %r", getattr(job, "__name__", job), error)
 
+    async def _remember_clock(self, clock: ControllableClock) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(_REMEMBER_CLOCK, {"offset": clock.offset.total_seconds()})
+
+    async def _restore_clock(self) -> None:
+        """A clock moved before a restart is moved again (tests restart services)."""
+        if not isinstance(self.clock, ControllableClock):
+            return
+        async with self.engine.connect() as conn:
+            offset = (await conn.execute(_CLOCK_OFFSET)).scalar_one_or_none()
+        if offset is not None:
+            self.clock.advance(timedelta(seconds=offset) - self.clock.offset)
+
     async def _until_database_answers(self) -> None:
         delay = 0.5
         while True:
@@ -255,12 +275,14 @@ class ServiceRuntime(Generic[U]):
             yield
             await self.stop()
 
-        app = FastAPI(title=title, lifespan=lifespan)
+        # /docs and /redoc with Swagger UI and ReDoc served by the service itself (the
+        # fastapi-offline package's assets), so they work where no CDN can be reached.
+        app = FastAPIOffline(title=title, lifespan=lifespan, static_url="/docs-assets")
         app.include_router(self._operational_routes())
         if self.parts.policy_kinds:
             app.include_router(policy_routes(self.policy_store, self.clock))
         if isinstance(self.clock, ControllableClock):
-            app.include_router(clock_routes(self.clock))
+            app.include_router(clock_routes(self.clock, self._remember_clock))
         for router in routers:
             app.include_router(router)
         instrument_app(app)
@@ -274,10 +296,18 @@ class ServiceRuntime(Generic[U]):
             return {"status": "ok", "service": self.settings.service_name}
 
         @router.get("/readyz")
-        async def readyz(response: Response) -> dict[str, bool]:
+        async def readyz(response: Response) -> dict[str, Any]:
+            """200 when every check passes, else 503; names the service and the instance
+            (`CLEARANCE_INSTANCE_ID`) so whoever started it knows the answer is its own."""
             checks = await self.ready()
-            response.status_code = 200 if all(checks.values()) else 503
-            return checks
+            ready = all(checks.values())
+            response.status_code = 200 if ready else 503
+            return {
+                "service": self.settings.service_name,
+                "instance_id": self.settings.instance_id,
+                "ready": ready,
+                "checks": checks,
+            }
 
         @router.get("/metrics")
         async def prometheus() -> Response:
@@ -301,15 +331,19 @@ async def _start_when_reachable(client: AIOKafkaProducer | AIOKafkaConsumer, wha
 def run_cli(
     build: Callable[[], tuple[ServiceRuntime[Any], FastAPI]], settings: ServiceSettings
 ) -> None:
-    """`python -m <service> [serve|migrate]`: the entry point of every service."""
+    """`python -m <service> [serve [--migrate]|migrate]`: the entry point of every service.
+    `serve --migrate` applies the migrations first, in the same process (one start-up of
+    the interpreter instead of two: what the local stack does)."""
     parser = argparse.ArgumentParser(prog=settings.service_name)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    parser.add_argument("--migrate", action="store_true", help="migrate, then serve")
     args = parser.parse_args()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name)
     runtime, app = build()
-    if args.command == "migrate":
+    if args.command == "migrate" or args.migrate:
         asyncio.run(_migrate(runtime))
+    if args.command == "migrate":
         return
     config = uvicorn.Config(
         app,

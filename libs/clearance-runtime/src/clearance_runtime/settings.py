@@ -19,6 +19,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Who started this process (the local provisioner sets one per start): `/readyz`
+    # answers with it, so a provisioner never takes another copy's service for its own.
+    instance_id: str = ""
 
     # Consumer: how many records one transaction may take, and how long to wait for them.
     consumer_batch_size: int = 500
