@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import string
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from pipeline_harness import (
     Pipeline,
     key_of,
     new_bill_of_entry,
+    new_iec,
     new_seal_no,
     seal_sale,
     tid_of,
@@ -223,6 +223,13 @@ async def test_an_examination_with_no_discrepancy(rms: Rms) -> None:
         "/queues/locations/INNSA1/claim", headers=officer(location="INBOM4")
     )
     assert elsewhere.status_code == 403
+    overview = await rms.client.get("/queues/examination", params={"limit": 1000}, headers=ADMIN)
+    [mine] = [row for row in overview.json() if row["be_no"] == be["be_no"]]
+    assert (mine["port_code"], mine["assessment_group"], mine["kind"]) == (
+        "INNSA1",
+        "5C",
+        "examination",
+    )
     task = await rms.claim(be, "/queues/locations/INNSA1", officer(), "examination")
     assert task["instructions"].startswith("Verify description, weight and purity")
     response = await rms.record(task, "examination", {"outcome": "no_discrepancy"}, officer())
@@ -234,15 +241,10 @@ async def test_an_examination_with_no_discrepancy(rms: Rms) -> None:
     assert actions[-2:] == [("officer.e2e", "claimed"), ("officer.e2e", "examination_recorded")]
 
 
-def unique_iec() -> str:
-    """An importer of this test alone: what happens to its record stays with it."""
-    return "ZZ" + "".join(random.choices(string.ascii_uppercase + string.digits, k=8))
-
-
 async def test_a_discrepancy_is_reassessed_by_the_faceless_group(rms: Rms) -> None:
     """RMS-1, RMS-FAG-1, INTAKE-SA-1: examined, discrepancy, re-assessed in group 5C; the
     importer's next BE is examined (its record)."""
-    iec = unique_iec()  # a discrepancy marks the importer: never the shared test importer
+    iec = new_iec()  # a discrepancy marks the importer: an importer of this test alone
     be = with_items(("85258090", 900.0), (GOLD, 50.0), iec=iec)
     await rms.file(be)
     exam = await rms.claim(be, "/queues/locations/INNSA1", officer(), "examination")
@@ -324,11 +326,13 @@ async def test_a_claim_not_completed_in_time_expires(rms: Rms) -> None:
 
 
 async def test_an_amendment_that_invalidates_the_assessment_reopens_it(rms: Rms) -> None:
-    """INTAKE-AMEND-1: registered v2 with assessment_invalidated, as be-intake publishes it."""
-    be = new_bill_of_entry("H")
+    """INTAKE-AMEND-1: registered v2 with assessment_invalidated, as be-intake publishes it.
+    An AEO T1 importer (random interdiction may add an examination, RMS-LANES-1: 4 %)."""
+    be = new_bill_of_entry("H", aeo_tier="T1")
     be["duty"] = {**be["duty"], "assessable_value": 30_000_000}  # rule high-value-self-assessment
     decision = await rms.file(be)
-    assert decision["selections"] == ["assessment"]
+    assert "assessment" in decision["selections"]
+    assert "high-value-self-assessment" in decision["fired_rules"]
     v1 = await rms.claim(be, "/queues/groups/5C", officer())
     await rms.done(v1, "assessment", {"outcome": "confirmed"}, officer())
     await rms.listener.data(ASSESSED, be)
@@ -339,6 +343,13 @@ async def test_an_amendment_that_invalidates_the_assessment_reopens_it(rms: Rms)
         },
         "bill_of_entry": be,
         "registered_at": datetime.now().astimezone().isoformat(),
+        "aeo_certificate": {
+            "certificate_no": f"IN{be['iec']}T1",
+            "iec": be["iec"],
+            "tier": "T1",
+            "valid_from": "2020-01-01",
+            "valid_to": "2030-12-31",
+        },
         "amendment": {
             "amendment_no": 1,
             "changed_elements": ["duty.assessable_value"],
@@ -364,7 +375,7 @@ async def test_an_amendment_that_invalidates_the_assessment_reopens_it(rms: Rms)
 
 async def test_a_rule_set_version_takes_effect_at_its_start_and_not_before(rms: Rms) -> None:
     """Rules as data: an administrator's version, in force from its effective_from."""
-    iec = unique_iec()
+    iec = new_iec()
     rule_id = f"watch-{iec.lower()}"
     index = (await rms.client.get("/admin/policies", headers=ADMIN)).json()
     [entry] = [p for p in index if p["policy_id"] == "rms-rule-set"]

@@ -16,6 +16,13 @@ _QUEUE = text(
     "FROM officer_task WHERE queue = :queue AND state = 'open' "
     "AND (CAST(:kind AS text) IS NULL OR kind = :kind) ORDER BY position LIMIT :limit"
 )
+_EXAMINATIONS = text(
+    "SELECT port_code, be_no, be_date, version, document, kind, queue, "
+    "summary->>'assessment_group' AS assessment_group, opened_at AS queued_at, position "
+    "FROM officer_task WHERE state = 'open' AND kind IN ('examination', 'scanning') "
+    "AND (CAST(:group AS text) IS NULL OR summary->>'assessment_group' = :group) "
+    "ORDER BY position LIMIT :limit"
+)
 _QUEUE_COUNTS = text(
     "SELECT state, count(*) AS n FROM officer_task WHERE queue = :queue "
     "AND state IN ('open', 'claimed') GROUP BY state"
@@ -48,6 +55,14 @@ async def queue(
     rows = await session.execute(_QUEUE, {"queue": queue_name, "kind": kind, "limit": limit})
     counts = await session.execute(_QUEUE_COUNTS, {"queue": queue_name})
     return [dict(row._mapping) for row in rows], {row.state: row.n for row in counts}
+
+
+async def examinations(
+    session: AsyncSession, group: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Open examinations and scans of every location, FIFO (the operations console)."""
+    rows = await session.execute(_EXAMINATIONS, {"group": group, "limit": limit})
+    return [dict(row._mapping) for row in rows]
 
 
 async def decisions(session: AsyncSession, identity: Identity) -> list[dict[str, Any]]:

@@ -197,6 +197,23 @@ def router(
         return await claim(caller, location_queue(port_code), kind)
 
     @api.get(
+        "/queues/examination",
+        tags=["officer queues"],
+        summary="Open examinations and scans of every location, FIFO (operations overview)",
+    )
+    async def examinations(
+        caller: Reader,
+        assessment_group: str | None = None,
+        limit: int = Query(100, ge=1, le=1000),
+    ) -> list[dict[str, Any]]:
+        """RMS-QUEUE-1 at a glance, for the operations console: each open examination or
+        scan with its location (`port_code`), the BE's group and since when it waits.
+        Officers work the queues through /queues/locations/{port_code}."""
+        async with sessions() as session:
+            rows = await views.examinations(session, assessment_group, limit)
+        return [_plain(row) for row in rows]
+
+    @api.get(
         "/queues/groups/{group}",
         tags=["officer queues"],
         summary="Open assessments of a Faceless Assessment Group, first in first out",
