@@ -96,6 +96,7 @@ def test_nepal_permanent_iec_only_for_goods_from_nepal() -> None:
         ("IIEGC1134E", 2_400, 83.0, []),  # USD 2,400 = Rs 1,99,200 <= Rs 2,00,000 (Nathula)
         ("IIEGC1134E", 2_500, 83.0, ["INTAKE-IEC-3"]),  # Rs 2,07,500
         ("IIEGN0161E", 100, None, ["INTAKE-IEC-3"]),  # no exchange rate: cannot be checked
+        ("IIEGN0161E", 1.4e308, 7e4, ["INTAKE-IEC-3"]),  # absurd, still a reason (the fuzzer)
     ],
 )
 def test_border_trade_ceilings_on_cif_in_rupees(

@@ -175,11 +175,17 @@ def check_border_trade_ceiling(be: BillOfEntry) -> list[Reason]:
         return [Reason.of("INTAKE-IEC-3", message)]
     if cif > permanent.ceiling_inr:
         message = (
-            f"CIF value Rs {cif.quantize(Decimal('0.01')):,} exceeds the ceiling of "
+            f"CIF value Rs {_rupees(cif)} exceeds the ceiling of "
             f"Rs {permanent.ceiling_inr:,} for a single consignment under {permanent.code}"
         )
         return [Reason.of("INTAKE-IEC-3", message)]
     return []
+
+
+def _rupees(amount: Decimal) -> str:
+    """An amount for a reason's message; an absurd one (a typo of many digits) in
+    scientific form, as no decimal context can round it to paise."""
+    return f"{amount:,.2f}" if amount < Decimal(10) ** 15 else f"{amount:.3E}"
 
 
 def check_importer_details(be: BillOfEntry) -> list[Reason]:
