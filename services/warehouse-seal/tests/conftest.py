@@ -4,7 +4,7 @@ without servers."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,9 +33,14 @@ class FakeSealRecords:
         self.exemption_rows: dict[str, dict[str, Any]] = {}
         self.refusals: list[tuple[str, str, list[Reason]]] = []
         self.locked: list[list[str]] = []
+        # Another transaction that commits while this one waits for its first lock.
+        self.meanwhile: Callable[[], Awaitable[Any]] | None = None
 
     async def lock(self, subjects: Sequence[str]) -> None:
         self.locked.append(list(subjects))
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            await meanwhile()
 
     async def sales(self, seal_nos: Sequence[str]) -> dict[str, Sale]:
         return {s: Sale.from_data(self.sale_rows[s]) for s in seal_nos if s in self.sale_rows}

@@ -111,6 +111,18 @@ async def test_ooc_wh_1_the_be_waits_for_the_sales_then_matches(run: Run) -> Non
     assert run.records.bill(KEY).awaiting_since is None  # and its timer is called off
 
 
+async def test_ooc_wh_1_a_be_registered_while_a_sale_waits_for_its_lock_still_matches(
+    run: Run,
+) -> None:
+    """OOC-WH-1: the sale's transaction reads the seal's claims before it takes the lock; a
+    BE that claims the seal and commits meanwhile must still be reconciled by the sale."""
+    await run.handle((RFID_SEAL_SOLD, _sold(SEALS[0])))
+    run.records.meanwhile = lambda: run.handle((BILL_OF_ENTRY_REGISTERED, _registered()))
+    uow = await run.handle((RFID_SEAL_SOLD, _sold(SEALS[1])))
+    assert _verdicts(uow) == ["matched"]
+    assert run.records.locked[-1] == [f"be:{KEY}"]
+
+
 async def test_ooc_wh_1_sales_first_then_the_be_matches_at_once(run: Run) -> None:
     await run.handle((RFID_SEAL_SOLD, _sold(SEALS[0])), (RFID_SEAL_SOLD, _sold(SEALS[1])))
     uow = await run.handle((BILL_OF_ENTRY_REGISTERED, _registered()))

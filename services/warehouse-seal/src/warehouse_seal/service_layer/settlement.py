@@ -114,12 +114,22 @@ class Settlement:
         claimed = await self.uow.seals.claims(sorted(seals))
         keys |= set(claimed.values())
         await self.uow.seals.lock(sorted({f"seal:{s}" for s in seals} | {f"be:{k}" for k in keys}))
+        keys |= await self._claimed_meanwhile(seals, keys)
         await self._load(seals, keys)
         for fact, carrier in facts:
             with continuing(carrier):
                 await self._apply(fact, carrier)
         await self._reconcile_touched()
         self._save()
+
+    async def _claimed_meanwhile(self, seals: set[str], keys: set[str]) -> set[str]:
+        """The BEs that claimed one of these seals in a transaction that committed while this
+        one waited for the seal's lock: read before the lock, their claims were not yet there,
+        and a sale would leave such a BE awaiting it for ever (OOC-WH-1)."""
+        late = {k for k in (await self.uow.seals.claims(sorted(seals))).values() if k not in keys}
+        if late:
+            await self.uow.seals.lock(sorted(f"be:{k}" for k in late))
+        return late
 
     def _subjects(self, facts: list[tuple[Fact, dict[str, str]]]) -> tuple[set[str], set[str]]:
         seals: set[str] = set()
