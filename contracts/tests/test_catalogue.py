@@ -201,7 +201,7 @@ def test_the_first_topics_match_the_platform_flow() -> None:
         contracts.BILL_OF_ENTRY_FILED: ("icegate-upstream", {"be-intake"}),
         contracts.BILL_OF_ENTRY_REGISTERED: (
             "be-intake",
-            {"bis-verifier", "warehouse-seal", "ooc-issuer"},
+            {"bis-verifier", "warehouse-seal", "rms-router", "ooc-issuer"},
         ),
         contracts.BILL_OF_ENTRY_REJECTED: ("be-intake", {"icegate-upstream"}),
         contracts.BIS_VERIFICATION_COMPLETED: (

@@ -13,7 +13,7 @@ from clearance_contracts import topics
 from clearance_local.services import SERVICES
 from clearance_runtime.policies import Policies
 from ooc_issuer.service_layer.handlers import handlers as ooc_issuer_handlers
-from rms_router.service_layer.handlers import HANDLERS as RMS_ROUTER
+from rms_router.service_layer.handlers import handlers as rms_router_handlers
 from warehouse_seal.service_layer.handlers import handlers as warehouse_seal_handlers
 
 pytestmark = pytest.mark.unit
@@ -21,17 +21,15 @@ pytestmark = pytest.mark.unit
 CONSUMED_IN_CODE = {
     "be-intake": set(be_intake_handlers(Policies([]))),
     "bis-verifier": set(bis_verifier_handlers()),
-    "rms-router": set(RMS_ROUTER),
+    "rms-router": set(rms_router_handlers(Policies([]))),
     "warehouse-seal": set(warehouse_seal_handlers(Policies([]))),
     "ooc-issuer": set(ooc_issuer_handlers(None)),  # type: ignore[arg-type]
 }
 
 
 # Consumers the catalogue already names (CONTRACTS.md) whose handlers are built on other
-# branches (issue 8 be-intake, issue 11 rms-router): remove each line as its handler lands.
-AWAITING_CONSUMER = {
-    ("rms-router", "clearance.seal-trip.alert-raised.v1"),
-}
+# branches: remove each line as its handler lands (none is awaited now).
+AWAITING_CONSUMER: set[tuple[str, str]] = set()
 
 
 @pytest.mark.parametrize("service", sorted(CONSUMED_IN_CODE))

@@ -18,11 +18,13 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from clearance_contracts import E_GATEPASS_ISSUED, event_key, example, topic_for
+from clearance_domain import BillOfEntryRef
 from clearance_local.kafka import partitions_of
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
 from clearance_runtime.clock import CUSTOMS_TIMEZONE
 from clearance_runtime.envelope import CloudEvent
+from rms_router.domain.decision import interdiction_draw
 
 FILED = "icegate.bill-of-entry.filed.v1"
 # The e-Gatepass goes to the custodian's own topic (OOC-GP-1); a BE naming none goes to its
@@ -226,6 +228,27 @@ class Pipeline:
     async def get(self, path: str, role: str = "officer", **params: Any) -> httpx.Response:
         async with httpx.AsyncClient(base_url=self.intake_url, timeout=10) as client:
             return await client.get(path, params=params, headers=headers(role))
+
+    async def not_interdicted(self, be: dict[str, Any]) -> dict[str, Any]:
+        """The filing under a BE number that random interdiction (RMS-LANES-1) does not pick
+        for its versions 1 and 2 under rms-router's rule set in force, whatever its lane: for
+        tests of an importer without a T2/T3 certificate that mean no risk selection. The
+        draw is rms-router's, a pure function of BE key, version and rule-set version."""
+        async with httpx.AsyncClient(base_url=self.services["rms-router"].url) as client:
+            index = (await client.get("/admin/policies", headers=ADMINISTRATOR)).json()
+            versions = (
+                await client.get("/admin/policies/rms-rule-set", headers=ADMINISTRATOR)
+            ).json()
+        [number] = [p["in_force_now"] for p in index if p["policy_id"] == "rms-rule-set"]
+        [body] = [v["body"] for v in versions if v["version"] == number]
+        rate = max(lane["rate"] for lane in body["random_interdiction"]["lanes"])
+        while any(
+            interdiction_draw(BillOfEntryRef.from_data({**be, "version": v}), number) < rate
+            for v in (1, 2)
+        ):
+            be_no = f"{random.randrange(10**6, 10**7):07d}"
+            be.update(be_no=be_no, user_job_no=str(int(be_no)))
+        return be
 
     async def until_known(self, path: str, timeout: float = 30, **params: Any) -> httpx.Response:
         """Poll a be-intake read until it answers 200 with something (facts consumed)."""

@@ -260,7 +260,7 @@ async def test_automatic_ooc_for_aeo_t2_with_a_signed_e_ooc(ooc: Ooc, tmp_path: 
 
 async def test_officer_ooc_for_a_non_aeo_importer(ooc: Ooc) -> None:
     """OOC-AUTO-1: not an AEO: queued FIFO for the OOC officer of INNSA1, who grants it."""
-    be = _be()
+    be = await ooc.pipeline.not_interdicted(_be())
     await ooc.register(be, tier=None)
     await ooc.pay(be, be["duty"]["total_duty"])
     held = await ooc.held(be, lambda body: body.get("grantable") is True)
@@ -282,7 +282,7 @@ async def test_officer_ooc_for_a_non_aeo_importer(ooc: Ooc) -> None:
 
 async def test_a_filing_claiming_t3_without_a_certificate_is_held(ooc: Ooc) -> None:
     """OOC-AUTO-1: the AEO directory has no certificate for the IEC; the claim decides nothing."""
-    be = _be(aeo_tier="T3")
+    be = await ooc.pipeline.not_interdicted(_be(aeo_tier="T3"))
     await ooc.register(be, tier=None)
     await ooc.pay(be, be["duty"]["total_duty"])
     held = await ooc.held(be, lambda body: body.get("grantable") is True)
@@ -292,8 +292,9 @@ async def test_a_filing_claiming_t3_without_a_certificate_is_held(ooc: Ooc) -> N
 
 
 async def test_ooc_follows_an_examination_without_discrepancy(ooc: Ooc) -> None:
-    """RMS-2, OOC-EXAM-1: First Check -> examination; the report releases the BE."""
-    be = _be(first_check=True)
+    """RMS-2, OOC-EXAM-1: First Check -> examination, then the assessment; the report
+    releases the BE once it is assessed."""
+    be = await ooc.pipeline.not_interdicted(_be(first_check=True))
     await ooc.register(be, tier=None)
     await ooc.pay(be, be["duty"]["total_duty"])
     await ooc.held(be, lambda b: any(r["rule_id"] == "RMS-1" for r in b["reasons"]))
@@ -301,6 +302,14 @@ async def test_ooc_follows_an_examination_without_discrepancy(ooc: Ooc) -> None:
     report["bill_of_entry_ref"] = {**_ref(be), "version": 1}
     report["examined_at"] = datetime.now(UTC).isoformat()
     await ooc.publish(EXAMINATION_COMPLETED, report, "rms-router")
+    await ooc.held(be, lambda b: any(r["rule_id"] == "OOC-AUTO-1" for r in b["reasons"]))
+    assessment = copy.deepcopy(example(ASSESSMENT_COMPLETED))
+    assessment.update(
+        bill_of_entry_ref={**_ref(be), "version": 1},
+        assessed_duty=be["duty"]["total_duty"],
+        assessed_at=datetime.now(UTC).isoformat(),
+    )
+    await ooc.publish(ASSESSMENT_COMPLETED, assessment, "rms-router")
     [issued] = await ooc.wait(OUT_OF_CHARGE_ISSUED, be)
     assert issued["mode"] == "officer"
     assert issued["reasons"][0]["rule_id"] == "OOC-EXAM-1"
@@ -308,7 +317,7 @@ async def test_ooc_follows_an_examination_without_discrepancy(ooc: Ooc) -> None:
 
 async def test_ccv_clears_conditionally_and_ooc_follows_the_payment(ooc: Ooc) -> None:
     """OOC-CCV-1: compliance verified before payment; the OOC the moment the payment lands."""
-    be = _be()
+    be = await ooc.pipeline.not_interdicted(_be())
     await ooc.register(be, tier=None)
     await ooc.held(be, lambda b: "neither paid" in str(b["reasons"]))
     assert (await ooc.decide(be, "grant")).status_code == 409  # the duty blocks a grant

@@ -97,9 +97,10 @@ async def test_an_invalid_be_is_rejected_with_a_rule_cited_reason(pipeline: Pipe
 async def test_a_be_not_eligible_for_automatic_ooc_is_held_with_its_reason(
     pipeline: Pipeline,
 ) -> None:
-    be = new_bill_of_entry("H", aeo_tier=None)
+    be = await pipeline.not_interdicted(new_bill_of_entry("H", aeo_tier=None))
     await pipeline.file(be)
-    [held] = await pipeline.listener.wait_for(HELD, key_of(be))
+    # Held as soon as the facts are in, and again when the payment lands: each says why.
+    held, *_ = await pipeline.listener.wait_for(HELD, key_of(be))
     reasons = orjson.loads(held.value)["reasons"]
     assert any(r["rule_id"] == "OOC-AUTO-1" for r in reasons)
     assert pipeline.listener.for_key(GATEPASS, key_of(be)) == []

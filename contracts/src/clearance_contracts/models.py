@@ -272,23 +272,25 @@ class AeoDirectoryAeoCertificateRecorded(TypedDict):
 
 class Officer(TypedDict):
     """
-    The assessing officer.
+    The officer who recorded it: the subject of their identity, and their customs location.
     """
 
     officer_id: str
-    location: PortCode
+    location: str
 
 
 class AssessmentCompleted(TypedDict):
     """
-    An officer (or the Faceless Assessment Group) completed the assessment of the BE version:
-    the self-assessment confirmed, or re-assessed (rules INTAKE-SA-1, RMS-FAG-1, OOC-AUTO-1
-    'assessment is complete'). Producer: rms-router. Consumers: ooc-issuer, be-intake.
+    An officer of a Faceless Assessment Group (RMS-FAG-1) confirmed the self-assessment or re-
+    assessed the duty of a BE version (INTAKE-SA-1, INTAKE-AMEND-1), through rms-router's queues
+    (RMS-QUEUE-1).
     """
 
     bill_of_entry_ref: BillOfEntryRef
     outcome: Literal["confirmed", "reassessed"]
     assessed_duty: float
+    self_assessed_duty: NotRequired[float]
+    assessment_group: NotRequired[str | None]
     reasons: list[Reason]
     officer: Officer
     assessed_at: str
@@ -522,26 +524,19 @@ class DutyPaymentRecorded(TypedDict):
     recorded_at: str
 
 
-class Officer1(TypedDict):
-    """
-    The examining officer.
-    """
-
-    officer_id: str
-    location: PortCode
-
-
 class ExaminationCompleted(TypedDict):
     """
-    The examination of the goods is done (rules RMS-1, RMS-2, RMS-SAMPLE-1, OOC-EXAM-1).
-    Producer: rms-router. Consumers: ooc-issuer, be-intake, bis-verifier.
+    An officer examined (or scanned) the goods of a BE version against the declaration (RMS-1,
+    RMS-2, SEAL-TAMPER-1) through rms-router's queues (RMS-QUEUE-1); samples drawn go to the
+    laboratory path (RMS-SAMPLE-1, BIS-QCO-3).
     """
 
     bill_of_entry_ref: BillOfEntryRef
     outcome: Literal["no_discrepancy", "discrepancy", "samples_drawn"]
+    method: NotRequired[Literal["physical", "scanning"]]
     findings: list[Reason]
     samples: list[ItemSlNo]
-    officer: Officer1
+    officer: Officer
     examined_at: str
 
 
@@ -652,17 +647,17 @@ class OutOfChargeIssued(TypedDict):
 
 class Officer4(TypedDict):
     """
-    The officer who recorded the NOC.
+    The officer who recorded it: the subject of their identity, and their customs location.
     """
 
     officer_id: str
-    location: PortCode
+    location: str
 
 
 class PgaNocRecorded(TypedDict):
     """
-    A Partner Government Agency's no-objection certificate for the BE, granted or refused (rule
-    RMS-3). Producer: rms-router. Consumers: ooc-issuer, be-intake.
+    An officer recorded a Partner Government Agency's no-objection certificate (or refusal) for
+    a BE version (RMS-3, OOC-AUTO-1) through rms-router's queues.
     """
 
     bill_of_entry_ref: BillOfEntryRef
@@ -687,18 +682,23 @@ class ReExportOrdered(TypedDict):
 
 class RmsDecisionMade(TypedDict):
     """
-    rms-router decided the BE's facilitation level (rules RMS-1, RMS-3, RMS-FAG-1). Consumers:
-    ooc-issuer, be-intake.
+    rms-router decided the BE version's facilitation level and selections under its rule set
+    (rules RMS-1, RMS-2, RMS-3, RMS-FAG-1, RMS-LANES-1, SEAL-TAMPER-1), one decision per BE
+    version. Consumers: ooc-issuer, be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     outcome: Literal["facilitated", "assessment", "examination", "scanning", "pga_noc"]
-    assessment_group: str | None
-    reasons: list[Reason]
-    decided_at: str
     selections: NotRequired[
         list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
     ]
+    rule_set: NotRequired[PolicyRef]
+    fired_rules: NotRequired[list[str]]
+    assessment_group: str | None
+    examination_instructions: NotRequired[str | None]
+    partner_agencies: NotRequired[list[str]]
+    reasons: list[Reason]
+    decided_at: str
 
 
 class ShippingBillRef(TypedDict):
@@ -1028,6 +1028,66 @@ class AeoCertificates(TypedDict):
     certificates: list[Certificate]
 
 
+class AssessmentResult(TypedDict):
+    """
+    rms-router: POST /tasks/{task_id}/assessment, what the assessing officer records (INTAKE-
+    SA-1): confirm the self-assessment, or re-assess the duty with reasons.
+    """
+
+    outcome: Literal["confirmed", "reassessed"]
+    assessed_duty: NotRequired[float]
+    reasons: NotRequired[list[str]]
+
+
+class ShippingBillRef1(TypedDict):
+    """
+    For the examination of an export whose RFID seal was tampered at the customs station (SEAL-
+    TAMPER-1): its Shipping Bill, as warehouse-seal named it; null for a BE.
+    """
+
+    port_code: PortCode
+    sb_no: str
+    sb_date: str
+
+
+class Entry(TypedDict):
+    entry_id: int
+    version: BeVersion
+    at: str
+    actor: str
+    action: Literal[
+        "decided",
+        "task_opened",
+        "task_reopened",
+        "task_carried_to_version",
+        "task_withdrawn",
+        "claimed",
+        "claim_released",
+        "claim_expired",
+        "assessment_recorded",
+        "examination_recorded",
+        "pga_noc_recorded",
+        "invalidated",
+        "seal_tampered_at_export",
+    ]
+    reasons: list[Reason]
+    detail: Any
+
+
+class AuditTrail(TypedDict):
+    """
+    rms-router: GET /bills-of-entry/{port_code}/{be_no}/{be_date}/audit, everything the risk
+    engine and the officers decided about the BE (or, GET /shipping-
+    bills/{port_code}/{sb_no}/{sb_date}/audit, about the examination of an export whose seal was
+    tampered, SEAL-TAMPER-1), in the order it was appended (never updated): who, when, which
+    version, why.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: NotRequired[ShippingBillRef1 | None]
+    entries: list[Entry]
+
+
 class BillOfEntryAccepted(TypedDict):
     """
     be-intake took the filing, amendment or officer's request in. Filing: registered (HTTP 202),
@@ -1341,6 +1401,17 @@ class Error(TypedDict):
     detail: str | list[DetailItem]
 
 
+class ExaminationResult(TypedDict):
+    """
+    rms-router: POST /tasks/{task_id}/examination, what the examining (or scanning) officer
+    found (RMS-1, RMS-SAMPLE-1).
+    """
+
+    outcome: Literal["no_discrepancy", "discrepancy", "samples_drawn"]
+    findings: NotRequired[list[str]]
+    samples: NotRequired[list[ItemSlNo]]
+
+
 class IcesAcknowledgement(TypedDict):
     """
     be-intake's answer to POST /ices/messages: the same body as the event clearance.ices-
@@ -1376,6 +1447,82 @@ class IgmArrival(TypedDict):
     recorded_at: str
 
 
+class Task(TypedDict):
+    task_id: int
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: NotRequired[ShippingBillRef1 | None]
+    kind: Literal["assessment", "examination", "scanning", "pga_noc"]
+    agency: str | None
+    position: int
+    opened_at: str | None
+
+
+class OfficerQueue(TypedDict):
+    """
+    rms-router: the open tasks of one FIFO queue, first in first out (RMS-QUEUE-1): GET
+    /queues/locations/{port_code} or /queues/groups/{group}.
+    """
+
+    queue: str
+    open: int
+    claimed: int
+    tasks: list[Task]
+
+
+class Item1(TypedDict):
+    sl_no: int
+    cth: Cth
+    country_of_origin: str
+    value: float
+
+
+class Summary(TypedDict):
+    """
+    The BE as the risk engine saw it, and why it was selected.
+    """
+
+    iec: NotRequired[str]
+    aeo_status: NotRequired[str]
+    self_assessed_duty: NotRequired[float]
+    assessable_value: NotRequired[float]
+    items: NotRequired[list[Item1]]
+    assessment_group: NotRequired[str | None]
+    selections: NotRequired[
+        list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    ]
+    fired_rules: NotRequired[list[str]]
+    rule_set: NotRequired[PolicyRef]
+    reasons: NotRequired[list[Reason]]
+    forced: NotRequired[str]
+    seal_no: NotRequired[str]
+    location: NotRequired[str]
+
+
+class OfficerTask(TypedDict):
+    """
+    rms-router: one task of an officer's queue (RMS-QUEUE-1) with what the officer needs to do
+    it: GET /tasks/{task_id}, and the answer to POST /queues/.../claim.
+    """
+
+    task_id: int
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: NotRequired[ShippingBillRef1 | None]
+    kind: Literal["assessment", "examination", "scanning", "pga_noc"]
+    queue: str
+    state: Literal["waiting", "open", "claimed", "done", "withdrawn"]
+    agency: str | None
+    instructions: str | None
+    position: NotRequired[int | None]
+    claimed_by: str | None
+    claim_no: NotRequired[int]
+    claimed_at: NotRequired[str | None]
+    claim_expires_at: str | None
+    opened_at: NotRequired[str | None]
+    completed_at: NotRequired[str | None]
+    summary: Summary
+    result: NotRequired[Any]
+
+
 class OfficerWaiver(TypedDict):
     """
     The proper officer waives the late presentation charges for sufficient cause (INTAKE-
@@ -1395,6 +1542,126 @@ class OutOfChargeOfficerDecision(TypedDict):
     version: BeVersion
     decision: Literal["grant", "ccv", "refuse"]
     reason: NotRequired[str]
+
+
+class PgaNocResult(TypedDict):
+    """
+    rms-router: POST /tasks/{task_id}/pga-noc, a Partner Government Agency's NOC or refusal as
+    the officer records it (RMS-3).
+    """
+
+    agency: NotRequired[str]
+    outcome: Literal["granted", "refused"]
+    reference: str
+
+
+class Interdiction(TypedDict):
+    """
+    RMS-LANES-1: the BE's lane, its random interdiction rate, and the draw (interdicted when the
+    draw is below the rate).
+    """
+
+    lane: str
+    rate: float
+    draw: float
+
+
+class Recorded(TypedDict):
+    outcome: str
+    selections: list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    assessment_group: str | None
+    fired_rules: list[str]
+    interdiction: Interdiction | None
+
+
+class Replayed(TypedDict):
+    outcome: str
+    selections: list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    assessment_group: str | None
+    fired_rules: list[str]
+    interdiction: Interdiction | None
+
+
+class RmsDecisionReplay(TypedDict):
+    """
+    rms-router: GET /bills-of-entry/{port_code}/{be_no}/{be_date}/decisions/{version}/replay,
+    the decision taken again from its recorded facts under its recorded rule-set version (RMS-
+    LANES-1: the same BE, version and rule-set version always get the same decision).
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    rule_set: PolicyRef
+    recorded: Recorded
+    replayed: Replayed
+    identical: bool
+
+
+class Item2(TypedDict):
+    sl_no: int
+    cth: str
+    country_of_origin: str
+    value: str
+
+
+class History(TypedDict):
+    examinations: int
+    discrepancies: int
+    reassessments: int
+    refused_nocs: int
+
+
+class Facts(TypedDict):
+    """
+    The facts the rules read.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    iec: str
+    be_type: str
+    mode_of_transport: str
+    first_check: bool
+    prior_be: bool
+    customs_broker_code: str | None
+    country_of_origin: str | None
+    country_of_consignment: str | None
+    port_of_shipment: str | None
+    containerised: bool
+    assessable_value: str
+    total_duty: str
+    items: list[Item2]
+    aeo_status: str
+    aeo_certificate_no: str | None
+    history: History
+    bis_verdict: str
+    bis_sampling: bool
+    amendment_no: int
+    assessment_invalidated: bool
+    after_out_of_charge: bool
+    tampered_at_export: bool
+
+
+class Decision(TypedDict):
+    version: BeVersion
+    outcome: str
+    selections: list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    assessment_group: str | None
+    rule_set: PolicyRef | None
+    fired_rules: list[str]
+    examination_instructions: str | None
+    partner_agencies: list[str]
+    interdiction: Interdiction | None
+    reasons: list[Reason]
+    decided_at: str
+    facts: Facts | None
+
+
+class RmsDecisions(TypedDict):
+    """
+    rms-router: GET /bills-of-entry/{port_code}/{be_no}/{be_date}/decisions, the decision on
+    each version with the facts it was taken on (RMS-1..3, RMS-LANES-1).
+    """
+
+    decisions: list[Decision]
 
 
 class Line1(TypedDict):

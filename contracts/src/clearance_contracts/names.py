@@ -90,8 +90,19 @@ OFFICER_DECISION: Final = "out-of-charge.officer-decision.v1"
 CUSTODIAN_CALLBACK: Final = "custodian.callback.v1"
 E_OOC_VERIFICATION: Final = "e-ooc.verification.v1"
 
+#: HTTP bodies of rms-router: the officers' queues, tasks and results, the decisions of a BE
+#: with their replay, and its audit trail.
+OFFICER_QUEUE: Final = "officer-queue.v1"
+OFFICER_TASK: Final = "officer-task.v1"
+ASSESSMENT_RESULT: Final = "assessment-result.v1"
+EXAMINATION_RESULT: Final = "examination-result.v1"
+PGA_NOC_RESULT: Final = "pga-noc-result.v1"
+RMS_DECISIONS: Final = "rms-decisions.v1"
+RMS_DECISION_REPLAY: Final = "rms-decision-replay.v1"
+AUDIT_TRAIL: Final = "audit-trail.v1"
+
 #: HTTP bodies: be-intake's filings, amendments and their decisions, waivers, status and search,
-#: directory and arrival uploads; warehouse-seal's; ooc-issuer's.
+#: directory and arrival uploads; warehouse-seal's; ooc-issuer's; rms-router's.
 HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     BILL_OF_ENTRY_FILING,
     BILL_OF_ENTRY_ACCEPTED,
@@ -116,6 +127,15 @@ HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     OFFICER_DECISION,
     CUSTODIAN_CALLBACK,
     E_OOC_VERIFICATION,
+    # rms-router: officers' queues, tasks, results, decisions, replays, audit trails
+    OFFICER_QUEUE,
+    OFFICER_TASK,
+    ASSESSMENT_RESULT,
+    EXAMINATION_RESULT,
+    PGA_NOC_RESULT,
+    RMS_DECISIONS,
+    RMS_DECISION_REPLAY,
+    AUDIT_TRAIL,
 )
 
 #: The file of shared `$defs` that every other schema refers to.
