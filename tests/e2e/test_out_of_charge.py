@@ -127,6 +127,23 @@ class Ooc:
         }
         await self.publish(DUTY_PAYMENT_RECORDED, data, "be-intake")
 
+    async def assessed(self, be: dict[str, Any], version: int = 1) -> None:
+        """As rms-router: the faceless group confirmed the self-assessment of this version."""
+        assessment = copy.deepcopy(example(ASSESSMENT_COMPLETED))
+        assessment.update(
+            bill_of_entry_ref={**_ref(be), "version": version},
+            assessed_duty=be["duty"]["total_duty"],
+            assessed_at=datetime.now(UTC).isoformat(),
+        )
+        await self.publish(ASSESSMENT_COMPLETED, assessment, "rms-router")
+
+    async def examined(self, be: dict[str, Any]) -> None:
+        """As rms-router: the examination of version 1 found no discrepancy."""
+        report = copy.deepcopy(example(EXAMINATION_COMPLETED))
+        report["bill_of_entry_ref"] = {**_ref(be), "version": 1}
+        report["examined_at"] = datetime.now(UTC).isoformat()
+        await self.publish(EXAMINATION_COMPLETED, report, "rms-router")
+
     async def wait(self, topic: str, be: dict[str, Any], count: int = 1) -> list[Any]:
         records = await self.listener.wait_for(topic, key_of(be), count=count, timeout=90)
         return [orjson.loads(record.value) for record in records]
@@ -298,18 +315,9 @@ async def test_ooc_follows_an_examination_without_discrepancy(ooc: Ooc) -> None:
     await ooc.register(be, tier=None)
     await ooc.pay(be, be["duty"]["total_duty"])
     await ooc.held(be, lambda b: any(r["rule_id"] == "RMS-1" for r in b["reasons"]))
-    report = copy.deepcopy(example(EXAMINATION_COMPLETED))
-    report["bill_of_entry_ref"] = {**_ref(be), "version": 1}
-    report["examined_at"] = datetime.now(UTC).isoformat()
-    await ooc.publish(EXAMINATION_COMPLETED, report, "rms-router")
+    await ooc.examined(be)
     await ooc.held(be, lambda b: any(r["rule_id"] == "OOC-AUTO-1" for r in b["reasons"]))
-    assessment = copy.deepcopy(example(ASSESSMENT_COMPLETED))
-    assessment.update(
-        bill_of_entry_ref={**_ref(be), "version": 1},
-        assessed_duty=be["duty"]["total_duty"],
-        assessed_at=datetime.now(UTC).isoformat(),
-    )
-    await ooc.publish(ASSESSMENT_COMPLETED, assessment, "rms-router")
+    await ooc.assessed(be)
     [issued] = await ooc.wait(OUT_OF_CHARGE_ISSUED, be)
     assert issued["mode"] == "officer"
     assert issued["reasons"][0]["rule_id"] == "OOC-EXAM-1"
@@ -360,6 +368,10 @@ async def test_toys_clear_conditionally_and_a_failed_lab_result_orders_re_export
     )
     await ooc.publish(BIS_VERIFICATION_COMPLETED, verdict, "bis-verifier")
     await ooc.case_until(be, lambda c: c["facts"]["bis"] == "conditional")
+    # The real verifier failed the toys first (no licence, no certificates: BIS-QCO-1,
+    # BIS-QCO-2), so rms-router selected them (bis-verdict-failed); officers found no fault.
+    await ooc.examined(be)
+    await ooc.assessed(be)
     await ooc.pay(be, be["duty"]["total_duty"])
     [issued] = await ooc.wait(OUT_OF_CHARGE_ISSUED, be)
     assert issued["conditions"][0]["condition"] == "sale_restricted"
@@ -392,23 +404,14 @@ async def test_a_stale_assessment_blocks_until_the_new_version_is_assessed(ooc: 
     stale; the OOC follows v2's assessment, on version 2."""
     be = _be()
     await ooc.register(be)
-    assessment = copy.deepcopy(example(ASSESSMENT_COMPLETED))
-    assessment.update(
-        bill_of_entry_ref={**_ref(be), "version": 1},
-        assessed_duty=be["duty"]["total_duty"],
-        assessed_at=datetime.now(UTC).isoformat(),
-    )
-    await ooc.publish(ASSESSMENT_COMPLETED, assessment, "rms-router")
+    await ooc.assessed(be)
     await ooc.case_until(be, lambda c: c["facts"]["assessment"] == "valid")
     await ooc.register(be, version=2, invalidates_assessment=True)
     await ooc.pay(be, be["duty"]["total_duty"])
     held = await ooc.held(be, lambda b: any(r["rule_id"] == "INTAKE-AMEND-1" for r in b["reasons"]))
     assert held["bill_of_entry_ref"]["version"] == 2
     assert ooc.listener.for_key(OUT_OF_CHARGE_ISSUED, key_of(be)) == []
-    assessment.update(
-        bill_of_entry_ref={**_ref(be), "version": 2}, assessed_at=datetime.now(UTC).isoformat()
-    )
-    await ooc.publish(ASSESSMENT_COMPLETED, assessment, "rms-router")
+    await ooc.assessed(be, version=2)
     [issued] = await ooc.wait(OUT_OF_CHARGE_ISSUED, be)
     assert issued["bill_of_entry_ref"]["version"] == 2
 
