@@ -16,7 +16,10 @@ from clearance_deploy.components import (
     HTTP_PORT,
     PENDING_KAFKA_SECURITY_SETTINGS,
     Component,
+    HttpCall,
+    callers,
 )
+from clearance_deploy.components import component as component_named
 from clearance_runtime.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
@@ -135,9 +138,17 @@ def test_each_custodian_reads_only_its_own_gatepass_topic_with_groups_of_its_own
 
 
 def test_a_service_reads_only_its_own_consumer_group() -> None:
-    for component in COMPONENTS:
-        groups = {name for (kind, name) in _acls(component.name) if kind == "group"}
-        assert groups == ({component.name} if topology.receives(component.name) else set())
+    for candidate in COMPONENTS:
+        if candidate.name not in topology.parties():
+            continue
+        groups = {name for (kind, name) in _acls(candidate.name) if kind == "group"}
+        assert groups == ({candidate.name} if topology.receives(candidate.name) else set())
+
+
+def test_the_bis_registry_is_no_kafka_party() -> None:
+    """The registry server only answers HTTP: no principal, no brokers' listener for it."""
+    assert "bis-registry" not in topology.parties()
+    assert "bis-registry" not in _named("KafkaUser")
 
 
 def test_replicas_never_exceed_the_partitions_of_the_topics_a_group_reads() -> None:
@@ -196,22 +207,34 @@ def _egress_targets(component: Component) -> list[dict[str, Any]]:
     return [peer for rule in policy["spec"]["egress"] for peer in rule["to"]]
 
 
+def _pod_names(peers: list[dict[str, Any]]) -> set[str]:
+    return {
+        peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        for peer in peers
+        if "app.kubernetes.io/name" in peer.get("podSelector", {}).get("matchLabels", {})
+        and "namespaceSelector" not in peer
+    }
+
+
+def _ingress_sources(component: Component) -> list[dict[str, Any]]:
+    policy = _named("NetworkPolicy")[component.name]
+    return [peer for rule in policy["spec"]["ingress"] for peer in rule["from"]]
+
+
 def test_network_policies_allow_only_the_flows_of_the_document() -> None:
     """Components reach Kafka (when they are parties), their database, DNS and the trace
-    collector, and never each other: every flow between them is a topic."""
+    collector, and each other only where `Component.calls` says so: every other flow between
+    them is a topic."""
     names = {c.name for c in COMPONENTS}
-    for component in COMPONENTS:
-        targets = _egress_targets(component)
-        selected = {
-            peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
-            for peer in targets
-        }
-        assert not selected & names
+    for candidate in COMPONENTS:
+        targets = _egress_targets(candidate)
+        assert _pod_names(targets) & names == {call.server for call in candidate.calls}
+        assert _pod_names(_ingress_sources(candidate)) == {c.name for c in callers(candidate.name)}
         to_kafka = any(
             peer.get("podSelector", {}).get("matchLabels", {}).get("strimzi.io/kind") == "Kafka"
             for peer in targets
         )
-        assert to_kafka == (component.name in topology.parties())
+        assert to_kafka == (candidate.name in topology.parties())
     listener = _named("Kafka")[PROFILE.kafka_cluster]["spec"]["kafka"]["listeners"][0]
     peers = {
         peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
@@ -220,6 +243,86 @@ def test_network_policies_allow_only_the_flows_of_the_document() -> None:
     }
     assert peers == {c.name for c in COMPONENTS if c.name in topology.parties()}
     assert "default-deny" in _named("NetworkPolicy")
+
+
+def _rules_to(policy: dict[str, Any], direction: str, name: str) -> list[dict[str, Any]]:
+    key = "to" if direction == "egress" else "from"
+    return [rule for rule in policy["spec"][direction] if name in _pod_names(rule[key])]
+
+
+def test_bis_verifier_may_call_the_bis_registry_and_nothing_else_may() -> None:
+    """BIS-CRS-1: the verifier asks the registry over HTTP; its NetworkPolicy lets it out to the
+    registry's pods on their HTTP port, the registry's lets it (and only it, besides the
+    ingress and monitoring namespaces) in."""
+    assert component_named("bis-verifier").calls == (
+        HttpCall("bis-registry", "CLEARANCE_BIS_REGISTRY_URL"),
+    )
+    policies = _named("NetworkPolicy")
+    [out] = _rules_to(policies["bis-verifier"], "egress", "bis-registry")
+    assert out["ports"] == [{"protocol": "TCP", "port": HTTP_PORT}]
+    assert out["to"] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "bis-registry"}}}
+    ]
+    registry = policies["bis-registry"]["spec"]
+    assert registry["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "bis-registry"}}
+    [inbound] = _rules_to(policies["bis-registry"], "ingress", "bis-verifier")
+    assert inbound["ports"] == [{"protocol": "TCP", "port": HTTP_PORT}]
+    assert _pod_names(_ingress_sources(component_named("bis-registry"))) == {"bis-verifier"}
+    namespaces = {
+        peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for peer in _ingress_sources(component_named("bis-registry"))
+        if "namespaceSelector" in peer
+    }
+    assert namespaces == set(PROFILE.http_client_namespaces)
+    for other in COMPONENTS:
+        if other.name != "bis-verifier":
+            assert _rules_to(policies[other.name], "egress", "bis-registry") == [], other.name
+    # Out, the registry needs DNS only: no Kafka, no database, no collector, no component.
+    [dns] = registry["egress"]
+    assert dns["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+
+
+def _container_env(name: str) -> dict[str, Any]:
+    pod = _named("Deployment")[name]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    return {e["name"]: e.get("value") for e in container["env"]}
+
+
+def test_bis_verifier_gets_the_registrys_url_in_kubernetes() -> None:
+    """Through the registry's Service (port 80, to the pods' 8080)."""
+    assert _container_env("bis-verifier")["CLEARANCE_BIS_REGISTRY_URL"] == "http://bis-registry"
+    [port] = _named("Service")["bis-registry"]["spec"]["ports"]
+    assert (port["port"], port["targetPort"]) == (80, "http")
+    for name, env in ((c.name, _container_env(c.name)) for c in COMPONENTS):
+        if name != "bis-verifier":
+            assert "CLEARANCE_BIS_REGISTRY_URL" not in env, name
+    # Migrating calls nothing: a production patch of the serving container's URL is complete.
+    [migrate] = _named("Deployment")["bis-verifier"]["spec"]["template"]["spec"]["initContainers"]
+    assert "CLEARANCE_BIS_REGISTRY_URL" not in {e["name"] for e in migrate["env"]}
+
+
+def test_the_bis_registry_is_a_plain_deployment_over_the_images_register() -> None:
+    """No KEDA (no consumer group), no migration, no Kafka or database settings, no traces;
+    the register where the image keeps shared/domain."""
+    assert "bis-registry" not in _named("ScaledObject")
+    deployment = _named("Deployment")["bis-registry"]["spec"]
+    pod = deployment["template"]["spec"]
+    assert pod["initContainers"] == []
+    assert deployment["replicas"] == PROFILE.min_replicas
+    env = _container_env("bis-registry")
+    assert env["CLEARANCE_BIS_REGISTER_CSV"] == "/app/shared/domain/bis/crs-register-2021.csv"
+    assert env["CLEARANCE_HTTP_PORT"] == str(HTTP_PORT)
+    assert not [n for n in env if n.startswith(("CLEARANCE_KAFKA", "CLEARANCE_DATABASE", "OTEL_"))]
+    assert [v["name"] for v in pod["volumes"]] == ["tmp"]
+    kustomization = kubernetes.kustomization(kubernetes.base_files())
+    assert "components/bis-registry.yaml" in kustomization["resources"]
+    assert {"name": "clearance/bis-registry", "newTag": kubernetes.IMAGE_TAG} in kustomization[
+        "images"
+    ]
+    overlay = generate.deploy_dir() / "k8s" / "overlays" / "production" / "kustomization.yaml"
+    assert "clearance/bis-registry" in {
+        i["name"] for i in yaml.safe_load(overlay.read_text())["images"]
+    }
 
 
 def test_postgres_has_one_confined_role_and_schema_per_service_and_backups() -> None:
@@ -249,6 +352,11 @@ def test_traces_go_by_otlp_to_the_collector() -> None:
 
 
 def _settings_names(component: Component) -> set[str]:
+    """The settings class's fields for a component on the runtime; otherwise the names its
+    CLI reads (`<package>.cli.SETTINGS`)."""
+    if not component.runtime:
+        names: tuple[str, ...] = importlib.import_module(f"{component.package}.cli").SETTINGS
+        return set(names)
     module = importlib.import_module(f"{component.package}.config")
     settings: type[ServiceSettings] = module.Settings
     return {f"CLEARANCE_{name.upper()}" for name in settings.model_fields}
@@ -267,22 +375,66 @@ def _environments() -> list[tuple[Component, dict[str, Any]]]:
 
 def test_compose_and_kubernetes_use_the_settings_names_of_the_local_stack() -> None:
     """Every CLEARANCE_* variable is a field of the component's settings class (issue 14's
-    Kafka security settings excepted until they land); the rest are the standard OTEL_*."""
+    Kafka security settings excepted until they land), or for the BIS registry server a name
+    its CLI reads; the rest are the standard OTEL_*."""
+    seen = set()
     for component, env in _environments():
         known = _settings_names(component) | set(PENDING_KAFKA_SECURITY_SETTINGS)
         for name in env:
             if name.startswith("CLEARANCE_"):
                 assert name in known, (component.name, name)
             else:
+                assert component.runtime
                 assert name.startswith("OTEL_") or name.startswith("DATABASE_"), name
+        seen.add(component.name)
+    assert seen == {c.name for c in COMPONENTS}
+    assert _settings_names(component_named("bis-registry")) >= {
+        "CLEARANCE_HTTP_HOST",
+        "CLEARANCE_HTTP_PORT",
+        "CLEARANCE_BIS_REGISTER_CSV",
+        "CLEARANCE_LOG_LEVEL",
+    }
 
 
 def test_compose_ports_are_the_local_stacks() -> None:
     services = compose.compose_document()["services"]
     assert services["be-intake"]["ports"] == ["127.0.0.1:8001:8080"]
+    assert services["bis-registry"]["ports"] == ["127.0.0.1:8010:8080"]
     assert services["kafka"]["ports"] == ["127.0.0.1:19092:19092"]
     assert services["zipkin"]["ports"] == ["127.0.0.1:9411:9411"]
     assert services["postgres"]["ports"] == ["127.0.0.1:15432:5432"]
+    bound = [port for service in services.values() for port in service.get("ports", [])]
+    assert len(bound) == len(set(bound))
+
+
+def test_compose_gives_bis_verifier_the_registry_and_the_registry_nothing_it_does_not_use() -> None:
+    """bis-verifier reaches the registry server by its service name and starts after it is
+    healthy (the image's HEALTHCHECK); the registry waits for nothing: no Kafka, no database,
+    no trace viewer. Nothing else is given the registry's URL."""
+    services = compose.compose_document()["services"]
+    verifier = services["bis-verifier"]
+    assert (
+        verifier["environment"]["CLEARANCE_BIS_REGISTRY_URL"] == f"http://bis-registry:{HTTP_PORT}"
+    )
+    assert verifier["depends_on"]["bis-registry"] == {"condition": "service_healthy"}
+    registry = services["bis-registry"]
+    assert registry["build"]["args"] == {"COMPONENT": "clearance-bis-registry"}
+    assert registry["command"] == ["serve"]
+    assert "depends_on" not in registry
+    assert "bis-registry-migrate" not in services
+    assert registry["environment"] == {
+        "CLEARANCE_HTTP_HOST": "0.0.0.0",
+        "CLEARANCE_HTTP_PORT": str(HTTP_PORT),
+        "CLEARANCE_LOG_LEVEL": "INFO",
+        "CLEARANCE_BIS_REGISTER_CSV": "/app/shared/domain/bis/crs-register-2021.csv",
+    }
+    assert registry["read_only"] is True
+    assert registry["cap_drop"] == ["ALL"]
+    for name, service in services.items():
+        if name != "bis-verifier":
+            assert "CLEARANCE_BIS_REGISTRY_URL" not in service.get("environment", {}), name
+    [scraped] = compose.prometheus_config()["scrape_configs"]
+    assert f"bis-registry:{HTTP_PORT}" not in scraped["static_configs"][0]["targets"]
 
 
 def test_compose_creates_the_documents_topics_and_the_services_roles() -> None:

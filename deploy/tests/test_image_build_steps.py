@@ -3,7 +3,8 @@ commands install each component alone from uv.lock (dependencies first from the 
 alone, then the component, not editable) into the image's layout, and the result starts.
 
 This catches a component that imports what it never declared, and an image layout in which
-a service misses its settings. Slow: about half a minute per component on two cores.
+a service misses its settings or a file its settings name under the image's shared/domain
+(the BIS registry server's register). Slow: about half a minute per component on two cores.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _context_files() -> list[str]:
 
 def _uv(args: list[str], *, cwd: Path, app: Path, component: Component) -> None:
     uv = [shutil.which("uv")] if shutil.which("uv") else ["python3", "-m", "uv"]
-    command = [*uv, *[a.replace("${COMPONENT}", component.name) for a in args]]
+    command = [*uv, *[a.replace("${COMPONENT}", component.workspace_member) for a in args]]
     env = {
         **os.environ,
         "UV_PROJECT_ENVIRONMENT": str(app / ".venv"),
@@ -82,19 +83,38 @@ def test_each_component_installs_alone_from_the_lock_and_starts(
     # The image's layout: shared/domain beside the virtual environment.
     assert SHARED_DOMAIN_DIR == "/app/shared/domain"
     shutil.copytree(SHARED, app / "shared" / "domain")
-    script = app / ".venv" / "bin" / component.name
+    script = app / ".venv" / "bin" / component.workspace_member
     help_text = subprocess.run(
         [str(script), "--help"], capture_output=True, text=True, check=False, env={"PATH": ""}
     )
     assert help_text.returncode == 0, help_text.stderr
     assert "{serve,migrate}" in help_text.stdout
-    probe = f"import {component.package}.bootstrap, {component.package}.config as c; c.Settings()"
+    # The component's own settings (e.g. the registry's register), with the image's paths
+    # under shared/domain moved to this layout.
+    env = {
+        "PATH": "",
+        **{
+            key: value.replace(SHARED_DOMAIN_DIR, str(app / "shared" / "domain"))
+            for key, value in component.environment
+        },
+    }
+    for key, value in component.environment:
+        if value.startswith(SHARED_DOMAIN_DIR):
+            assert Path(env[key]).is_file(), (key, value)
+    if component.runtime:
+        probe = (
+            f"import {component.package}.bootstrap, {component.package}.config as c; c.Settings()"
+        )
+    else:
+        # A plain HTTP server: its app builds from what its settings name (the registry loads
+        # the register, as `serve` does before it listens).
+        probe = f"import os, {component.package}.cli as c; c.build_app(os.environ)"
     imported = subprocess.run(
         [str(app / ".venv" / "bin" / "python"), "-c", probe],
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": ""},
+        env=env,
     )
     assert imported.returncode == 0, imported.stderr
     not_installed = subprocess.run(

@@ -324,6 +324,7 @@ class BillOfEntryNoticePublished(TypedDict):
         "examination_ordered",
         "assessed",
         "paid",
+        "bis_verification_pending",
     ]
     status: Literal[
         "accepted",
@@ -339,6 +340,7 @@ class BillOfEntryNoticePublished(TypedDict):
         "examination_ordered",
         "assessed",
         "paid",
+        "bis_verification_pending",
     ]
     previous_status: NotRequired[
         Literal[
@@ -355,6 +357,7 @@ class BillOfEntryNoticePublished(TypedDict):
             "examination_ordered",
             "assessed",
             "paid",
+            "bis_verification_pending",
         ]
         | None
     ]
@@ -473,8 +476,9 @@ class BisVerificationPending(TypedDict):
     bis-verifier could not verify a BE version yet because the BIS registry did not answer: the
     BE waits, is retried, and is never passed unverified (BIS-CRS-1: the status must be checked
     before clearance). Published once per BE version when it starts waiting; the verdict
-    (clearance.bis-verification.completed.v1) follows when the registry answers. Consumers:
-    icegate-upstream (be-intake's status view is to fold it).
+    (clearance.bis-verification.completed.v1) follows when the registry answers. Consumers: be-
+    intake (its status view shows the BE as bis_verification_pending until the verdict),
+    icegate-upstream.
     """
 
     bill_of_entry_ref: BillOfEntryRef
@@ -1262,6 +1266,7 @@ BillOfEntryStatusStatus: TypeAlias = Literal[
     "examination_ordered",
     "assessed",
     "paid",
+    "bis_verification_pending",
 ]
 
 

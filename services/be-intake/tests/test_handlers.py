@@ -30,6 +30,8 @@ from clearance_contracts import (
     BILL_OF_ENTRY_NOTICE_PUBLISHED,
     BILL_OF_ENTRY_REGISTERED,
     BILL_OF_ENTRY_REJECTED,
+    BIS_VERIFICATION_COMPLETED,
+    BIS_VERIFICATION_PENDING,
     DEFERRED_PAYMENT_AUTHENTICATED,
     DUTY_PAYMENT_RECEIVED,
     DUTY_PAYMENT_RECORDED,
@@ -370,3 +372,17 @@ async def test_status_moves_with_the_facts_of_their_owners(
     assert _notices(uow) == ["gatepass_issued"]
     notice = uow.events_of(BILL_OF_ENTRY_NOTICE_PUBLISHED)[0]
     assert (notice["filer"], notice["notice_code"]) == ("AABCJ2231PCH001", "09")
+
+
+async def test_a_bis_check_waiting_for_the_registry_shows_until_its_verdict(
+    uow_of: Callable[[], Any], intake: FakeIntake
+) -> None:
+    """BIS-CRS-1, STATUS-1: the registry down, the BE shows as verification pending (34);
+    the verdict, when the registry answers, ends the wait."""
+    await _handle(uow_of, _arrival(), _filing())
+    uow = await _handle(uow_of, _verdict(BIS_VERIFICATION_PENDING, 1))
+    [notice] = uow.events_of(BILL_OF_ENTRY_NOTICE_PUBLISHED)
+    assert (notice["status"], notice["notice_code"]) == ("bis_verification_pending", "34")
+    assert intake.timeline[-1].summary.startswith("BIS verification pending")
+    await _handle(uow_of, _verdict(BIS_VERIFICATION_COMPLETED, 1, verdict="passed"))
+    assert intake.case(IDENTITY).status.value == "accepted"

@@ -6,7 +6,10 @@ deploy/images/Dockerfile, migrated by a one-shot `<name>-migrate` container befo
 Images and infrastructure settings come from `clearance_local.images` (shared with the
 Testcontainers path of the test fixtures), the components' settings are the local stack's
 (`CLEARANCE_*`, `OTEL_*`), topics come from the AsyncAPI document, and the host ports are the
-local stack's defaults (Kafka 19092, PostgreSQL 15432, Zipkin 9411, services 8001-8005).
+local stack's defaults (Kafka 19092, PostgreSQL 15432, Zipkin 9411, services 8001-8005, the BIS
+registry server 8010). A component gets Kafka's and PostgreSQL's settings (and waits for them)
+only if it is a party of the document or has a schema, traces only if it runs on the runtime,
+and the URL of each component it calls (`Component.calls`), which it waits for.
 
 Secrets are never in the file: Compose reads them from `deploy/compose/.env`
 (`clearance-deploy compose-env` writes one with random values; `.env.example` names them).
@@ -19,10 +22,10 @@ from typing import Any
 
 from clearance_contracts import topics
 from clearance_local import images
-from clearance_local.config import SERVICE_SCHEMAS
+from clearance_local.config import DEFAULT_PORTS, SERVICE_SCHEMAS
 from clearance_local.postgres import ADMIN_ROLE, DATABASE
-from clearance_local.services import DEFAULT_PORTS
 
+from clearance_deploy import topology
 from clearance_deploy.components import (
     COMPONENTS,
     HTTP_PORT,
@@ -37,7 +40,7 @@ KEYCLOAK_PASSWORD_VAR = "CLEARANCE_KEYCLOAK_ADMIN_PASSWORD"
 KEYCLOAK_HOST_PORT = 8180
 PROMETHEUS_HOST_PORT = 9090
 POSTGRES_HOST_PORT = 15432
-#: Ports on the host for components beyond the five services.
+#: Ports on the host for components the local stack has no port for (`config.DEFAULT_PORTS`).
 EXTRA_HOST_PORT_BASE = 8010
 
 
@@ -60,19 +63,33 @@ def _required(var: str) -> str:
 
 
 def host_port(component: Component, index: int) -> int:
+    """The local stack's port of `component` (the developer's bookmarks work for both)."""
     return DEFAULT_PORTS.get(component.name, EXTRA_HOST_PORT_BASE + index)
+
+
+def url_of(server: str) -> str:
+    """Where another container reaches the component `server`."""
+    return f"http://{server}:{HTTP_PORT}"
+
+
+def _kafka_party(component: Component) -> bool:
+    return component.name in topology.parties()
 
 
 def _component_env(component: Component) -> dict[str, str]:
     env = common_environment(component)
-    env["CLEARANCE_KAFKA_BOOTSTRAP"] = f"kafka:{images.KAFKA_CLIENT_PORT}"
+    if _kafka_party(component):
+        env["CLEARANCE_KAFKA_BOOTSTRAP"] = f"kafka:{images.KAFKA_CLIENT_PORT}"
     if component.schema is not None:
         env["CLEARANCE_DATABASE_URL"] = (
             f"postgresql://{component.schema}:${{{password_var(component.schema)}}}"
             f"@postgres:{images.POSTGRES_PORT}/{DATABASE}"
         )
-    env["OTEL_TRACES_EXPORTER"] = "zipkin"
-    env["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = f"http://zipkin:{images.ZIPKIN_PORT}/api/v2/spans"
+    for call in component.calls:
+        env[call.setting] = url_of(call.server)
+    if component.runtime:
+        env["OTEL_TRACES_EXPORTER"] = "zipkin"
+        env["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = f"http://zipkin:{images.ZIPKIN_PORT}/api/v2/spans"
     return env
 
 
@@ -80,7 +97,7 @@ def _build(component: Component) -> dict[str, Any]:
     return {
         "context": "../..",
         "dockerfile": "deploy/images/Dockerfile",
-        "args": {"COMPONENT": component.name},
+        "args": {"COMPONENT": component.workspace_member},
         # shared/ beside the repository: the real source documents (BIS register, calendars).
         "additional_contexts": {"shared": "../../../shared"},
     }
@@ -172,17 +189,26 @@ def compose_document() -> dict[str, Any]:
     for index, component in enumerate(COMPONENTS):
         image = f"clearance/{component.name}:dev"
         env = _component_env(component)
-        depends: dict[str, Any] = {
-            "kafka-topics": {"condition": "service_completed_successfully"},
-            "zipkin": {"condition": "service_started"},
-        }
+        depends: dict[str, Any] = {}
+        if _kafka_party(component):
+            depends["kafka-topics"] = {"condition": "service_completed_successfully"}
+        if component.runtime:
+            depends["zipkin"] = {"condition": "service_started"}
+        for call in component.calls:
+            # The image's HEALTHCHECK asks the server's /healthz.
+            depends[call.server] = {"condition": "service_healthy"}
         if component.database:
             depends["postgres"] = {"condition": "service_healthy"}
             services[f"{component.name}-migrate"] = {
                 "image": image,
                 "build": _build(component),
                 "command": ["migrate"],
-                "environment": env,
+                # Migrating calls no other component.
+                "environment": {
+                    key: value
+                    for key, value in env.items()
+                    if key not in {call.setting for call in component.calls}
+                },
                 "depends_on": {"postgres": {"condition": "service_healthy"}},
                 "restart": "no",
                 **_hardened(),
@@ -194,7 +220,7 @@ def compose_document() -> dict[str, Any]:
             "command": ["serve"],
             "environment": env,
             "ports": [f"127.0.0.1:{host_port(component, index)}:{HTTP_PORT}"],
-            "depends_on": depends,
+            **({"depends_on": depends} if depends else {}),
             "restart": "unless-stopped",
             "stop_grace_period": "45s",
             **_hardened(),
@@ -263,7 +289,7 @@ def postgres_init_script() -> str:
 
 
 def prometheus_config() -> dict[str, Any]:
-    """Prometheus scrapes every component's /metrics."""
+    """Prometheus scrapes every component's /metrics (those on the runtime serve one)."""
     return {
         "global": {"scrape_interval": "15s", "evaluation_interval": "15s"},
         "scrape_configs": [
@@ -272,7 +298,7 @@ def prometheus_config() -> dict[str, Any]:
                 "metrics_path": "/metrics",
                 "static_configs": [
                     {
-                        "targets": [f"{c.name}:{HTTP_PORT}" for c in COMPONENTS],
+                        "targets": [f"{c.name}:{HTTP_PORT}" for c in COMPONENTS if c.runtime],
                         "labels": {"platform": "clearance"},
                     }
                 ],

@@ -5,8 +5,8 @@ the AsyncAPI document, a KafkaUser per party with the ACLs of `topology.acls`), 
 CloudNativePG (a Cluster with one managed role per service, a Database with one schema per
 service, backups to an object store through the Barman Cloud plugin), and each component as a
 Deployment with probes, resources, a PodDisruptionBudget, a NetworkPolicy that allows only the
-flows the document gives it, and a KEDA ScaledObject on its consumer lag whose maximum is the
-partition count. Traces go by OTLP to a collector.
+flows the document gives it (and the HTTP calls of `Component.calls`), and a KEDA ScaledObject
+on its consumer lag whose maximum is the partition count. Traces go by OTLP to a collector.
 
 Everything that repeats (topics, ACLs, network peers, per-service resources) comes from the
 AsyncAPI document and `components.COMPONENTS`; `clearance-deploy generate --check` (and a
@@ -26,6 +26,7 @@ from clearance_deploy.components import (
     COMPONENTS,
     HTTP_PORT,
     Component,
+    callers,
     common_environment,
 )
 
@@ -90,6 +91,15 @@ def _selector(name: str) -> dict[str, str]:
 
 def image_of(component: Component) -> str:
     return f"{IMAGE_PREFIX}{component.name}:{IMAGE_TAG}"
+
+
+def url_of(server: str) -> str:
+    """Where a pod reaches the component `server`: its Service (port 80)."""
+    return f"http://{server}"
+
+
+def _kafka_party(component: Component) -> bool:
+    return component.name in topology.parties()
 
 
 # --- Kafka (Strimzi) -------------------------------------------------------------------
@@ -438,24 +448,29 @@ def _env(component: Component, profile: ClusterProfile) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {"name": key, "value": value} for key, value in common_environment(component).items()
     ]
-    env += [
-        {"name": "CLEARANCE_KAFKA_BOOTSTRAP", "value": profile.kafka_bootstrap},
-        {"name": "CLEARANCE_KAFKA_SECURITY_PROTOCOL", "value": "SASL_SSL"},
-        {"name": "CLEARANCE_KAFKA_SASL_MECHANISM", "value": "SCRAM-SHA-512"},
-        {"name": "CLEARANCE_KAFKA_SASL_USERNAME", "value": component.name},
-        {
-            "name": "CLEARANCE_KAFKA_SASL_PASSWORD",
-            "valueFrom": {"secretKeyRef": {"name": component.name, "key": "password"}},
-        },
-        {"name": "CLEARANCE_KAFKA_SSL_CAFILE", "value": "/etc/kafka-ca/ca.crt"},
-        {"name": "OTEL_TRACES_EXPORTER", "value": "otlp"},
-        {
-            "name": "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "value": f"http://{profile.otel_collector}:4318",
-        },
-        {"name": "OTEL_TRACES_SAMPLER", "value": "parentbased_traceidratio"},
-        {"name": "OTEL_TRACES_SAMPLER_ARG", "value": "1.0"},
-    ]
+    env += [{"name": call.setting, "value": url_of(call.server)} for call in component.calls]
+    if _kafka_party(component):
+        env += [
+            {"name": "CLEARANCE_KAFKA_BOOTSTRAP", "value": profile.kafka_bootstrap},
+            {"name": "CLEARANCE_KAFKA_SECURITY_PROTOCOL", "value": "SASL_SSL"},
+            {"name": "CLEARANCE_KAFKA_SASL_MECHANISM", "value": "SCRAM-SHA-512"},
+            {"name": "CLEARANCE_KAFKA_SASL_USERNAME", "value": component.name},
+            {
+                "name": "CLEARANCE_KAFKA_SASL_PASSWORD",
+                "valueFrom": {"secretKeyRef": {"name": component.name, "key": "password"}},
+            },
+            {"name": "CLEARANCE_KAFKA_SSL_CAFILE", "value": "/etc/kafka-ca/ca.crt"},
+        ]
+    if component.runtime:
+        env += [
+            {"name": "OTEL_TRACES_EXPORTER", "value": "otlp"},
+            {
+                "name": "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "value": f"http://{profile.otel_collector}:4318",
+            },
+            {"name": "OTEL_TRACES_SAMPLER", "value": "parentbased_traceidratio"},
+            {"name": "OTEL_TRACES_SAMPLER_ARG", "value": "1.0"},
+        ]
     if component.schema is not None:
         secret = db_secret(component)
         env += [
@@ -512,10 +527,19 @@ def component_manifests(component: Component, profile: ClusterProfile = PROFILE)
         "capabilities": {"drop": ["ALL"]},
     }
     env = _env(component, profile)
-    mounts = [
-        {"name": "tmp", "mountPath": "/tmp"},
-        {"name": "kafka-ca", "mountPath": "/etc/kafka-ca", "readOnly": True},
-    ]
+    mounts: list[dict[str, Any]] = [{"name": "tmp", "mountPath": "/tmp"}]
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    if _kafka_party(component):
+        mounts.append({"name": "kafka-ca", "mountPath": "/etc/kafka-ca", "readOnly": True})
+        volumes.append(
+            {
+                "name": "kafka-ca",
+                "secret": {
+                    "secretName": f"{profile.kafka_cluster}-cluster-ca-cert",
+                    "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                },
+            }
+        )
     resources = {
         # Peak RSS measured in the benchmark: 143 MB (be-intake); README.md.
         "requests": {"cpu": "250m", "memory": "256Mi"},
@@ -538,6 +562,9 @@ def component_manifests(component: Component, profile: ClusterProfile = PROFILE)
     ]
     init = []
     if component.database:
+        # Migrating calls no other component: no URLs of `calls` (an overlay patching one
+        # patches the serving container only).
+        called = {call.setting for call in component.calls}
         init.append(
             {
                 # Every new pod migrates first; replicas serialise on the runtime's advisory
@@ -545,7 +572,7 @@ def component_manifests(component: Component, profile: ClusterProfile = PROFILE)
                 "name": "migrate",
                 "image": image_of(component),
                 "args": ["migrate"],
-                "env": env,
+                "env": [e for e in env if e["name"] not in called],
                 "resources": resources,
                 "securityContext": security,
                 "volumeMounts": mounts,
@@ -561,11 +588,14 @@ def component_manifests(component: Component, profile: ClusterProfile = PROFILE)
         "template": {
             "metadata": {
                 "labels": labels,
+                # Components on the runtime serve /metrics; others are not scraped.
                 "annotations": {
                     "prometheus.io/scrape": "true",
                     "prometheus.io/port": str(HTTP_PORT),
                     "prometheus.io/path": "/metrics",
-                },
+                }
+                if component.runtime
+                else {"prometheus.io/scrape": "false"},
             },
             "spec": {
                 "serviceAccountName": name,
@@ -590,16 +620,7 @@ def component_manifests(component: Component, profile: ClusterProfile = PROFILE)
                 ],
                 "initContainers": init,
                 "containers": containers,
-                "volumes": [
-                    {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-                    {
-                        "name": "kafka-ca",
-                        "secret": {
-                            "secretName": f"{profile.kafka_cluster}-cluster-ca-cert",
-                            "items": [{"key": "ca.crt", "path": "ca.crt"}],
-                        },
-                    },
-                ],
+                "volumes": volumes,
             },
         },
     }
@@ -642,10 +663,13 @@ def component_manifests(component: Component, profile: ClusterProfile = PROFILE)
 
 def network_policy(component: Component, profile: ClusterProfile = PROFILE) -> Manifest:
     """What `component`'s pods may reach and be reached by: its HTTP port from the ingress
-    and monitoring namespaces; out, DNS, the Kafka brokers only if it is a party of the
-    AsyncAPI document, its database only if it has a schema, and the trace collector.
+    and monitoring namespaces and from the components that call it (`Component.calls`); out,
+    DNS, the Kafka brokers only if it is a party of the AsyncAPI document, its database only
+    if it has a schema, the HTTP port of the components it calls, and the trace collector if
+    it runs on the runtime.
 
-    Components never call each other: every flow between them is a Kafka topic (and its ACL).
+    Components call each other only where `Component.calls` says so (bis-verifier asks the BIS
+    registry); every other flow between them is a Kafka topic (and its ACL).
     """
     name = component.name
     egress: list[dict[str, Any]] = [
@@ -686,12 +710,37 @@ def network_policy(component: Component, profile: ClusterProfile = PROFILE) -> M
                 "ports": [{"protocol": "TCP", "port": images.POSTGRES_PORT}],
             }
         )
-    egress.append(
+    for call in component.calls:
+        egress.append(
+            {
+                "to": [{"podSelector": {"matchLabels": _selector(call.server)}}],
+                "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
+            }
+        )
+    if component.runtime:
+        egress.append(
+            {
+                "to": [{"podSelector": {"matchLabels": _selector(profile.otel_collector)}}],
+                "ports": [{"protocol": "TCP", "port": 4318}],
+            }
+        )
+    ingress: list[dict[str, Any]] = [
         {
-            "to": [{"podSelector": {"matchLabels": _selector(profile.otel_collector)}}],
-            "ports": [{"protocol": "TCP", "port": 4318}],
+            "from": [
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+                for namespace in profile.http_client_namespaces
+            ],
+            "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
         }
-    )
+    ]
+    calling = callers(name)
+    if calling:
+        ingress.append(
+            {
+                "from": [{"podSelector": {"matchLabels": _selector(c.name)}} for c in calling],
+                "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
+            }
+        )
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -699,19 +748,7 @@ def network_policy(component: Component, profile: ClusterProfile = PROFILE) -> M
         "spec": {
             "podSelector": {"matchLabels": _selector(name)},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [
-                {
-                    "from": [
-                        {
-                            "namespaceSelector": {
-                                "matchLabels": {"kubernetes.io/metadata.name": namespace}
-                            }
-                        }
-                        for namespace in profile.http_client_namespaces
-                    ],
-                    "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
-                }
-            ],
+            "ingress": ingress,
             "egress": egress,
         },
     }

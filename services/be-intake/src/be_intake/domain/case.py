@@ -344,6 +344,8 @@ class IntakeCase:
             return Status.GATEPASS_ISSUED
         if self.ooc is not None:
             return Status.RELEASED
+        if "bis_pending" in self.facts and "bis" not in self.facts:
+            return Status.BIS_VERIFICATION_PENDING
         rms = self.facts.get("rms")
         selections = rms["selections"] if rms else []
         if "examination" in selections and "examination" not in self.facts:

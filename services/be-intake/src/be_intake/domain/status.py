@@ -28,6 +28,7 @@ class Status(StrEnum):
     EXAMINATION_ORDERED = "examination_ordered"
     ASSESSED = "assessed"
     PAID = "paid"
+    BIS_VERIFICATION_PENDING = "bis_verification_pending"
 
     @property
     def code(self) -> str:
@@ -52,6 +53,7 @@ NOTICE_CODES: dict[Status, str] = {
     Status.EXAMINATION_ORDERED: "31",
     Status.ASSESSED: "32",
     Status.PAID: "33",
+    Status.BIS_VERIFICATION_PENDING: "34",
 }
 
 MEANINGS: dict[Status, str] = {
@@ -70,4 +72,6 @@ MEANINGS: dict[Status, str] = {
     Status.EXAMINATION_ORDERED: "selected for examination of the goods (RMS-1)",
     Status.ASSESSED: "assessment complete and nothing to pay now (e.g. warehousing)",
     Status.PAID: "duty paid, or deferred and authenticated by OTP (INTAKE-DUTY-1, -2)",
+    Status.BIS_VERIFICATION_PENDING: "the BIS registry did not answer: the BIS check waits and "
+    "is retried; nothing is released unverified (BIS-CRS-1)",
 }

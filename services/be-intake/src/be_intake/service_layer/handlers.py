@@ -29,6 +29,7 @@ from clearance_contracts import (
     BILL_OF_ENTRY_REJECTED,
     BIS_SAMPLE_CONCLUDED,
     BIS_VERIFICATION_COMPLETED,
+    BIS_VERIFICATION_PENDING,
     DEFERRED_PAYMENT_AUTHENTICATED,
     DUTY_DEMAND_RAISED,
     DUTY_PAYMENT_RECEIVED,
@@ -102,6 +103,7 @@ _ARRIVAL_MODE = {"S": "sea", "A": "air", "L": "land"}
 #: Facts of other services folded into the status view: event type -> fact name.
 FACTS = {
     BIS_VERIFICATION_COMPLETED: "bis",
+    BIS_VERIFICATION_PENDING: "bis_pending",
     BIS_SAMPLE_CONCLUDED: "bis_sample",
     RMS_DECISION_MADE: "rms",
     ASSESSMENT_COMPLETED: "assessment",
@@ -863,6 +865,8 @@ def _fact(batch: _Batch, item: Fact) -> None:
             )
         elif item.event_type == ASSESSMENT_COMPLETED:
             fact["assessed_duty"] = data["assessed_duty"]
+        elif item.event_type == BIS_VERIFICATION_PENDING:
+            fact.update(outcome="pending", next_attempt_at=data["next_attempt_at"])
         stale = not case.record_fact(name, version, fact, batch.now)
         summary = _summary(item.event_type, data) + (" (about an older version)" if stale else "")
     batch.uow.intake.resolve_dead_letters(case.identity, item.producer)
@@ -872,6 +876,9 @@ def _fact(batch: _Batch, item: Fact) -> None:
 def _summary(event_type: str, data: dict[str, Any]) -> str:
     if event_type == BIS_VERIFICATION_COMPLETED:
         return f"BIS verification: {data['verdict']}"
+    if event_type == BIS_VERIFICATION_PENDING:
+        retry = data["next_attempt_at"]
+        return f"BIS verification pending: the registry did not answer, next try {retry}"
     if event_type == RMS_DECISION_MADE:
         group = data.get("assessment_group")
         return f"RMS: {data['outcome']}" + (f", assessment group {group}" if group else "")
