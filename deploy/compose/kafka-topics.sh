@@ -67,6 +67,8 @@ BOOTSTRAP=kafka:9092
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic icegate.deferred-payment.authenticated.v1.dlq --partitions 1 --replication-factor 1
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic clearance.bill-of-entry-notice.published.v1 --partitions 3 --replication-factor 1
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic clearance.ices-acknowledgement.issued.v1 --partitions 3 --replication-factor 1
+/opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic clearance.ices-message.issued.v1 --partitions 3 --replication-factor 1
+/opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic clearance.ices-message.issued.v1.dlq --partitions 1 --replication-factor 1
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic clearance.bis-verification.pending.v1 --partitions 3 --replication-factor 1
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic clearance.bis-verification.pending.v1.dlq --partitions 1 --replication-factor 1
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic nabl-lab.sample-test.reported.v1 --partitions 3 --replication-factor 1

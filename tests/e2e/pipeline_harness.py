@@ -58,7 +58,9 @@ WATCHED = (
     SEAL_ALERT,
     DUTY_DEMAND,
 )
-NOTICES = (NOTICE,)  # keyed by the filer, not the BE
+# ICES 1.5 messages (CHCAI04, CHCAI07) to the filer of a flat file (issue 9).
+ICES_MESSAGE = "clearance.ices-message.issued.v1"
+NOTICES = (NOTICE, ICES_MESSAGE)  # keyed by the filer, not the BE
 ADMINISTRATOR = {"X-Clearance-Subject": "test-administrator", "X-Clearance-Roles": "administrator"}
 
 

@@ -580,6 +580,31 @@ class IcesAcknowledgementIssued(TypedDict):
     issued_at: str
 
 
+class IcesMessageIssued(TypedDict):
+    """
+    be-intake sent the filer of a BE filed as an ICES 1.5 flat file (CACHI01, BE message format
+    v2.23) one of the messages customs sends back after the acknowledgement: CHCAI04, the
+    processed BE, once per BE version when its assessment is complete (an officer's assessment,
+    or RMS accepted the self-assessment; spec p. 55, file <Sequence Number>.chl, p. 11), or
+    CHCAI07, the out-of-charge BE, once, when Out of Charge is issued (spec p. 56, which gives
+    it no record layout nor file extension: the record and the .ooc extension are the
+    platform's). A BE filed as JSON gets neither (it has the notice topic). Keyed by the filer
+    (Customs Broker code, or IEC when self-filed). Producer: be-intake; consumers: customs
+    brokers' systems, and be-intake itself, which writes the file into its inbox directory for a
+    BE whose file came through it.
+    """
+
+    filer: str
+    message_id: Literal["CHCAI04", "CHCAI07"]
+    control_no: str
+    bill_of_entry_ref: BillOfEntryRef
+    file_name: str
+    channel: Literal["http", "inbox"]
+    message: str
+    ooc_no: str | None
+    issued_at: str
+
+
 class Officer2(TypedDict):
     """
     The officer who refused or conditionally cleared it.
@@ -2020,6 +2045,7 @@ EventData: TypeAlias = (
     | DutyPaymentRecorded
     | ExaminationCompleted
     | IcesAcknowledgementIssued
+    | IcesMessageIssued
     | OutOfChargeHeld
     | OutOfChargeIssued
     | PgaNocRecorded

@@ -43,7 +43,9 @@ def build(
     settings = settings or Settings()
     runtime = ServiceRuntime(settings, parts, migrations_path=MIGRATIONS, clock=clock)
     # The handlers read the runtime's policy book (administrators add versions over HTTP).
-    parts.handlers = handlers(runtime.policies)
+    inbox = Path(settings.ices_inbox_dir) if settings.ices_inbox_dir else None
+    writer = ices.inbox_writer(inbox) if inbox is not None else None
+    parts.handlers = handlers(runtime.policies, writer)
     parts.timer_handlers = timer_handlers(runtime.policies)
 
     async def count_stuck() -> None:
@@ -60,8 +62,7 @@ def build(
 
     runtime.every(5.0, count_stuck)
     runtime.every(15.0, count_not_terminal)
-    if settings.ices_inbox_dir:
-        inbox = Path(settings.ices_inbox_dir)
+    if inbox is not None:
         inbox.mkdir(parents=True, exist_ok=True)
         scan = ices.watch_inbox(inbox, runtime.unit_of_work, runtime.policies)
         runtime.every(settings.ices_inbox_every_s, scan)
@@ -70,7 +71,7 @@ def build(
         routers=[
             http.router(runtime.unit_of_work, runtime.sessions, runtime.policies),
             operations_http.router(runtime.sessions),
-            ices.router(runtime.unit_of_work, runtime.policies),
+            ices.router(runtime.unit_of_work, runtime.policies, runtime.sessions),
         ],
     )
     return runtime, app

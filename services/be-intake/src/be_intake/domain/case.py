@@ -68,7 +68,28 @@ class PaymentRecorded:
     at: datetime
 
 
-CaseEvent = Notice | Invalidated | PaymentRecorded
+PROCESSED_BE = "CHCAI04"  # ICES 1.5 BE message format v2.23, p. 55
+OUT_OF_CHARGE_BE = "CHCAI07"  # p. 56
+
+
+@dataclass(frozen=True, slots=True)
+class IcesMessage:
+    """A message owed to the system of a broker who filed the BE as an ICES 1.5 flat file
+    (issue 9): CHCAI04, the processed BE, when a version's assessment is complete (spec
+    p. 55: "On completion of assessment ... ICES generates an assessed BE"), or CHCAI07, the
+    out-of-charge BE, on Out of Charge (p. 56). `to` is the HREC sender of the filing (p. 9);
+    `ooc` (CHCAI07): the Out of Charge's number, date (IST), mode and e-Gatepass."""
+
+    ref: BillOfEntryRef
+    message_id: str
+    filer: str
+    to: str
+    channel: str
+    at: datetime
+    ooc: dict[str, Any] | None = None
+
+
+CaseEvent = Notice | Invalidated | PaymentRecorded | IcesMessage
 
 
 def _dec(value: Any) -> Decimal:
@@ -109,6 +130,10 @@ class IntakeCase:
     amendments: int = 0
     rejections: int = 0
     status: Status | None = None
+    # Filed as an ICES 1.5 flat file (issue 9): {sender (HREC, to answer), channel (http |
+    # inbox), file_name, sent: {CHCAI04 | CHCAI07: what was sent, to send it again alike}};
+    # None for a JSON filing, which gets no flat-file messages.
+    ices: dict[str, Any] | None = None
     # The trace context of the filing: the events other parties' facts cause later (a
     # payment, an invalidation) continue the BE's one trace.
     trace: dict[str, str] | None = None
@@ -308,10 +333,18 @@ class IntakeCase:
         gatepass_no: str | None,
         at: datetime,
         reasons: tuple[Reason, ...],
+        *,
+        mode: str = "",
+        issued_on: date | None = None,
     ) -> None:
-        """Out of Charge stands whatever comes after (INTAKE-AMEND-2)."""
+        """Out of Charge stands whatever comes after (INTAKE-AMEND-2). `mode` and
+        `issued_on` (the customs day it was issued) are what CHCAI07 tells the filer."""
         if self.ooc is None:
             self.ooc = {"no": number, "version": version, "on": at.date().isoformat()}
+            if mode:
+                self.ooc["mode"] = mode
+            if issued_on is not None:
+                self.ooc["issued_on"] = issued_on.isoformat()
         self.gatepass_no = self.gatepass_no or gatepass_no
         self.refresh(at, reasons)
 
@@ -364,10 +397,82 @@ class IntakeCase:
         return Status.ACCEPTED
 
     def refresh(self, at: datetime, reasons: tuple[Reason, ...]) -> None:
-        """Re-derive the status; a change is a notice to the filer."""
+        """Re-derive the status; a change is a notice to the filer (and, for a BE filed as
+        a flat file, the ICES messages it has become due)."""
         status = self.derive_status()
         if status is not None and status != self.status:
             self._notice(status, at, reasons, new_status=status)
+        if self.ices is not None:
+            self._ices_messages(at)
+
+    # -- ICES 1.5 flat-file messages (issue 9) ----------------------------------------
+
+    def filed_as_flat_file(self, sender: str, channel: str, file_name: str) -> None:
+        """The BE came as a CACHI01 flat file (spec p. 12): answer its sender in kind."""
+        self.ices = {"sender": sender, "channel": channel, "file_name": file_name, "sent": {}}
+
+    def _ices_messages(self, at: datetime) -> None:
+        """CHCAI04 once per version, when its assessment is complete (`assessed`: an
+        officer's assessment, or RMS accepted the self-assessment, OOC-AUTO-1; spec p. 55);
+        CHCAI07 once, on Out of Charge (p. 56). Out of Charge presupposes the assessment
+        (OOC-AUTO-1, OOC-EXAM-1): a version put out of charge without its CHCAI04 (the
+        assessment's fact not seen, e.g. RMS chose examination only) gets it first. Nothing
+        for an invalidated BE (INTAKE-PRIOR-1) or before registration."""
+        assert self.ices is not None
+        if not self.registered or self.invalidated is not None:
+            return
+        sent: dict[str, Any] = self.ices.setdefault("sent", {})
+
+        def processed() -> int:
+            return int(sent.get(PROCESSED_BE, {}).get("version", 0))
+
+        if self.assessed and processed() < self.version:
+            sent[PROCESSED_BE] = {
+                "version": self.version,
+                "at": at.isoformat(),
+                "filer": self.filer,
+            }
+            self.events.append(self._ices_message(PROCESSED_BE))
+        if self.ooc is not None and OUT_OF_CHARGE_BE not in sent:
+            version = int(self.ooc["version"])
+            if processed() < version:
+                sent[PROCESSED_BE] = {"version": version, "at": at.isoformat(), "filer": self.filer}
+                self.events.append(self._ices_message(PROCESSED_BE))
+            sent[OUT_OF_CHARGE_BE] = {
+                "version": version,
+                "at": at.isoformat(),
+                "filer": self.filer,
+                "ooc_no": self.ooc["no"],
+                "ooc_date": self.ooc.get("issued_on") or self.ooc["on"],
+                "mode": self.ooc.get("mode", ""),
+                "gatepass_no": self.gatepass_no,
+            }
+            self.events.append(self._ices_message(OUT_OF_CHARGE_BE))
+
+    def ices_message(self, message_id: str) -> IcesMessage | None:
+        """The latest CHCAI04 / CHCAI07 sent for this BE, as it was sent; None when the BE
+        was not filed as a flat file or the facts for the message do not exist yet."""
+        if self.ices is None or message_id not in self.ices.get("sent", {}):
+            return None
+        return self._ices_message(message_id)
+
+    def _ices_message(self, message_id: str) -> IcesMessage:
+        assert self.ices is not None
+        record = self.ices["sent"][message_id]
+        ref = BillOfEntryRef(self.port_code, self.be_no, self.be_date, int(record["version"]))
+        ooc = None
+        if message_id == OUT_OF_CHARGE_BE:
+            keys = ("ooc_no", "ooc_date", "mode", "gatepass_no")
+            ooc = {k: record.get(k) for k in keys}
+        return IcesMessage(
+            ref=ref,
+            message_id=message_id,
+            filer=record.get("filer") or self.filer or "",
+            to=self.ices["sender"],
+            channel=self.ices["channel"],
+            at=datetime.fromisoformat(record["at"]),
+            ooc=ooc,
+        )
 
     def _notice(
         self,
@@ -425,6 +530,7 @@ class IntakeCase:
             "amendments": self.amendments,
             "rejections": self.rejections,
             "status": None if self.status is None else self.status.value,
+            "ices": self.ices,
             "trace": self.trace,
         }
 
@@ -466,5 +572,6 @@ class IntakeCase:
             amendments=int(data.get("amendments", 0)),
             rejections=int(data.get("rejections", 0)),
             status=None if status is None else Status(status),
+            ices=data.get("ices"),
             trace=data.get("trace"),
         )

@@ -12,7 +12,7 @@ invalidations); `render_events` turns them into contract events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -36,6 +36,7 @@ from clearance_contracts import (
     DUTY_PAYMENT_RECORDED,
     EXAMINATION_COMPLETED,
     GATE_OUT_REPORTED,
+    ICES_MESSAGE_ISSUED,
     IGM_ENTERED_INWARD,
     OUT_OF_CHARGE_HELD,
     OUT_OF_CHARGE_ISSUED,
@@ -49,7 +50,7 @@ from clearance_contracts import (
 )
 from clearance_domain import AeoTier, BillOfEntry, BillOfEntryRef, Reason
 from clearance_domain.reasons import reasons_data
-from clearance_runtime.clock import start_of_day
+from clearance_runtime.clock import CUSTOMS_TIMEZONE, start_of_day
 from clearance_runtime.consumer import Handler, RawHandler
 from clearance_runtime.envelope import CloudEvent
 from clearance_runtime.metrics import DECISIONS
@@ -57,10 +58,12 @@ from clearance_runtime.policies import PolicyBook
 from clearance_runtime.timers import Timer, TimerHandler
 from clearance_runtime.tracing import continuing, current_carrier
 
+from be_intake.adapters.ices import messages as ices_messages
 from be_intake.domain import amendment as amendments
 from be_intake.domain.calendar import Calendar
 from be_intake.domain.case import (
     CaseEvent,
+    IcesMessage,
     IntakeCase,
     Invalidated,
     Notice,
@@ -119,6 +122,9 @@ FACTS = {
 }
 # be-intake's own events it reads back into the timeline only (already applied).
 OWN_EVENTS = (DUTY_PAYMENT_RECORDED, BILL_OF_ENTRY_INVALIDATED)
+#: Writes an ICES message's file where the broker's system waits for it (the inbox
+#: directory): (file name, flat file text).
+FileWriter = Callable[[str, str], Awaitable[None]]
 
 
 # -- the edge: events in, items out -------------------------------------------------------
@@ -254,6 +260,7 @@ async def process(
             results[n] = await _decide_amendment(batch, item)
     carrier = current_carrier()
     for case in batch.cases.values():
+        _note_ices_messages(batch, case)
         if case.registered or case.payments or case.deferred or case.rejections:
             if case.trace is None and case.registered:
                 case.trace = batch.trace_of(case) or carrier or None
@@ -265,6 +272,15 @@ async def process(
             entry = replace(entry, status=status.value, notice_code=status.code)
         intake.add_timeline(entry)
     return results
+
+
+def _note_ices_messages(batch: _Batch, case: IntakeCase) -> None:
+    """The timeline shows each CHCAI04 / CHCAI07 sent to the filer's system (issue 9)."""
+    for event in case.events:
+        if isinstance(event, IcesMessage):
+            what = "processed BE" if event.message_id == "CHCAI04" else "out-of-charge BE"
+            summary = f"ICES {event.message_id} ({what}) sent to {event.to} ({event.channel})"
+            batch.note(case, ICES_MESSAGE_ISSUED, SERVICE, summary, version=event.ref.version)
 
 
 def checked_for(case: IntakeCase, checked: Sequence[tuple[int, Filing, Any]]) -> Any:
@@ -407,6 +423,9 @@ def _register(batch: _Batch, case: IntakeCase, be: BillOfEntry, item: Filing) ->
     shown = presentation(be.filed_at, batch.book, calendar, service_centre=item.service_centre)
     claim = None if be.aeo_tier_claimed is None else be.aeo_tier_claimed.value
     reasons = (shown.reason,) if shown.reason else ()
+    if item.flat_file is not None:  # issue 9: CHCAI04 / CHCAI07 go back to its sender
+        flat = item.flat_file
+        case.filed_as_flat_file(flat.sender, flat.channel, flat.file_name)
     case.register(
         version=1,
         filer=filer_of(be.customs_broker_code, be.iec),
@@ -838,12 +857,15 @@ def _fact(batch: _Batch, item: Fact) -> None:
     version = item.ref.version
     reasons = list(data.get("reasons") or data.get("findings") or [])
     if item.event_type == OUT_OF_CHARGE_ISSUED:
+        issued = datetime.fromisoformat(data["issued_at"])
         case.record_out_of_charge(
             version,
             data["ooc_no"],
             data.get("gatepass_no") or None,
             batch.now,
             tuple(Reason.from_data(r) for r in reasons),
+            mode=data["mode"],
+            issued_on=issued.astimezone(CUSTOMS_TIMEZONE).date(),
         )
         gatepass = data.get("gatepass_no") or "-"
         summary = f"Out of Charge {data['ooc_no']} ({data['mode']}), e-Gatepass {gatepass}"
@@ -934,6 +956,10 @@ def render_events(uow: Any, event: CaseEvent) -> None:
         if event.due_date is not None:
             data["due_date"] = event.due_date.isoformat()
         uow.publish(DUTY_PAYMENT_RECORDED, event.ref.key, data)
+    elif isinstance(event, IcesMessage):
+        if not _FILER.fullmatch(event.filer):
+            return  # no filer the topic can key (the acknowledgement went by file only)
+        uow.publish(ICES_MESSAGE_ISSUED, event.filer, ices_messages.issued(event))
 
 
 # -- the handler tables -------------------------------------------------------------------
@@ -953,8 +979,10 @@ def _traces(items: Sequence[Item], carriers: Sequence[Mapping[str, str]]) -> dic
     return traces
 
 
-def handlers(book: PolicyBook) -> dict[str, Handler]:
-    """Every consumed topic: its events become items processed once per batch."""
+def handlers(book: PolicyBook, write_file: FileWriter | None = None) -> dict[str, Handler]:
+    """Every consumed topic: its events become items processed once per batch; be-intake's
+    own ICES messages are written as files for BEs filed through the inbox (`write_file`,
+    when this replica has the inbox directory)."""
 
     async def run(uow: Any, items: list[tuple[Item, dict[str, str]]]) -> None:
         await process(uow, book, [item for item, _ in items], [trace for _, trace in items])
@@ -970,12 +998,26 @@ def handlers(book: PolicyBook) -> dict[str, Handler]:
         """be-intake's own published facts, read back: already applied when recorded."""
         DECISIONS.labels(SERVICE, "own_event", event.type).inc()
 
+    async def on_ices_message(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
+        """CHCAI04 / CHCAI07 (issue 9) of a BE whose file came through the inbox directory:
+        the file beside its `.ack`, where the broker's system waits for it (spec p. 11). Out
+        of the transaction that decided it; written whole then renamed, under a name a
+        redelivery overwrites."""
+        if event.data["channel"] != "inbox" or write_file is None:
+            DECISIONS.labels(SERVICE, "ices_message", "not_a_file").inc()
+            return
+        await write_file(event.data["file_name"], event.data["message"])
+        DECISIONS.labels(SERVICE, "ices_message", "file_written").inc()
+
     consumed = [
         spec.name for spec in topics() if not spec.dead_letter and SERVICE in spec.consumers
     ]
     table: dict[str, Handler] = {}
     for name in consumed:
-        table[name] = on_own_event if name in OWN_EVENTS else on_event
+        if name == ICES_MESSAGE_ISSUED:
+            table[name] = on_ices_message
+        else:
+            table[name] = on_own_event if name in OWN_EVENTS else on_event
     return table
 
 

@@ -7,7 +7,10 @@ JSON path (every intake rule, INTAKE-BE-1 registration, INTAKE-TIME-1 at the ser
 centre's cut-off); an amendment is applied to the registered BE and goes through the same
 amendment path (INTAKE-AMEND-1, -2). Whatever the outcome, the acknowledgement is published
 as `clearance.ices-acknowledgement.issued.v1` in the same transaction; a file at fault
-registers nothing and publishes nothing else.
+registers nothing and publishes nothing else. A BE registered from a flat file remembers its
+sender and transport: its CHCAI04 and CHCAI07 follow later as
+`clearance.ices-message.issued.v1` (`handlers.render_events`), and for the inbox as files
+beside the `.ack` (`write_message`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from be_intake.adapters.ices import flatfile, mapping, messages, spec
 from be_intake.adapters.ices.flatfile import Fault
 from be_intake.domain.case import filer_of
 from be_intake.service_layer.handlers import process
-from be_intake.service_layer.messages import Amendment, Filing, Result
+from be_intake.service_layer.messages import Amendment, Filing, FlatFile, Result
 from be_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 ICES_ACKNOWLEDGEMENT_ISSUED = "clearance.ices-acknowledgement.issued.v1"
@@ -112,7 +115,9 @@ async def _fresh(
     else:
         data["be_no"] = await uow.intake.next_be_no(data["port_code"], today)
     event_id = str(uuid.uuid4())
-    [result] = await process(uow, book, [Filing(data, event_id, service_centre=True)])
+    flat_file = FlatFile(message.header.sender, channel, name)
+    filing = Filing(data, event_id, service_centre=True, flat_file=flat_file)
+    [result] = await process(uow, book, [filing])
     assert result is not None
     if result.outcome == "rejected":
         return _nak(uow, message, _rule_faults(result), name, channel, raw)

@@ -31,12 +31,23 @@ class Arrival:
 
 
 @dataclass(frozen=True)
+class FlatFile:
+    """How a filing came as an ICES 1.5 flat file (issue 9): the HREC sender to answer
+    (spec p. 9), the transport (http | inbox) and the file's name."""
+
+    sender: str
+    channel: str
+    file_name: str
+
+
+@dataclass(frozen=True)
 class Filing:
-    """icegate.bill-of-entry.filed.v1 or POST /bills-of-entry."""
+    """icegate.bill-of-entry.filed.v1, POST /bills-of-entry, or an ICES flat file."""
 
     data: dict[str, Any]
     event_id: str
     service_centre: bool = False  # lodged at a service centre (INTAKE-TIME-1, 16:30 cut-off)
+    flat_file: FlatFile | None = None  # a CACHI01: CHCAI04 / CHCAI07 go back to its sender
 
     @property
     def identity(self) -> Identity:
