@@ -192,7 +192,7 @@ components:
           bindingVersion: 0.5.0
 """
 
-_EVENT_TYPE = re.compile(r"^[a-z]+\.[a-z-]+\.[a-z-]+\.v[0-9]+$")
+_EVENT_TYPE = re.compile(r"^[a-z]+(-[a-z]+)*\.[a-z-]+\.[a-z-]+\.v[0-9]+$")
 _CHANNEL_ID = re.compile(r"^[a-z][A-Za-z0-9]*$")
 _OPERATION_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _KEY_KIND = re.compile(r"^[a-z][A-Za-z0-9]*Key$")
@@ -200,9 +200,13 @@ _PARTY = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _TOPIC_FIELDS = frozenset(
     {
         "type", "channel", "operation", "title", "description", "owner", "consumers", "key",
-        "key_template", "partitions", "compacted", "dead_letter",
+        "key_template", "partitions", "compacted", "dead_letter", "topic_per",
     }
 )  # fmt: skip
+# `topic_per`: one topic per entry of a registry, its address `<type>.{<parameter>}`.
+TOPIC_PER = {"custodian_code": "custodians.yaml (SAMPLE DATA): one topic per custodian"}
+# The party that reads each topic of a topic per registry entry: its own Kafka principal.
+TOPIC_READER = {"custodian_code": "custodian-{custodian_code}"}
 _KEY_FIELDS = frozenset({"description", "pattern", "example"})
 
 _T = TypeVar("_T")
@@ -238,6 +242,7 @@ class Topic:
     partitions: int | None
     compacted: bool
     dead_letter_writers: tuple[str, ...]  # the consuming services; () for no dead-letter topic
+    topic_per: str | None = None  # a parameter of TOPIC_PER: one topic per registry entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +335,11 @@ def _topic(entry: Any, index: int, services: tuple[str, ...], keys: set[str]) ->
         parse_key_template(template)
     except KeyTemplateError as error:
         raise CatalogueError(f"{where}: {error}") from None
+    topic_per = _field(entry, "topic_per", str, where) if "topic_per" in entry else None
+    if topic_per is not None and topic_per not in TOPIC_PER:
+        raise CatalogueError(f"{where}: `topic_per` must be one of {sorted(TOPIC_PER)}")
+    if topic_per is not None and internal:
+        raise CatalogueError(f"{where}: a topic per {topic_per} is read by outside parties only")
     partitions = _field(entry, "partitions", int, where) if "partitions" in entry else None
     if partitions is not None and partitions < 1:
         raise CatalogueError(f"{where}: `partitions` must be at least 1")
@@ -346,6 +356,7 @@ def _topic(entry: Any, index: int, services: tuple[str, ...], keys: set[str]) ->
         partitions=partitions,
         compacted=_field(entry, "compacted", bool, where, False),
         dead_letter_writers=internal if dead_letter else (),
+        topic_per=topic_per,
     )
 
 
@@ -420,19 +431,37 @@ def _camel(party: str) -> str:
     return head + "".join(word.capitalize() for word in rest)
 
 
+def _parameter_values(parameter: str) -> list[str]:
+    """The values a topic parameter takes: the codes of the registry it names."""
+    from clearance_contracts.custodians import custodians
+
+    assert parameter == "custodian_code"
+    return [custodian.code for custodian in custodians()]
+
+
 def _main_channel(topic: Topic) -> dict[str, Any]:
-    binding: dict[str, Any] = {"topic": topic.type}
+    binding: dict[str, Any] = {} if topic.topic_per else {"topic": topic.type}
     if topic.partitions is not None:
         binding["partitions"] = topic.partitions
     if topic.compacted:
         binding["topicConfiguration"] = {"cleanup.policy": ["compact"]}
     binding["bindingVersion"] = BINDING_VERSION
     channel: dict[str, Any] = {
-        "address": topic.type,
+        "address": f"{topic.type}.{{{topic.topic_per}}}" if topic.topic_per else topic.type,
         "title": topic.title,
         "description": topic.description,
         "x-owner": topic.owner,
     }
+    if topic.topic_per:
+        # One topic per value: a per-topic ACL lets only that party read its own.
+        channel["x-event-type"] = topic.type
+        channel["x-reader"] = TOPIC_READER[topic.topic_per]
+        channel["parameters"] = {
+            topic.topic_per: {
+                "description": f"The topic's reader, from {TOPIC_PER[topic.topic_per]}.",
+                "enum": _parameter_values(topic.topic_per),
+            }
+        }
     if topic.partitions is None:
         channel["x-partitions-config"] = PARTITIONS_SETTING
     channel["messages"] = {topic.channel: {"$ref": f"#/components/messages/{topic.channel}"}}

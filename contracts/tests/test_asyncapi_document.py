@@ -39,7 +39,7 @@ def test_asyncapi_document_is_valid() -> None:
     assert result.returncode == 0, output
     errors = [line for line in output.splitlines() if line.startswith("error ")]
     assert not errors, output
-    channels = len(contracts.all_topic_names())
+    channels = len(contracts.asyncapi_document()["channels"])  # a topic per custodian: one
     assert f"valid AsyncAPI 3.0.0 ({channels} channels" in output, output
 
 

@@ -64,7 +64,8 @@ def _write(tmp_path: Path, catalogue: dict[str, Any]) -> Path:
 
 def _with_aeo_directory() -> dict[str, Any]:
     catalogue = _catalogue()
-    catalogue["parties"]["external"].append("aeo-directory")
+    if "aeo-directory" not in catalogue["parties"]["external"]:
+        catalogue["parties"]["external"].append("aeo-directory")
     catalogue["keys"]["iecKey"] = dict(IEC_KEY)
     catalogue["topics"].append(copy.deepcopy(AEO_DIRECTORY))
     return catalogue

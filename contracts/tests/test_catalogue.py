@@ -18,7 +18,16 @@ pytestmark = pytest.mark.unit
 
 PACKAGE = resources.files("clearance_contracts")
 SERVICES = {"be-intake", "bis-verifier", "rms-router", "warehouse-seal", "ooc-issuer"}
-EXTERNAL_PARTIES = {"icegate-upstream", "custodians"}
+EXTERNAL_PARTIES = {
+    "icegate-upstream",
+    "icegate-e-payment",
+    "aeo-directory",
+    "custodians",
+    "customs-brokers",
+    "rfid-vendors",
+    "rfid-readers",
+    "nabl-laboratories",
+}
 
 
 def _json_names(*parts: str) -> set[str]:
@@ -53,7 +62,7 @@ def test_event_types_are_unique_and_named_owner_entity_fact_version() -> None:
     assert contracts.EVENT_TYPES
     assert len(set(contracts.EVENT_TYPES)) == len(contracts.EVENT_TYPES)
     for event_type in contracts.EVENT_TYPES:
-        assert re.fullmatch(r"[a-z]+\.[a-z-]+\.[a-z-]+\.v[0-9]+", event_type), event_type
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*\.[a-z-]+\.[a-z-]+\.v[0-9]+", event_type), event_type
 
 
 def test_the_named_event_types_are_in_event_types_in_the_order_a_be_meets_them() -> None:
@@ -75,9 +84,11 @@ def test_the_named_event_types_are_in_event_types_in_the_order_a_be_meets_them()
 def test_every_event_type_has_a_schema_an_example_and_a_channel(event_type: str) -> None:
     assert PACKAGE.joinpath("schemas", f"{event_type}.json").is_file()
     contracts.validate_event(event_type, contracts.example(event_type))
-    spec = contracts.topic(event_type)
-    assert not spec.dead_letter
-    assert spec.key_template
+    specs = contracts.topics_of(event_type)
+    assert specs
+    for spec in specs:
+        assert not spec.dead_letter
+        assert spec.key_template
 
 
 def test_every_event_type_has_a_schema_file_and_every_schema_file_an_event_type() -> None:
@@ -98,14 +109,20 @@ def test_every_event_type_has_a_default_example_and_every_example_an_event_type(
 
 
 def test_every_event_type_has_a_channel_and_every_channel_an_event_type() -> None:
-    addresses = [channel["address"] for channel in _main_channels().values()]
-    assert tuple(addresses) == contracts.EVENT_TYPES
+    types = [
+        channel.get("x-event-type", channel["address"]) for channel in _main_channels().values()
+    ]
+    assert tuple(types) == contracts.EVENT_TYPES
 
 
 def test_each_channel_carries_the_message_and_schema_of_its_event_type() -> None:
     for channel_id, channel in _main_channels().items():
-        topic = channel["address"]
-        assert channel["bindings"]["kafka"]["topic"] == topic
+        topic = channel.get("x-event-type", channel["address"])
+        if "parameters" in channel:  # a topic per custodian: `<type>.{custodian_code}`
+            assert channel["address"] == f"{topic}.{{custodian_code}}"
+            assert "topic" not in channel["bindings"]["kafka"]
+        else:
+            assert channel["bindings"]["kafka"]["topic"] == topic
         messages = [_resolve(ref["$ref"]) for ref in channel["messages"].values()]
         assert len(messages) == 1, channel_id
         message = messages[0]
@@ -182,7 +199,10 @@ def test_the_first_topics_match_the_platform_flow() -> None:
     """Owner and consumers of the event types of the first release; later ones may follow."""
     expected = {
         contracts.BILL_OF_ENTRY_FILED: ("icegate-upstream", {"be-intake"}),
-        contracts.BILL_OF_ENTRY_REGISTERED: ("be-intake", {"bis-verifier", "warehouse-seal"}),
+        contracts.BILL_OF_ENTRY_REGISTERED: (
+            "be-intake",
+            {"bis-verifier", "warehouse-seal", "rms-router", "ooc-issuer"},
+        ),
         contracts.BILL_OF_ENTRY_REJECTED: ("be-intake", {"icegate-upstream"}),
         contracts.BIS_VERIFICATION_COMPLETED: (
             "bis-verifier",
@@ -192,14 +212,31 @@ def test_the_first_topics_match_the_platform_flow() -> None:
         contracts.SEAL_TRIP_RECONCILED: ("warehouse-seal", {"ooc-issuer", "be-intake"}),
         contracts.OUT_OF_CHARGE_ISSUED: ("ooc-issuer", {"be-intake"}),
         contracts.OUT_OF_CHARGE_HELD: ("ooc-issuer", {"be-intake"}),
-        contracts.E_GATEPASS_ISSUED: ("ooc-issuer", {"custodians"}),
     }
     actual = {
-        spec.name: (spec.owner, set(spec.consumers))
+        spec.type: (spec.owner, set(spec.consumers))
         for spec in contracts.topics()
-        if spec.name in expected
+        if spec.type in expected and not spec.dead_letter
     }
     assert actual == expected
+    for spec in contracts.topics_of(contracts.E_GATEPASS_ISSUED):  # each custodian its own
+        code = dict(spec.parameters)["custodian_code"]
+        assert (spec.owner, spec.consumers) == ("ooc-issuer", (f"custodian-{code}",))
+
+
+def test_each_custodian_has_an_e_gatepass_topic_of_its_own() -> None:
+    """OOC-GP-1: Kafka ACLs are per topic, so a custodian reads only its own gate passes."""
+    from clearance_contracts.custodians import custodians
+
+    specs = contracts.topics_of(contracts.E_GATEPASS_ISSUED)
+    codes = [custodian.code for custodian in custodians()]
+    assert [spec.name for spec in specs] == [f"{contracts.E_GATEPASS_ISSUED}.{c}" for c in codes]
+    assert [dict(spec.parameters)["custodian_code"] for spec in specs] == codes
+    assert (
+        contracts.topic_for(contracts.E_GATEPASS_ISSUED, custodian_code=codes[0]) == specs[0].name
+    )
+    with pytest.raises(KeyError):
+        contracts.topic_for(contracts.E_GATEPASS_ISSUED, custodian_code="NOSUCH1")
 
 
 def test_all_topic_names_lists_main_and_dead_letter_topics_once() -> None:
@@ -207,8 +244,12 @@ def test_all_topic_names_lists_main_and_dead_letter_topics_once() -> None:
     dead_letters = {f"{spec.dead_letter_of}.dlq" for spec in contracts.topics() if spec.dead_letter}
     assert f"{contracts.BILL_OF_ENTRY_REJECTED}.dlq" not in dead_letters  # read only outside
     assert f"{contracts.E_GATEPASS_ISSUED}.dlq" not in dead_letters
-    assert len(names) == len(set(names)) == len(contracts.EVENT_TYPES) + len(dead_letters)
-    assert set(names) == {*contracts.EVENT_TYPES, *dead_letters}
+    main = [spec.name for spec in contracts.topics() if not spec.dead_letter]
+    assert {spec.type for spec in contracts.topics() if not spec.dead_letter} == set(
+        contracts.EVENT_TYPES
+    )
+    assert len(names) == len(set(names)) == len(main) + len(dead_letters)
+    assert set(names) == {*main, *dead_letters}
     assert contracts.topic(contracts.BILL_OF_ENTRY_FILED).owner == "icegate-upstream"
     with pytest.raises(KeyError):
         contracts.topic("clearance.unknown.v1")

@@ -7,23 +7,29 @@ says it receives; a topic added on one side only fails here.
 from __future__ import annotations
 
 import pytest
-from be_intake.service_layer.handlers import HANDLERS as BE_INTAKE
-from bis_verifier.service_layer.handlers import handlers as bis_verifier_handlers
+from be_intake.service_layer.handlers import handlers as be_intake_handlers
+from bis_verifier.service_layer.handlers import handler_table as bis_verifier_handlers
 from clearance_contracts import topics
 from clearance_local.services import SERVICES
-from ooc_issuer.service_layer.handlers import HANDLERS as OOC_ISSUER
-from rms_router.service_layer.handlers import HANDLERS as RMS_ROUTER
-from warehouse_seal.service_layer.handlers import HANDLERS as WAREHOUSE_SEAL
+from clearance_runtime.policies import Policies
+from ooc_issuer.service_layer.handlers import handlers as ooc_issuer_handlers
+from rms_router.service_layer.handlers import handlers as rms_router_handlers
+from warehouse_seal.service_layer.handlers import handlers as warehouse_seal_handlers
 
 pytestmark = pytest.mark.unit
 
 CONSUMED_IN_CODE = {
-    "be-intake": set(BE_INTAKE),
-    "bis-verifier": set(bis_verifier_handlers(lambda _number: None)),
-    "rms-router": set(RMS_ROUTER),
-    "warehouse-seal": set(WAREHOUSE_SEAL),
-    "ooc-issuer": set(OOC_ISSUER),
+    "be-intake": set(be_intake_handlers(Policies([]))),
+    "bis-verifier": set(bis_verifier_handlers()),
+    "rms-router": set(rms_router_handlers(Policies([]))),
+    "warehouse-seal": set(warehouse_seal_handlers(Policies([]))),
+    "ooc-issuer": set(ooc_issuer_handlers(None)),  # type: ignore[arg-type]
 }
+
+
+# Consumers the catalogue already names (CONTRACTS.md) whose handlers are built on other
+# branches: remove each line as its handler lands (none is awaited now).
+AWAITING_CONSUMER: set[tuple[str, str]] = set()
 
 
 @pytest.mark.parametrize("service", sorted(CONSUMED_IN_CODE))
@@ -31,7 +37,9 @@ def test_handler_table_consumes_what_the_document_says(service: str) -> None:
     documented = {
         spec.name for spec in topics() if not spec.dead_letter and service in spec.consumers
     }
-    assert CONSUMED_IN_CODE[service] == documented
+    awaited = {name for who, name in AWAITING_CONSUMER if who == service}
+    assert CONSUMED_IN_CODE[service] | (awaited & documented) == documented
+    assert not awaited & CONSUMED_IN_CODE[service], "it consumes it now: drop it from the list"
 
 
 @pytest.mark.parametrize("service", sorted(CONSUMED_IN_CODE))
@@ -41,5 +49,7 @@ def test_each_consumed_topic_has_the_dead_letter_topic_the_service_writes(servic
 
 
 def test_the_local_stack_runs_every_service_of_the_document() -> None:
-    owners = {spec.owner for spec in topics() if not spec.dead_letter}
-    assert owners - {"icegate-upstream"} == {name for name, _ in SERVICES}
+    specs = [spec for spec in topics() if not spec.dead_letter]
+    owners = {spec.owner for spec in specs}
+    external = {party for spec in specs for party in spec.external_parties}
+    assert owners - external == {name for name, _ in SERVICES}

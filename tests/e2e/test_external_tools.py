@@ -33,9 +33,10 @@ async def test_a_be_filed_with_kcat_yields_a_gatepass_readable_with_kcat(
     pipeline: Pipeline,
 ) -> None:
     be = new_bill_of_entry("H")
+    await pipeline.facts_before(be)
     bootstrap = pipeline.infra.kafka_bootstrap
     upstream = _x_options(pipeline, "icegate-upstream")
-    custodian = _x_options(pipeline, "custodians")
+    custodian = _x_options(pipeline, "custodian-INNSA1CFS1")  # GATEPASS is its topic
     headers = {
         "ce_specversion": "1.0",
         "ce_id": str(uuid.uuid4()),
@@ -57,6 +58,7 @@ async def test_a_be_filed_with_kcat_yields_a_gatepass_readable_with_kcat(
         *header_args,
         stdin=json.dumps(be).encode() + b"\n",
     )
+    await pipeline.pay(be)
     await pipeline.listener.wait_for(GATEPASS, key_of(be))
 
     out = await _kcat(
@@ -80,5 +82,6 @@ async def test_openapi_publishes_the_contract_schemas(pipeline: Pipeline) -> Non
     assert "invoices" in body["schema"]["properties"]
     status = spec["paths"]["/bills-of-entry/{port_code}/{be_no}/{be_date}"]["get"]
     assert (
-        "stage" in status["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+        "status"
+        in status["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
     )

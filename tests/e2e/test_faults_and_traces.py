@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize("victim", ["bis-verifier", "ooc-issuer"])
+@pytest.mark.timeout(300)  # 150 BEs, each filed after its importer's certificate is known
 async def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     pipeline: Pipeline, victim: str
 ) -> None:
@@ -31,7 +32,12 @@ async def test_sigkill_mid_stream_loses_and_duplicates_nothing(
         service.kill()
         service.start()
 
-    await disrupt_mid_stream(pipeline, crash_and_restart, count=150, flowing_after=20, timeout=60)
+    outcome = await disrupt_mid_stream(
+        pipeline, crash_and_restart, count=150, flowing_after=20, timeout=60
+    )
+    assert 20 <= outcome.out_before < 150  # killed mid-stream, not after the last gatepass
+    assert len(outcome.gatepasses) == 150  # every BE its gatepass
+    assert outcome.twice == []
 
 
 async def test_one_trace_follows_the_be_through_every_service(pipeline: Pipeline) -> None:

@@ -12,7 +12,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from clearance_local.cli import dead_letters
 from clearance_local.kafka import partitions_of
 from clearance_runtime.envelope import CloudEvent
-from pipeline_harness import FILED, GATEPASS, Pipeline, key_of, new_bill_of_entry
+from pipeline_harness import FILED, GATEPASS, Pipeline, headers, key_of, new_bill_of_entry
 
 pytestmark = pytest.mark.e2e
 
@@ -22,11 +22,10 @@ async def test_a_be_filed_on_a_foreign_hash_partition_still_clears_once(pipeline
     partition number than the BE's later events; it must clear exactly once all the same."""
     be = new_bill_of_entry("H")
     event = CloudEvent.new(FILED, "/icegate/kcat", key_of(be), be)
-    partitions = await partitions_of(
-        pipeline.infra.kafka_bootstrap, FILED, pipeline.infra.kafka_admin
-    )
+    partitions = await partitions_of(pipeline.infra.kafka_bootstrap, FILED)
     murmur = DefaultPartitioner()(event.kafka_key(), partitions, partitions)
     foreign = partitions[(partitions.index(murmur) + 1) % len(partitions)]
+    await pipeline.facts_before(be)  # the importer's certificate and the carrier's arrival
     for _ in range(2):  # and a redelivery on that partition too
         await pipeline.producer.send_and_wait(
             FILED,
@@ -35,6 +34,7 @@ async def test_a_be_filed_on_a_foreign_hash_partition_still_clears_once(pipeline
             headers=event.kafka_headers(),
             partition=foreign,
         )
+    await pipeline.pay(be)
     [gatepass] = await pipeline.listener.wait_for(GATEPASS, key_of(be))
     assert orjson.loads(gatepass.value)["bill_of_entry_ref"]["be_no"] == be["be_no"]
     await asyncio.sleep(3)
@@ -56,12 +56,7 @@ async def test_a_be_whose_event_was_dead_lettered_shows_as_stuck(pipeline: Pipel
     assert letter["consumer"] == "be-intake"
     assert letter["reason"].startswith("contract: icegate.bill-of-entry.filed.v1: $.invoices")
     assert await _stuck_gauge(pipeline) >= 1  # refreshed every few seconds
-    listed = await dead_letters(
-        pipeline.infra.kafka_bootstrap,
-        replay=False,
-        key=key_of(be),
-        security=pipeline.infra.kafka_admin,
-    )
+    listed = await dead_letters(pipeline.infra.kafka_bootstrap, replay=False, key=key_of(be))
     assert listed[-1] == "found 1 dead letters"
     assert "[be-intake] contract:" in listed[0]
 
@@ -73,14 +68,17 @@ async def test_a_be_whose_event_was_dead_lettered_shows_as_stuck(pipeline: Pipel
 
 
 async def test_a_body_that_is_not_json_is_a_400_not_a_500(pipeline: Pipeline) -> None:
-    headers = {"content-type": "application/json", **pipeline.auth("upstream")}
     async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=10) as client:
         for body in (b"{not json", b"\xff\xfe", b""):
-            response = await client.post("/bills-of-entry", content=body, headers=headers)
+            response = await client.post(
+                "/bills-of-entry",
+                content=body,
+                headers={"content-type": "application/json", **headers("filer")},
+            )
             assert response.status_code == 400, body
             assert "not JSON" in response.json()["detail"]
-        response = await client.post("/bills-of-entry", json=[1, 2], headers=headers)
-        assert response.status_code == 400
+        refused = await client.post("/bills-of-entry", json=[1, 2], headers=headers("filer"))
+        assert refused.status_code == 400
 
 
 async def _stuck_gauge(pipeline: Pipeline) -> float:

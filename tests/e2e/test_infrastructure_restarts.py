@@ -43,7 +43,12 @@ async def test_postgres_restart_mid_stream_loses_and_duplicates_nothing(
         fault_stack.postgres.stop()
         fault_stack.postgres.start()
 
-    await disrupt_mid_stream(fault_pipeline, restart, count=120, flowing_after=10, timeout=120)
+    outcome = await disrupt_mid_stream(
+        fault_pipeline, restart, count=120, flowing_after=10, timeout=120
+    )
+    assert 10 <= outcome.out_before < 120  # restarted mid-stream
+    assert len(outcome.gatepasses) == 120  # every BE its gatepass
+    assert outcome.twice == []
 
 
 async def test_kafka_restart_mid_stream_loses_and_duplicates_nothing(
@@ -53,4 +58,9 @@ async def test_kafka_restart_mid_stream_loses_and_duplicates_nothing(
         terminate(fault_stack.kafka.pid_path, timeout=60)
         fault_stack.kafka.start()
 
-    await disrupt_mid_stream(fault_pipeline, restart, count=120, flowing_after=10, timeout=120)
+    outcome = await disrupt_mid_stream(
+        fault_pipeline, restart, count=120, flowing_after=10, timeout=120
+    )
+    assert 10 <= outcome.out_before < 120  # restarted mid-stream
+    assert len(outcome.gatepasses) == 120  # every BE its gatepass
+    assert outcome.twice == []

@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 from clearance_runtime.envelope import CloudEvent
-from pipeline_harness import FILED, GATEPASS, HELD, Pipeline, key_of, new_bill_of_entry
+from pipeline_harness import FILED, GATEPASS, HELD, Pipeline, headers, key_of, new_bill_of_entry
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +25,7 @@ async def test_a_home_consumption_be_ends_as_one_e_gatepass(pipeline: Pipeline) 
         "version": 1,
     }
     assert body["iec"] == be["iec"]
-    assert dict(gatepass.headers)["ce_type"] == GATEPASS.encode()
+    assert dict(gatepass.headers)["ce_type"] == b"custodian.e-gatepass.issued.v1"
 
     status = (await pipeline.status(be)).json()
     for _ in range(50):  # be-intake folds the gatepass shortly after it is published
@@ -33,7 +33,7 @@ async def test_a_home_consumption_be_ends_as_one_e_gatepass(pipeline: Pipeline) 
             break
         await asyncio.sleep(0.1)
         status = (await pipeline.status(be)).json()
-    assert status["stage"] == "out_of_charge"
+    assert status["status"] == "gatepass_issued"
     assert status["gatepass_no"] == body["gatepass_no"]
     assert status["out_of_charge_no"] == body["ooc_no"]
 
@@ -90,16 +90,17 @@ async def test_an_invalid_be_is_rejected_with_a_rule_cited_reason(pipeline: Pipe
             break
         await asyncio.sleep(0.1)
     status = response.json()
-    assert status["stage"] == "rejected"
+    assert status["status"] == "rejected"
     assert status["reasons"][0]["rule_id"] == "INTAKE-IEC-1"
 
 
 async def test_a_be_not_eligible_for_automatic_ooc_is_held_with_its_reason(
     pipeline: Pipeline,
 ) -> None:
-    be = new_bill_of_entry("H", aeo_tier=None)
+    be = await pipeline.not_interdicted(new_bill_of_entry("H", aeo_tier=None))
     await pipeline.file(be)
-    [held] = await pipeline.listener.wait_for(HELD, key_of(be))
+    # Held as soon as the facts are in, and again when the payment lands: each says why.
+    held, *_ = await pipeline.listener.wait_for(HELD, key_of(be))
     reasons = orjson.loads(held.value)["reasons"]
     assert any(r["rule_id"] == "OOC-AUTO-1" for r in reasons)
     assert pipeline.listener.for_key(GATEPASS, key_of(be)) == []
@@ -107,13 +108,13 @@ async def test_a_be_not_eligible_for_automatic_ooc_is_held_with_its_reason(
 
 async def test_a_be_filed_over_http_takes_the_same_path(pipeline: Pipeline) -> None:
     be = new_bill_of_entry("H")
-    upstream = pipeline.auth("upstream")
+    await pipeline.facts_before(be)
+    filer = headers("filer")
     async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=10) as client:
-        accepted = await client.post("/bills-of-entry", json=be, headers=upstream)
-        again = await client.post("/bills-of-entry", json=be, headers=upstream)
-        invalid = await client.post(
-            "/bills-of-entry", json={**be, "be_type": "Q"}, headers=upstream
-        )
+        accepted = await client.post("/bills-of-entry", json=be, headers=filer)
+        again = await client.post("/bills-of-entry", json=be, headers=filer)
+        invalid = await client.post("/bills-of-entry", json={**be, "be_type": "Q"}, headers=filer)
+    await pipeline.pay(be)
     assert accepted.status_code == 202
     assert accepted.json()["status_url"] == f"/bills-of-entry/{key_of(be)}"
     assert again.status_code == 200

@@ -8,9 +8,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clearance_bench import facts, seal_sales
 from clearance_bench.baseline import run_baseline
 from clearance_bench.catalogue import REGISTER_SNAPSHOT_DATE
-from clearance_bench.load import Log, Measurement, Schedule, encode
+from clearance_bench.load import (
+    Log,
+    Measurement,
+    Schedule,
+    encode,
+    encode_event,
+    publish_reference,
+    wait_consumed,
+)
 from clearance_bench.numbering import reserve_be_numbers
 from clearance_bench.pipeline_run import PipelineTarget, intake_partitions, run_pipeline
 from clearance_bench.report import build_results, format_table, machine, write_outputs
@@ -90,11 +99,33 @@ async def run_benchmark(
     first_be_no = reserve_be_numbers(numbering_path, REGISTER_SNAPSHOT_DATE, plan.count)
     filings = generate(plan.count, seed=plan.seed, first_be_no=first_be_no, mix=plan.mix)
     messages = encode(filings)
+    reference = [
+        encode_event(*event, source="/bench/reference-data")
+        for event in [*facts.certificates(filings), *facts.arrivals(filings)]
+    ]
+    companions = [
+        None
+        if (payment := facts.payment(filing)) is None
+        else encode_event(*payment, source="/bench/e-payment")
+        for filing in filings
+    ]
+    log(f"reference data: {len(reference):,} AEO certificates and arrivals")
+    await publish_reference(target.kafka_bootstrap, reference)
+    await wait_consumed(
+        target.kafka_bootstrap, "be-intake", [facts.AEO_CERTIFICATE, facts.ARRIVAL], log=log
+    )
     partitions = await intake_partitions(target.kafka_bootstrap)
     driver = Watched("bench-driver", fixed_pid(os.getpid()), with_children=False)
+    await seal_sales.preload(target.kafka_bootstrap, seal_sales.seal_sales(filings), log, 600)
     log(f"pipeline: {plan.count:,} BEs ({plan.mode}), BE numbers from {first_be_no:07d}")
     pipeline = await run_pipeline(
-        target, messages, plan.schedule, extra_watched=[driver], timeout_s=plan.wait_s, log=log
+        target,
+        messages,
+        plan.schedule,
+        extra_watched=[driver],
+        timeout_s=plan.wait_s,
+        log=log,
+        companions=companions,
     )
     baseline = None
     if plan.baseline:

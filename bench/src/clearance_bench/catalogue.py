@@ -1,11 +1,13 @@
 """What the load generator declares: custom houses, general goods, CRO electronics, QCO toys.
 
 CRO-covered electronics come from the real BIS-CRS register (the February 2021
-scrape in `shared/domain/bis/`): registration number, grant and expiry dates,
-standards, manufacturer, factory, brand, models and product text are taken from
-it as they are (the scraper stripped their spaces), never made up. What no
-source in `shared/` gives (importers, suppliers, general goods, CM/L licence
-numbers of toy makers) is generated and says so.
+scrape in `shared/domain/bis/`), read by the BIS registry server's parser:
+registration number, grant and expiry dates, standards, manufacturer, factory,
+brand, models in scope and product text are taken from it as they are (the
+scraper stripped their spaces), never made up. Toy makers come from the
+registry server's CM/L licences (SAMPLE DATA: no source in `shared/` lists
+them). What no source gives (importers, suppliers, general goods) is generated
+and says so.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
+
+from clearance_bis_registry.licences import Licence, load_licences
+from clearance_bis_registry.register import read_row
 
 # The day the simulated national day is dated. The register is a scrape
 # committed in February 2021: on that date its statuses are current, while on
@@ -232,6 +237,19 @@ TOY_STANDARDS_PART = (
 TOY_STANDARD_15644 = "IS 15644:2006"
 
 
+@cache
+def toy_licences(on: date = REGISTER_SNAPSHOT_DATE) -> tuple[Licence, ...]:
+    """The CM/L licences valid on `on` for non-electronic toys (9503 00 20), from the BIS
+    registry server's licence set: SAMPLE DATA (no source in shared/ lists real ones)."""
+    return tuple(
+        licence
+        for licence in load_licences().values()
+        if licence.status_on(on)[0].value == "valid"
+        and any("95030020".startswith(line) for line in licence.tariff_lines)
+        and any("9873" in standard for standard in licence.standards)
+    )
+
+
 @dataclass(frozen=True)
 class CroCategory:
     """A CRO product category: how to find it in the register and its tariff line."""
@@ -315,39 +333,12 @@ _COUNTRIES = (
     ("USA", "US"),
     ("INDIA", "IN"),
 )
-# Where the manufacturer's name ends inside "Name Factory Address" (no separator there).
-_LEGAL_SUFFIX = re.compile(
-    r"(CO\.?,?\s*LTD\.?|COMPANY\s*LIMITED|LIMITED|LTD\.?|INC\.?|CORPORATION|CORP\.?|GMBH"
-    r"|SDN\.?\s*BHD\.?|PTE\.?\s*LTD\.?|LLC|S\.?A\.?\s*DE\s*C\.?V\.?)",
-    re.IGNORECASE,
-)
-_MODEL_HISTORY = re.compile(r"\([^)]*\)")
-
-
-def _register_date(text: str) -> date | None:
-    try:
-        return datetime.strptime(text.strip(), "%d-%b-%Y").date()
-    except ValueError:
-        return None
 
 
 def _country(address: str) -> str | None:
     upper = address.upper().replace(".", "").replace(" ", "")
     found = [(upper.rfind(name), code) for name, code in _COUNTRIES if name in upper]
     return max(found)[1] if found else None
-
-
-def _split_manufacturer(name_and_address: str) -> tuple[str, str] | None:
-    match = _LEGAL_SUFFIX.search(name_and_address)
-    if match is None or match.end() > 50:
-        return None
-    location = name_and_address[match.end() :].lstrip(" ,.")
-    return name_and_address[: match.end()], location[:200] or name_and_address[:200]
-
-
-def _models(text: str) -> tuple[str, ...]:
-    parts = _MODEL_HISTORY.sub(",", text).split(",")
-    return tuple(model.strip() for model in parts if 0 < len(model.strip()) <= 20)
 
 
 def _standards(text: str) -> tuple[str, ...]:
@@ -358,7 +349,7 @@ def _standards(text: str) -> tuple[str, ...]:
 def shared_register_path() -> Path:
     """The real register in `shared/domain/bis/` beside the repository.
 
-    `CLEARANCE_BIS_REGISTER_CSV` overrides it, as it does for bis-verifier.
+    `CLEARANCE_BIS_REGISTER_CSV` overrides it, as it does for the BIS registry server.
     """
     override = os.environ.get("CLEARANCE_BIS_REGISTER_CSV")
     if override:
@@ -370,43 +361,50 @@ def shared_register_path() -> Path:
     return Path("/work/shared/domain/bis/crs-register-2021.csv")
 
 
-def read_registrations(rows: Iterable[dict[str, str]]) -> list[Registration]:
+def read_registrations(
+    rows: Iterable[dict[str, str]], on: date = REGISTER_SNAPSHOT_DATE
+) -> list[Registration]:
     """Register rows a foreign factory could ship under one of our CRO categories.
 
-    Rows are kept only when the register itself gives everything the BE
-    declares: a manufacturer name that can be cut from the address, a foreign
-    country, a brand and a model that fit the BE's field lengths.
+    Each row is read by the BIS registry server's own parser (`clearance_bis_registry`):
+    the manufacturer it cuts from the address, the factory, and the models in scope on
+    `on` (inline history, deletions, stop-sale). Rows are kept only when the register
+    gives everything the BE declares within its field lengths (manufacturer C50, brand
+    C20, model C20) and the factory is abroad.
     """
     kept: list[Registration] = []
     for row in rows:
-        category = cro_category_of(row["Product"])
-        granted = _register_date(row["Date of Grant"])
-        split = _split_manufacturer(row["Name Factory Address"].strip())
-        country = _country(row["Name Factory Address"])
-        brand = row["Brand"].strip()
-        models = _models(row["View Models"])
-        number = row["Registration Number"].strip()
+        registration = read_row(row)
+        category = cro_category_of(registration.product)
+        manufacturer = registration.manufacturer
+        country = _country(registration.name_and_factory_address)
+        brand = registration.brand
+        models = tuple(
+            m.model for m in registration.models if m.in_scope_on(on) and 0 < len(m.model) <= 20
+        )
         if (
             category is None
-            or granted is None
-            or split is None
+            or registration.granted_on is None
+            or manufacturer is None
+            or len(manufacturer) > 50
+            or len(registration.factory_address) < 10
             or country not in ORIGINS
             or not models
             or not 0 < len(brand) <= 20
-            or not re.fullmatch(r"R-\d{7,9}", number)
+            or not re.fullmatch(r"R-\d{7,9}", registration.number)
         ):
             continue
         kept.append(
             Registration(
-                number=number,
+                number=registration.number,
                 category=category,
-                granted_on=granted,
-                valid_upto=_register_date(row["Valid Upto"]),
-                status=row["Status"].strip(),
+                granted_on=registration.granted_on,
+                valid_upto=registration.valid_upto,
+                status=registration.status_text,
                 standards=_standards(row["IS NO"]),
-                product=row["Product"].strip()[:120],
-                manufacturer=split[0],
-                manufacturing_location=split[1],
+                product=registration.product[:120],
+                manufacturer=manufacturer,
+                manufacturing_location=registration.factory_address[:200],
                 country=country,
                 brand=brand,
                 models=models,

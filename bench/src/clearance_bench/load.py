@@ -37,6 +37,7 @@ class Message:
     key: bytes
     value: bytes
     headers: tuple[tuple[str, bytes], ...]
+    topic: str = FILED
 
 
 def encode(filings: Sequence[Filing]) -> list[Message]:
@@ -48,6 +49,14 @@ def encode(filings: Sequence[Filing]) -> list[Message]:
             Message(event.kafka_key(), event.kafka_value(), tuple(event.kafka_headers()))
         )
     return messages
+
+
+def encode_event(event_type: str, key: str, data: dict[str, Any], source: str) -> Message:
+    """Another party's event (directory, arrival, payment) as its owner publishes it."""
+    event = CloudEvent.new(event_type, source, key, data)
+    return Message(
+        event.kafka_key(), event.kafka_value(), tuple(event.kafka_headers()), topic=event_type
+    )
 
 
 @dataclass(frozen=True)
@@ -179,9 +188,14 @@ class TerminalListener:
 
 
 async def publish(
-    producer: AIOKafkaProducer, topic: str, messages: Sequence[Message], m: Measurement
+    producer: AIOKafkaProducer,
+    topic: str,
+    messages: Sequence[Message],
+    m: Measurement,
+    companions: Sequence[Message | None] = (),
 ) -> None:
-    """Send every message on the schedule; never waits for an answer before the next send."""
+    """Send every message on the schedule; never waits for an answer before the next send.
+    A message's companion (its payment) follows it at once, on its own topic, untimed."""
     count = len(messages)
     m.submitted_at = [0.0] * count
     m.sent_at = [0.0] * count
@@ -214,6 +228,16 @@ async def publish(
         )
         future.add_done_callback(acked(index))
         futures.append(future)
+        companion = companions[index] if index < len(companions) else None
+        if companion is not None:
+            futures.append(
+                await producer.send(
+                    companion.topic,
+                    value=companion.value,
+                    key=companion.key,
+                    headers=list(companion.headers),
+                )
+            )
     if m.schedule.mode == "burst":
         m.started_at = m.submitted_at[0] if count else start
         m.wall_at_start = time.time() - (time.monotonic() - m.started_at)
@@ -233,6 +257,7 @@ async def measure(
     timeout_s: float,
     stall_s: float = 60.0,
     log: Log = print,
+    companions: Sequence[Message | None] = (),
 ) -> Measurement:
     """Publish `messages`, wait until each has a terminal record (or timeout/stall), sample."""
     m = Measurement(
@@ -249,7 +274,7 @@ async def measure(
     await producer.start()
     await producer.partitions_for(publish_topic)  # metadata now, not on the first timed send
     try:
-        publishing = asyncio.create_task(publish(producer, publish_topic, messages, m))
+        publishing = asyncio.create_task(publish(producer, publish_topic, messages, m, companions))
         await _wait_for_terminals(m, listener, sampler, publishing, timeout_s, stall_s, log)
         await publishing
     finally:
@@ -303,3 +328,52 @@ def _progress(m: Measurement, sample: Sample | None) -> str:
         lag = ", ".join(f"{name} {int(value)}" for name, value in sample.consumer_lag.items())
         text += f"; lag {lag}"
     return text
+
+
+async def publish_reference(bootstrap: str, messages: Sequence[Message]) -> None:
+    """Publish reference facts (the directory, the arrivals) before the clock starts."""
+    producer = idempotent_producer(bootstrap, "bench-reference-data")
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(m.topic, value=m.value, key=m.key, headers=list(m.headers))
+            for m in messages
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def wait_consumed(
+    bootstrap: str, group: str, topics: Sequence[str], timeout_s: float = 300, log: Log = print
+) -> None:
+    """Until consumer group `group` has committed every record of `topics` (be-intake has
+    the directory and the arrivals before the first filing)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=10000, **client_options()
+    )
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options()
+    )
+    await admin.start()
+    await consumer.start()
+    try:
+        counts = await topic_partitions(bootstrap, topics)
+        partitions = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
+        ends = await consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            committed = await admin.list_consumer_group_offsets(group)
+            behind = sum(
+                max(end - (committed[tp].offset if tp in committed else 0), 0)
+                for tp, end in ends.items()
+            )
+            if behind == 0:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{group} is {behind} records behind on {', '.join(topics)}")
+            log(f"  reference data: {group} {behind} records behind")
+            await asyncio.sleep(1.0)
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from clearance_contracts import (
     BILL_OF_ENTRY_FILED,
     BILL_OF_ENTRY_REJECTED,
-    E_GATEPASS_ISSUED,
     OUT_OF_CHARGE_HELD,
+    OUT_OF_CHARGE_ISSUED,
 )
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Stack
@@ -25,7 +25,8 @@ from clearance_bench.sampling import Watched, pid_file, postmaster_pid
 # Terminal topic -> what it means for the BE. A filing be-intake cannot even read
 # (contract violation) lands on the intake dead-letter topic: terminal too, and a bug here.
 TERMINAL_KINDS: Mapping[str, str] = {
-    E_GATEPASS_ISSUED: "cleared",
+    # The e-Gatepass goes to each custodian's own topic (OOC-GP-1); the OOC is the release.
+    OUT_OF_CHARGE_ISSUED: "cleared",
     BILL_OF_ENTRY_REJECTED: "rejected",
     OUT_OF_CHARGE_HELD: "held",
     f"{BILL_OF_ENTRY_FILED}.dlq": "dead_lettered",
@@ -55,6 +56,7 @@ def target_from_stack(stack: Stack) -> PipelineTarget:
         infrastructure=(
             Watched("kafka", pid_file(stack.kafka.pid_path)),
             Watched("postgres", postmaster_pid(stack.postgres.pid_path)),
+            Watched("bis-registry", pid_file(stack.bis_registry.pid_path)),
         ),
     )
 
@@ -73,8 +75,10 @@ async def run_pipeline(
     extra_watched: Sequence[Watched] = (),
     timeout_s: float,
     log: Log = print,
+    companions: Sequence[Message | None] = (),
 ) -> Measurement:
-    """Publish the filings to the intake topic and time each BE to its terminal event."""
+    """Publish the filings to the intake topic (each followed by its payment, if any) and
+    time each BE to its terminal event."""
     return await measure(
         label="pipeline",
         bootstrap=target.kafka_bootstrap,
@@ -85,4 +89,5 @@ async def run_pipeline(
         watched=[*target.services, *target.infrastructure, *extra_watched],
         timeout_s=timeout_s,
         log=log,
+        companions=companions,
     )

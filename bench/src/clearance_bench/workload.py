@@ -38,7 +38,9 @@ from clearance_bench.catalogue import (
     CustomHouse,
     Goods,
     Registration,
+    _country,
     load_registrations,
+    toy_licences,
 )
 
 GENERAL, CRO_ELECTRONICS, QCO_TOYS = "general", "cro_electronics", "qco_toys"
@@ -239,7 +241,7 @@ class _Generator:
         last_invoice = max(date.fromisoformat(inv["invoice_date"]) for inv in invoices)
         shipped = min(last_invoice + timedelta(days=rng.randrange(1, 6)), arrival)
         sea = house.mode_of_transport == "S"
-        containers = self._containers(warehousing) if sea else []
+        containers = self._containers(warehousing, be_no) if sea else []
         packages = sum(
             max(1, int(item["quantity"]) // 50) for inv in invoices for item in inv["items"]
         )
@@ -261,7 +263,9 @@ class _Generator:
             "port_code": house.code,
             "be_no": be_no,
             "be_date": self.be_date.isoformat(),
-            "user_job_no": str(rng.randrange(1, 10**7)),
+            # The filer's own job number: unique per BE, since a filer's job number and date
+            # register one BE (be-intake: duplicates); the BE number's digits serve.
+            "user_job_no": str(int(be_no)) if int(be_no) else "1",
             "user_job_date": self.be_date.isoformat(),
             "be_type": "W" if warehousing else "H",
             "iec": importer.iec,
@@ -337,13 +341,14 @@ class _Generator:
         broken = (iec[:9], iec.lower(), f"{iec[:5]}-{iec[5:]}", "", f"{iec}7")
         return self.rng.choice(broken)
 
-    def _containers(self, warehousing: bool) -> list[dict[str, Any]]:
+    def _containers(self, warehousing: bool, be_no: str) -> list[dict[str, Any]]:
         rng = self.rng
         containers = []
-        for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
+        for n in range(rng.choice((1, 1, 1, 2, 2, 3))):
             number = _iso6346(rng.choice(_CONTAINER_OWNERS), rng.randrange(10**6))
-            if warehousing:  # RFID one-time-lock, SEAL-FMT-1
-                digits = f"{rng.randrange(10**8):08d}"
+            if warehousing:  # RFID one-time-lock, SEAL-FMT-1; single use, so one per BE
+                rng.randrange(10**8)  # (kept: the rest of the day stays as the seed made it)
+                digits = f"{be_no[-7:]}{n}"
                 seal = f"{rng.choice(_SEAL_VENDORS)} {digits[:4]} {digits[4:]}"
             else:  # a bottle seal of the shipping line
                 seal = f"{rng.choice(('CN', 'ML', 'HL', 'EM'))}{rng.randrange(10**6, 10**7)}"
@@ -522,27 +527,31 @@ class _Generator:
 
     def _toy_goods(self, count: int) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
         rng = self.rng
-        origin = rng.choices(("CN", "VN", "MY", "TH"), (0.8, 0.1, 0.05, 0.05))[0]
-        maker = f"{rng.choice(_NAME_WORDS).title()} Toys Manufacturing Co., Ltd."
+        # A licensed toy maker of the registry's CM/L licences (SAMPLE DATA).
+        licence = rng.choice(toy_licences(self.be_date))
+        origin = _country(licence.factory_address) or "CN"
+        maker = licence.licensee
         toy = Goods(TOY_CTH, "", "NOS", (0.5, 12.0), (500, 20_000))
         items = [
             {
                 **self._item(toy, origin, manufacturer=maker[:50]),
                 "description": rng.choice(TOY_DESCRIPTIONS),
+                "manufacturing_location": licence.factory_address[:200],
+                "isi_mark": True,
             }
             for _ in range(count)
         ]
-        invoices = self._invoices(origin, maker, f"Toy Industrial Park, {origin}", items)
+        invoices = self._invoices(origin, maker, licence.factory_address, items)
         documents = self._commercial_documents(invoices)
-        # No source in shared/ lists CM/L licences: the number is generated (10-digit form).
-        licence = f"CM/L-{rng.randrange(10**9, 10**10)}"
+        # Either form of the licence number: BIS padded the 7-digit ones to 10 digits.
+        number = licence.old_form if licence.old_form and rng.random() < 0.5 else licence.licence_no
         single = rng.random() < self.mix.toys_single_certificate_share
         for invoice in invoices:
             n = invoice["invoice_sl_no"]
             documents.append(
                 {
                     "document_type": "bis_cml_licence",
-                    "reference": licence,
+                    "reference": number,
                     "invoice_sl_no": n,
                     "standards": list(TOY_STANDARDS_PART),
                     "issued_by": "Bureau of Indian Standards",
@@ -557,7 +566,7 @@ class _Generator:
                 documents.append(
                     {
                         "document_type": "conformity_certificate",
-                        "reference": f"TC-{licence[5:]}-{n}{k}",
+                        "reference": f"TC-{number[-7:]}-{n}{k}",
                         "invoice_sl_no": n,
                         "standards": standards,
                         "issued_by": "NABL-accredited laboratory",

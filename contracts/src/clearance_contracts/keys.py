@@ -91,7 +91,7 @@ def _field_path(template: str, field: str) -> tuple[str, ...]:
 @cache
 def _templates() -> dict[str, KeyTemplate]:
     return {
-        spec.name: parse_key_template(spec.key_template)
+        spec.type: parse_key_template(spec.key_template)
         for spec in topics()
         if spec.key_template is not None
     }

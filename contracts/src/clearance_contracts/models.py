@@ -7,7 +7,7 @@ this file and the schemas drift apart. Dates and date-times are ISO 8601 strings
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypeAlias, TypedDict
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 
 PortCode: TypeAlias = str
 
@@ -128,6 +128,7 @@ class Item(TypedDict):
     brand: NotRequired[str]
     model: NotRequired[str]
     manufacturing_location: NotRequired[str]
+    isi_mark: NotRequired[bool]
 
 
 class Invoice(TypedDict):
@@ -140,6 +141,7 @@ class Invoice(TypedDict):
     invoice_date: str
     invoice_value: float
     currency: CurrencyCode
+    exchange_rate: NotRequired[float]
     terms_of_invoice: Literal["CIF", "CF", "CI", "FOB"]
     supplier_name: str
     supplier_address: NotRequired[str]
@@ -234,6 +236,7 @@ class BillOfEntry(TypedDict):
     containers: NotRequired[list[Container]]
     supporting_documents: NotRequired[list[SupportingDocument]]
     duty: Duty
+    ices_fields: NotRequired[dict[str, dict[str, str]]]
 
 
 class GatepassContainer(TypedDict):
@@ -243,17 +246,176 @@ class GatepassContainer(TypedDict):
 
     container_no: ContainerNo
     seal_no: SealNo
+    qr: NotRequired[str]
+
+
+class AeoDirectoryAeoCertificateRecorded(TypedDict):
+    """
+    The Authorised Economic Operator directory (an external party: the AEO programme of CBIC)
+    recorded the current state of one AEO certificate: granted, renewed, suspended or revoked. A
+    reference topic, compacted by certificate number, so the latest state of every certificate
+    is kept however old. Consumer: be-intake, which keeps the directory and enriches each
+    registered BE with the certificate valid on its BE date (rules OOC-AUTO-1, OOC-AEO-2,
+    INTAKE-DUTY-2): the filer's own `aeo_tier` claim decides nothing.
+    """
+
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    entity_name: NotRequired[str]
+    valid_from: str
+    valid_to: str
+    suspended_from: str | None
+    revoked_from: str | None
+    recorded_at: str
+
+
+class Officer(TypedDict):
+    """
+    The officer who recorded it: the subject of their identity, and their customs location.
+    """
+
+    officer_id: str
+    location: str
+
+
+class AssessmentCompleted(TypedDict):
+    """
+    An officer of a Faceless Assessment Group (RMS-FAG-1) confirmed the self-assessment or re-
+    assessed the duty of a BE version (INTAKE-SA-1, INTAKE-AMEND-1), through rms-router's queues
+    (RMS-QUEUE-1).
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    outcome: Literal["confirmed", "reassessed"]
+    assessed_duty: float
+    self_assessed_duty: NotRequired[float]
+    assessment_group: NotRequired[str | None]
+    reasons: list[Reason]
+    officer: Officer
+    assessed_at: str
+
+
+class BillOfEntryNoticePublished(TypedDict):
+    """
+    A notice to the filer (the Customs Broker, or the importer filing directly) about one of its
+    BEs: every change of the BE's status, with a numeric notice code in the manner of the
+    notification codes of HMRC's Customs Declaration Service (STATUS-1); be-intake's README
+    lists the codes. Keyed by the filer, so a broker's system follows all its BEs on one
+    partition without polling. Producer: be-intake; consumers: customs brokers' systems
+    (external).
+    """
+
+    filer: str
+    bill_of_entry_ref: BillOfEntryRef
+    iec: NotRequired[str]
+    notice_code: str
+    notice: Literal[
+        "accepted",
+        "rejected",
+        "under_control",
+        "documents_requested",
+        "amendment_accepted",
+        "released",
+        "gatepass_issued",
+        "invalidated",
+        "duty_due",
+        "goods_exited",
+        "examination_ordered",
+        "assessed",
+        "paid",
+        "bis_verification_pending",
+    ]
+    status: Literal[
+        "accepted",
+        "rejected",
+        "under_control",
+        "documents_requested",
+        "amendment_accepted",
+        "released",
+        "gatepass_issued",
+        "invalidated",
+        "duty_due",
+        "goods_exited",
+        "examination_ordered",
+        "assessed",
+        "paid",
+        "bis_verification_pending",
+    ]
+    previous_status: NotRequired[
+        Literal[
+            "accepted",
+            "rejected",
+            "under_control",
+            "documents_requested",
+            "amendment_accepted",
+            "released",
+            "gatepass_issued",
+            "invalidated",
+            "duty_due",
+            "goods_exited",
+            "examination_ordered",
+            "assessed",
+            "paid",
+            "bis_verification_pending",
+        ]
+        | None
+    ]
+    reasons: list[Reason]
+    published_at: str
+
+
+class BillOfEntryInvalidated(TypedDict):
+    """
+    be-intake invalidated a registered BE, e.g. a prior entry whose carrier did not arrive
+    within 30 days of its presentation (INTAKE-PRIOR-1). Nothing may be released on it.
+    Consumers: ooc-issuer, rms-router.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    reasons: list[Reason]
+    invalidated_at: str
+
+
+class BillOfEntryRegisteredAeoCertificate(TypedDict):
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    valid_from: str
+    valid_to: str
+
+
+ChangedElement: TypeAlias = str
+
+
+class BillOfEntryRegisteredAmendment(TypedDict):
+    amendment_no: int
+    changed_elements: list[ChangedElement]
+    assessment_invalidated: bool
+    after_out_of_charge: bool
+
+
+class BillOfEntryRegisteredArrival(TypedDict):
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
 
 
 class BillOfEntryRegistered(TypedDict):
     """
-    be-intake accepted the BE (rules INTAKE-*). Consumers: bis-verifier, warehouse-seal, ooc-
-    issuer.
+    be-intake accepted the BE (rules INTAKE-*): the filing, or an accepted amendment as the BE's
+    next version, enriched with facts be-intake takes from their owners (the AEO directory, the
+    carrier's IGM), never from the filer. Consumers: bis-verifier, warehouse-seal, rms-router,
+    ooc-issuer.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     bill_of_entry: BillOfEntry
     registered_at: str
+    aeo_certificate: NotRequired[BillOfEntryRegisteredAeoCertificate | None]
+    amendment: NotRequired[BillOfEntryRegisteredAmendment | None]
+    arrival: NotRequired[BillOfEntryRegisteredArrival | None]
 
 
 class BillOfEntryRejected(TypedDict):
@@ -268,55 +430,357 @@ class BillOfEntryRejected(TypedDict):
     rejected_at: str
 
 
-class BisVerificationCompleted(TypedDict):
+class BisSampleConcludedSampledItem(TypedDict):
+    item_sl_no: ItemSlNo
+    outcome: Literal["conforming", "non_conforming"]
+
+
+class BisSampleConcluded(TypedDict):
     """
-    bis-verifier checked every BIS-covered item against the BIS register (rules BIS-CRS-1..4,
-    BIS-QCO-1..3). Consumers: rms-router, ooc-issuer, be-intake.
+    The NABL-accredited laboratory's result for goods sampled from a BE (toys cleared
+    conditionally, BIS-QCO-3; CRO goods sampled at examination, RMS-SAMPLE-1 and Instruction
+    28/2023): conforming lifts the sale restriction, non_conforming means re-export or
+    destruction at the importer's cost. Its bill_of_entry_ref is the newest BE version bis-
+    verifier verified. Consumers: ooc-issuer, be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
-    verdict: Literal["passed", "failed", "conditional", "not_applicable"]
+    outcome: Literal["conforming", "non_conforming"]
+    laboratory: str
+    report_no: str
+    reasons: list[Reason]
+    items: NotRequired[list[BisSampleConcludedSampledItem]]
+    concluded_at: str
+
+
+class BisVerificationCompletedCoverage(TypedDict):
+    scheme: Literal["CRO", "QCO"]
+    order: str
+    category: str
+    standards: list[str]
+    mapping: Literal["sourced", "assumed"]
+
+
+class BisVerificationCompletedSampling(TypedDict):
+    items: list[ItemSlNo]
+    reason: Reason
+
+
+class BisVerificationPendingLookup(TypedDict):
+    kind: Literal["registration", "licence"]
+    number: str
+
+
+class BisVerificationPending(TypedDict):
+    """
+    bis-verifier could not verify a BE version yet because the BIS registry did not answer: the
+    BE waits, is retried, and is never passed unverified (BIS-CRS-1: the status must be checked
+    before clearance). Published once per BE version when it starts waiting; the verdict
+    (clearance.bis-verification.completed.v1) follows when the registry answers. Consumers: be-
+    intake (its status view shows the BE as bis_verification_pending until the verdict),
+    icegate-upstream.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    reasons: list[Reason]
+    lookups: list[BisVerificationPendingLookup]
+    attempts: int
+    pending_since: str
+    next_attempt_at: str
+
+
+class DutyDemandRaised(TypedDict):
+    """
+    No acknowledgement of the due arrival of warehoused goods (no trip report, SEAL-TRIP-1)
+    within one month of their removal, or by the date the proper officer extended it to: the
+    owner of the goods pays the full duty with interest, and fine and penalty are to be adjudged
+    (rule SEAL-ACK-1, Circular 19/2018 para 4.5(k); Warehoused Goods (Removal) Regulations 2016,
+    reg. 5). Raised by warehouse-seal. Consumer: be-intake (the BE's status view).
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    duty: float
+    interest: float
+    penalty_flagged: bool
+    reasons: list[Reason]
+    seal_no: NotRequired[SealNo]
+    acknowledgement_due_at: NotRequired[str]
+    interest_rate_percent: NotRequired[float]
+    raised_at: str
+
+
+class DutyPaymentRecorded(TypedDict):
+    """
+    be-intake recorded a payment of a BE's duty, or the OTP authentication of its deferred
+    payment, as the bank or ledger reported it (rules INTAKE-DUTY-1, INTAKE-DUTY-2), never the
+    filer's claim. Consumers: ooc-issuer (OOC-AUTO-1: duty paid or deferred by OTP) and be-
+    intake's own status view.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    kind: Literal["paid", "deferred"]
+    amount: float
+    mode: Literal["electronic_cash_ledger", "internet_banking", "neft_rtgs", "deferred_otp"]
+    reference: str
+    total_paid: float
+    amount_due: NotRequired[float]
+    due_date: NotRequired[str]
+    recorded_at: str
+
+
+class ExaminationCompleted(TypedDict):
+    """
+    An officer examined (or scanned) the goods of a BE version against the declaration (RMS-1,
+    RMS-2, SEAL-TAMPER-1) through rms-router's queues (RMS-QUEUE-1); samples drawn go to the
+    laboratory path (RMS-SAMPLE-1, BIS-QCO-3).
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    outcome: Literal["no_discrepancy", "discrepancy", "samples_drawn"]
+    method: NotRequired[Literal["physical", "scanning"]]
     findings: list[Reason]
-    bill_of_entry: BillOfEntry
-    verified_at: str
+    samples: list[ItemSlNo]
+    officer: Officer
+    examined_at: str
+
+
+ErrorCode: TypeAlias = str
+
+
+class Fault(TypedDict):
+    code: str
+    line: int | None
+    segment: str | None
+    record: int | None
+    field: int | None
+    expected: str
+
+
+class IcesAcknowledgementIssued(TypedDict):
+    """
+    be-intake answered an ICES 1.5 flat file (CACHI01 fresh BE or CACHI01_A amendment, BE
+    message format v2.23) received by HTTP upload or in its inbox directory, with the
+    acknowledgement CHCAI02 (spec pp. 53-55): positive (error code 00) with the BE number the
+    platform assigned (INTAKE-BE-1), or negative with every fault. Keyed by the filer (Customs
+    Broker code, or IEC when self-filed). Producer: be-intake; consumers: customs brokers'
+    systems.
+    """
+
+    filer: str
+    message_id: Literal["CACHI01", "CACHI01_A"] | None
+    control_no: str | None
+    file_name: str
+    channel: Literal["http", "inbox"]
+    outcome: Literal["registered", "duplicate", "pending", "rejected"]
+    error_codes: list[ErrorCode]
+    bill_of_entry_ref: BillOfEntryRef | None
+    faults: list[Fault]
+    acknowledgement_file: str
+    acknowledgement: str
+    issued_at: str
+
+
+class IcesMessageIssued(TypedDict):
+    """
+    be-intake sent the filer of a BE filed as an ICES 1.5 flat file (CACHI01, BE message format
+    v2.23) one of the messages customs sends back after the acknowledgement: CHCAI04, the
+    processed BE, once per BE version when its assessment is complete (an officer's assessment,
+    or RMS accepted the self-assessment; spec p. 55, file <Sequence Number>.chl, p. 11), or
+    CHCAI07, the out-of-charge BE, once, when Out of Charge is issued (spec p. 56, which gives
+    it no record layout nor file extension: the record and the .ooc extension are the
+    platform's). A BE filed as JSON gets neither (it has the notice topic). Keyed by the filer
+    (Customs Broker code, or IEC when self-filed). Producer: be-intake; consumers: customs
+    brokers' systems, and be-intake itself, which writes the file into its inbox directory for a
+    BE whose file came through it.
+    """
+
+    filer: str
+    message_id: Literal["CHCAI04", "CHCAI07"]
+    control_no: str
+    bill_of_entry_ref: BillOfEntryRef
+    file_name: str
+    channel: Literal["http", "inbox"]
+    message: str
+    ooc_no: str | None
+    issued_at: str
+
+
+class Officer2(TypedDict):
+    """
+    The officer who refused or conditionally cleared it.
+    """
+
+    officer_id: str
+    location: PortCode
 
 
 class OutOfChargeHeld(TypedDict):
     """
-    ooc-issuer could not clear the BE automatically; it waits for an officer (queued first-in
-    first-out, rule RMS-QUEUE-1). Consumer: be-intake.
+    ooc-issuer could not clear the BE automatically; it waits in the OOC officer's first-in
+    first-out queue of its customs location (rule RMS-QUEUE-1) with the reasons, or an officer
+    refused it, or it was cleared conditionally and waits for the duty (OOC-CCV-1). Announced
+    again when the reasons or the status change. Consumer: be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     reasons: list[Reason]
     held_at: str
+    status: NotRequired[Literal["queued", "refused", "conditionally_cleared"]]
+    grantable: NotRequired[bool]
+    officer: NotRequired[Officer2]
+
+
+class Condition(TypedDict):
+    condition: Literal["sale_restricted"]
+    until: Literal["laboratory_result"]
+    items: NotRequired[list[ItemSlNo]]
+    reason: Reason
+
+
+class Officer3(TypedDict):
+    """
+    The officer who granted it (officer mode) or cleared it conditionally (ccv).
+    """
+
+    officer_id: str
+    location: PortCode
+
+
+class Document(TypedDict):
+    """
+    The e-OOC (OOC-EOOC-1): the final BE copy as a PDF whose QR code carries a signed token,
+    retrievable by the BE's importer or customs broker.
+    """
+
+    url: str
+    key_id: str
+    verification_url: NotRequired[str]
 
 
 class OutOfChargeIssued(TypedDict):
     """
-    ooc-issuer gave the BE Out of Charge (ICES CHCAI07; rules OOC-AUTO-1, OOC-EXAM-1, OOC-
-    CCV-1). Consumer: be-intake.
+    ooc-issuer gave the BE Out of Charge (ICES CHCAI07; rules OOC-AUTO-1, OOC-EXAM-1, OOC-CCV-1,
+    OOC-BIS-1), exactly once per BE, on its latest version. Consumer: be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     ooc_no: str
     gatepass_no: str
-    mode: Literal["automatic", "officer"]
+    mode: Literal["automatic", "officer", "ccv"]
     reasons: list[Reason]
     issued_at: str
+    conditions: NotRequired[list[Condition]]
+    officer: NotRequired[Officer3]
+    document: NotRequired[Document]
+
+
+class Officer4(TypedDict):
+    """
+    The officer who recorded it: the subject of their identity, and their customs location.
+    """
+
+    officer_id: str
+    location: str
+
+
+class PgaNocRecorded(TypedDict):
+    """
+    An officer recorded a Partner Government Agency's no-objection certificate (or refusal) for
+    a BE version (RMS-3, OOC-AUTO-1) through rms-router's queues.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    agency: str
+    outcome: Literal["granted", "refused"]
+    reference: str
+    officer: Officer4
+    recorded_at: str
+
+
+class ReExportOrdered(TypedDict):
+    """
+    ooc-issuer ordered the goods re-exported (or destroyed) at the importer's cost after a
+    failed sample (rule BIS-QCO-3, OOC-BIS-1). Producer: ooc-issuer. Consumers: be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    order: Literal["re_export", "destruction"]
+    reasons: list[Reason]
+    ordered_at: str
 
 
 class RmsDecisionMade(TypedDict):
     """
-    rms-router decided the BE's facilitation level (rules RMS-1, RMS-3, RMS-FAG-1). Consumers:
-    ooc-issuer, be-intake.
+    rms-router decided the BE version's facilitation level and selections under its rule set
+    (rules RMS-1, RMS-2, RMS-3, RMS-FAG-1, RMS-LANES-1, SEAL-TAMPER-1), one decision per BE
+    version. Consumers: ooc-issuer, be-intake.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     outcome: Literal["facilitated", "assessment", "examination", "scanning", "pga_noc"]
+    selections: NotRequired[
+        list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    ]
+    rule_set: NotRequired[PolicyRef]
+    fired_rules: NotRequired[list[str]]
     assessment_group: str | None
+    examination_instructions: NotRequired[str | None]
+    partner_agencies: NotRequired[list[str]]
     reasons: list[Reason]
     decided_at: str
+
+
+class ShippingBillRef(TypedDict):
+    """
+    The Shipping Bill of an export movement (SEAL-DATA-2); null otherwise.
+    """
+
+    port_code: PortCode
+    sb_no: str
+    sb_date: str
+
+
+class SealTripAlertRaised(TypedDict):
+    """
+    warehouse-seal raised an alert about an RFID-sealed movement: a seal tampered on arrival at
+    a warehouse (unloading refused, the bond officer informed: SEAL-TAMPER-2), tampered at the
+    customs station on export (mandatory examination: SEAL-TAMPER-1), a TID that is not the sold
+    seal's (a tamper, SEAL-LINK-1), an inordinate delay in arrival (SEAL-DELAY-1), or no
+    acknowledgement of due arrival within the period (SEAL-ACK-1). Keyed by `document_key`: the
+    BE identity `<port_code>/<be_no>/<be_date>`, or for an export movement the Shipping Bill's
+    `<port_code>/<sb_no>/<sb_date>`. Consumers: be-intake (the BE's status view), rms-router
+    (tamper_at_export forces examination, SEAL-TAMPER-1).
+    """
+
+    document_key: str
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: ShippingBillRef | None
+    alert: Literal[
+        "tamper_at_warehouse",
+        "tamper_at_export",
+        "tid_mismatch",
+        "inordinate_delay",
+        "acknowledgement_overdue",
+    ]
+    seal_no: SealNo
+    location: str
+    reasons: list[Reason]
+    actions: NotRequired[
+        list[
+            Literal[
+                "unloading_refused",
+                "bond_officer_informed",
+                "examination_required",
+                "duty_demanded",
+            ]
+        ]
+    ]
+    movement: NotRequired[
+        Literal[
+            "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+        ]
+    ]
+    raised_at: str
 
 
 class SealTripReconciled(TypedDict):
@@ -335,8 +799,10 @@ class SealTripReconciled(TypedDict):
 
 class EGatepassIssued(TypedDict):
     """
-    The electronic gate pass sent to custodians so they can deliver the goods (rule OOC-GP-1).
-    Producer: ooc-issuer; consumers: custodians (external) and be-intake.
+    The electronic gate pass sent to the custodian named on the BE so it can deliver the goods
+    (rule OOC-GP-1), on that custodian's own topic
+    `custodian.e-gatepass.issued.v1.<custodian_code>` (only it may read it), and pushed to /
+    pulled by it over HTTP. Producer: ooc-issuer; consumer: the custodian (external).
     """
 
     gatepass_no: str
@@ -348,46 +814,574 @@ class EGatepassIssued(TypedDict):
     containers: list[GatepassContainer]
     package_count: int | None
     issued_at: str
+    custodian_code: NotRequired[str]
+    importer_address: NotRequired[str | None]
+    customs_broker_code: NotRequired[str | None]
+    igm: NotRequired[Igm | None]
+    house_bills: NotRequired[list[HouseBill]]
+    mode: NotRequired[Literal["automatic", "officer", "ccv"]]
+    conditions: NotRequired[list[Condition]]
+    document_qr: NotRequired[str]
+    ooc_at: NotRequired[str]
+
+
+class GateOutReported(TypedDict):
+    """
+    A custodian reports that the goods of a BE left its gate under the e-Gatepass (rule OOC-
+    GP-1); this closes the BE's lifecycle. Producer: the custodians (external). Consumers: ooc-
+    issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    gatepass_no: str
+    custodian_code: str
+    exited_at: str
+
+
+class BillOfEntryAmendmentFiled(TypedDict):
+    """
+    An importer or its Customs Broker asked to amend a registered BE (ICES 1.5 CACHI01_A, here
+    as JSON): the whole BE as it should read, why, and the documents that support it (rules
+    INTAKE-AMEND-1, INTAKE-AMEND-2). Producer: ICEGATE-style upstream systems (and be-intake's
+    POST /bills-of-entry/{port_code}/{be_no}/{be_date}/amendments); consumer: be-intake, which
+    validates it with every intake rule and registers it as the BE's next version, or sends it
+    to an officer when the goods are already out of charge.
+    """
+
+    bill_of_entry: BillOfEntry
+    reason: str
+    documentary_evidence: NotRequired[list[SupportingDocument]]
+    requested_at: str
 
 
 BillOfEntryFiled: TypeAlias = BillOfEntry
 
 
+class DeferredPaymentAuthenticated(TypedDict):
+    """
+    The importer's AEO nodal person confirmed the deferred payment of a BE's duty with a one-
+    time password (rules INTAKE-DUTY-1, INTAKE-DUTY-2: AEO T2/T3, payment method D). Producer:
+    the e-payment gateway (external); consumer: be-intake, which checks the importer's AEO tier
+    in the directory and publishes clearance.duty-payment.recorded.v1 (kind deferred) with the
+    due date. The filing's `deferred_payment_otp_authenticated` is a claim and decides nothing.
+    Keyed by the BE identity.
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    authentication_id: str
+    iec: str
+    authenticated_by: NotRequired[str]
+    amount: NotRequired[float]
+    authenticated_at: str
+
+
+class DutyPaymentReceived(TypedDict):
+    """
+    A payment of duty for a BE, as the bank or the Electronic Cash Ledger reported it through
+    the ICEGATE e-payment gateway (rule INTAKE-DUTY-1: Electronic Cash Ledger, internet banking,
+    NEFT/RTGS). Producer: the e-payment gateway (external); consumer: be-intake, which publishes
+    it as clearance.duty-payment.recorded.v1. The filing's `duty.paid` is a claim and decides
+    nothing. Keyed by the BE identity.
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    challan_no: str
+    transaction_no: NotRequired[str]
+    amount: float
+    mode: Literal["electronic_cash_ledger", "internet_banking", "neft_rtgs"]
+    bank: NotRequired[str]
+    paid_at: str
+
+
+class Line(TypedDict):
+    master_bill_no: str
+    house_bill_no: NotRequired[str | None]
+
+
+class IgmEnteredInward(TypedDict):
+    """
+    The carrier's Import General Manifest was entered inward at the customs station: the vessel,
+    aircraft, train or vehicle arrived (ICES IGM / inward entry). Producer: ICEGATE-style
+    upstream systems; consumer: be-intake, for which this fixes the arrival day of every BE
+    filed against the IGM (matched by IGM number and date, or by the master bill numbers of its
+    lines) for rules INTAKE-PRIOR-1, INTAKE-LATE-1 and INTAKE-LATE-3. A BE's own `arrival_date`
+    and `igm.inward_date` are the filer's claims and decide nothing.
+    """
+
+    port_code: PortCode
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
+    carrier: NotRequired[str]
+    lines: NotRequired[list[Line]]
+    recorded_at: str
+
+
+class NablLabSampleTestReportedResult(TypedDict):
+    item_sl_no: ItemSlNo
+    outcome: Literal["pass", "fail"]
+    standards: NotRequired[list[str]]
+    remarks: NotRequired[str]
+
+
+class NablLabSampleTestReported(TypedDict):
+    """
+    An NABL-accredited laboratory (external party nabl-laboratories) reports the test of samples
+    drawn from a BE's goods (BIS-QCO-3; Instruction 28/2023 for CRO goods sampled at
+    examination). The BE reference is the one on the customs test memo. A report may cover some
+    of the sampled items; bis-verifier concludes when every sampled item has a result, or at the
+    first failure. Consumers: bis-verifier.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    laboratory: str
+    nabl_certificate_no: NotRequired[str]
+    report_no: str
+    results: list[NablLabSampleTestReportedResult]
+    reported_at: str
+
+
+class ReaderRfidSealScanned(TypedDict):
+    """
+    An RFID reader at a customs station or a bonded warehouse read a seal (Circular 19/2018 para
+    4.3, 4.5(a), (c), (f)): the seal number, the TID it read, the reader and its location, when,
+    and the tamper status the seal reported. warehouse-seal matches the TID against the sold
+    seal's (a different TID is a tamper), completes the trip on a clean scan at the destination
+    (trip report, rule SEAL-TRIP-1) and raises the tamper alerts (SEAL-TAMPER-1, SEAL-TAMPER-2).
+    Producer: the RFID readers (external party rfid-readers), directly or through the vendor's
+    upload; keyed by the seal number. Consumer: warehouse-seal.
+    """
+
+    seal_no: str
+    tid: str
+    reader_id: str
+    location_code: str
+    location_kind: Literal["warehouse", "customs_station"]
+    scanned_at: str
+    tamper_status: Literal["intact", "tampered"]
+
+
+class BillOfEntry1(TypedDict):
+    """
+    The Bill of Entry (for warehousing) the goods move under: number and date (para
+    4.4(a)(ii)-(iii), (c)(ii)-(iii)), with its custom house, which identifies a BE in ICES;
+    required for customs_station_to_warehouse and warehouse_to_warehouse, null for an export.
+    """
+
+    port_code: str
+    be_no: str
+    be_date: str
+
+
+class ShippingBill(TypedDict):
+    """
+    The Shipping Bill of the export: number and date (para 4.4(b)(ii)-(iii)), with its custom
+    house; required for warehouse_to_customs_station, null otherwise.
+    """
+
+    port_code: str
+    sb_no: str
+    sb_date: str
+
+
+class VendorRfidSealAffixed(TypedDict):
+    """
+    A movement of goods was sealed with an RFID one-time-lock, with the data elements that the
+    vendor's web application captures for its kind of movement (Circular 19/2018 para 4.4; rules
+    SEAL-DATA-1 customs station to warehouse, SEAL-DATA-2 warehouse to customs station for
+    export, SEAL-DATA-3 warehouse to warehouse under Section 67). Which elements a kind needs,
+    and their formats (ISO 6346 container number only where containerised, vehicle registration,
+    codes), are business rules that warehouse-seal checks and refuses with reasons; the schema
+    only rejects what is malformed. Producer: the RFID seal vendors' web application (external
+    party rfid-vendors); warehouse-seal's POST /seal-trips takes the same body. Keyed by the
+    seal number. Consumer: warehouse-seal.
+    """
+
+    seal_no: str
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    bill_of_entry: NotRequired[BillOfEntry1 | None]
+    shipping_bill: NotRequired[ShippingBill | None]
+    sealed_at: str
+    container_no: NotRequired[str | None]
+    vehicle_no: str
+    warehouse_code: NotRequired[str | None]
+    origin_warehouse_code: NotRequired[str | None]
+    destination_warehouse_code: NotRequired[str | None]
+    customs_location_code: NotRequired[str | None]
+
+
+class VendorRfidSealSold(TypedDict):
+    """
+    An RFID one-time-lock vendor sold a seal to the licensee of a customs bonded warehouse: the
+    vendor captured its TID and linked it to the licensee's warehouse code at the sale (Circular
+    19/2018 para 4.5(b), (e); rule SEAL-LINK-1). Producer: the RFID seal vendors (external party
+    rfid-vendors); keyed by the seal number. Consumer: warehouse-seal (its seal registry; a
+    brand that is not a listed vendor is refused there).
+    """
+
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    vendor_name: NotRequired[str]
+    warehouse_code: str
+    licensee_name: NotRequired[str]
+    sold_at: str
+
+
+class Certificate(TypedDict):
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    entity_name: str | None
+    valid_from: str
+    valid_to: str
+    suspended_from: str | None
+    revoked_from: str | None
+    recorded_at: str
+
+
+class AeoCertificates(TypedDict):
+    """
+    What be-intake's copy of the AEO directory holds for an IEC.
+    """
+
+    iec: str
+    certificates: list[Certificate]
+
+
+class AssessmentResult(TypedDict):
+    """
+    rms-router: POST /tasks/{task_id}/assessment, what the assessing officer records (INTAKE-
+    SA-1): confirm the self-assessment, or re-assess the duty with reasons.
+    """
+
+    outcome: Literal["confirmed", "reassessed"]
+    assessed_duty: NotRequired[float]
+    reasons: NotRequired[list[str]]
+
+
+class ShippingBillRef1(TypedDict):
+    """
+    For the examination of an export whose RFID seal was tampered at the customs station (SEAL-
+    TAMPER-1): its Shipping Bill, as warehouse-seal named it; null for a BE.
+    """
+
+    port_code: PortCode
+    sb_no: str
+    sb_date: str
+
+
+class Entry(TypedDict):
+    entry_id: int
+    version: BeVersion
+    at: str
+    actor: str
+    action: Literal[
+        "decided",
+        "task_opened",
+        "task_reopened",
+        "task_carried_to_version",
+        "task_withdrawn",
+        "claimed",
+        "claim_released",
+        "claim_expired",
+        "assessment_recorded",
+        "examination_recorded",
+        "pga_noc_recorded",
+        "invalidated",
+        "seal_tampered_at_export",
+    ]
+    reasons: list[Reason]
+    detail: Any
+
+
+class AuditTrail(TypedDict):
+    """
+    rms-router: GET /bills-of-entry/{port_code}/{be_no}/{be_date}/audit, everything the risk
+    engine and the officers decided about the BE (or, GET /shipping-
+    bills/{port_code}/{sb_no}/{sb_date}/audit, about the examination of an export whose seal was
+    tampered, SEAL-TAMPER-1), in the order it was appended (never updated): who, when, which
+    version, why.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: NotRequired[ShippingBillRef1 | None]
+    entries: list[Entry]
+
+
 class BillOfEntryAccepted(TypedDict):
     """
-    be-intake took the filing in: registered (published as clearance.bill-of-
-    entry.registered.v1), a duplicate of a BE already registered, or rejected with rule-cited
-    reasons. Its progress is at status_url.
+    be-intake took the filing, amendment or officer's request in. Filing: registered (HTTP 202),
+    duplicate (200: nothing published again), rejected (422, with every rule broken). Amendment:
+    registered as the next version (202), pending an officer after Out of Charge (202),
+    duplicate (200), rejected (422). Officer: approved / refused (200), waived (200). Progress
+    at status_url.
     """
 
     bill_of_entry_ref: BillOfEntryRef
     event_id: str
-    outcome: Literal["registered", "duplicate", "rejected"]
+    outcome: Literal[
+        "registered", "duplicate", "rejected", "pending", "approved", "refused", "waived"
+    ]
     reasons: list[Reason]
     status_url: str
 
 
-BillOfEntryFiling: TypeAlias = BillOfEntry
+class BillOfEntryAmendmentDecision(TypedDict):
+    """
+    The proper officer approves or refuses a post-clearance amendment on its documentary
+    evidence (INTAKE-AMEND-2), with the reason recorded under the officer's identity.
+    """
+
+    approve: bool
+    reason: str
 
 
-BillOfEntryStatusStage: TypeAlias = Literal[
-    "filed",
+class BillOfEntry2(TypedDict):
+    """
+    The BE as amended (its identity names the BE amended), as strict as the filing schema of
+    POST /bills-of-entry: the IEC's shape is a pattern (INTAKE-IEC-1); the conditional rules are
+    be-intake's (422).
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    user_job_no: NotRequired[str]
+    user_job_date: NotRequired[str]
+    be_type: Literal["H", "W", "X", "Z", "T", "M", "V", "S"]
+    iec: str
+    branch_sl_no: NotRequired[int]
+    importer_name: NotRequired[str]
+    importer_address: NotRequired[str]
+    importer_type: NotRequired[
+        Literal["G", "U", "O", "P", "J", "R", "E", "D", "T", "S", "V", "A", "H", "I"]
+    ]
+    mode_of_transport: Literal["L", "S", "A"]
+    customs_broker_code: NotRequired[str]
+    prior_be: bool
+    first_check: bool
+    green_channel: NotRequired[bool]
+    warehouse_code: NotRequired[WarehouseCode | None]
+    custodian_code: NotRequired[str | None]
+    payment_method: NotRequired[str]
+    aeo_tier: NotRequired[Literal["T1", "T2", "T3"] | None]
+    country_of_origin: NotRequired[CountryCode]
+    country_of_consignment: NotRequired[CountryCode]
+    port_of_shipment: NotRequired[str]
+    arrival_date: NotRequired[str | None]
+    filed_at: str
+    igm: NotRequired[Igm | None]
+    house_bills: NotRequired[list[HouseBill]]
+    invoices: list[Invoice]
+    containers: NotRequired[list[Container]]
+    supporting_documents: NotRequired[list[SupportingDocument]]
+    duty: Duty
+
+
+class BillOfEntryAmendment(TypedDict):
+    """
+    The same data as icegate.bill-of-entry.amendment-filed.v1 (ICES CACHI01_A): the BE as
+    amended, why, and the documentary evidence (INTAKE-AMEND-1, INTAKE-AMEND-2).
+    """
+
+    bill_of_entry: BillOfEntry2
+    reason: str
+    documentary_evidence: NotRequired[list[SupportingDocument]]
+    requested_at: str
+
+
+class BillOfEntryFiling(TypedDict):
+    """
+    The canonical Bill of Entry as strict as a schema can be about the intake rules: the IEC's
+    shape (INTAKE-IEC-1) is a pattern here, where the event schema only bounds its length. The
+    rules that hang on other fields cannot be a plain schema and are checked by be-intake, which
+    answers 422 with every rule broken: a warehousing BE declares its warehouse code (INTAKE-
+    BE-2); a permanent IEC is for its category (INTAKE-IEC-2: government IECs for importer types
+    G/U, Nepal's for goods consigned from NP, Myanmar's from MM, China's from CN across the land
+    border); border-trade ceilings on the CIF in rupees at each invoice's exchange rate (INTAKE-
+    IEC-3); importer name and address for the numeric permanent IECs (INTAKE-IEC-4). A body off
+    the event schema is malformed: 400.
+    """
+
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+    user_job_no: NotRequired[str]
+    user_job_date: NotRequired[str]
+    be_type: Literal["H", "W", "X", "Z", "T", "M", "V", "S"]
+    iec: str
+    branch_sl_no: NotRequired[int]
+    importer_name: NotRequired[str]
+    importer_address: NotRequired[str]
+    importer_type: NotRequired[
+        Literal["G", "U", "O", "P", "J", "R", "E", "D", "T", "S", "V", "A", "H", "I"]
+    ]
+    mode_of_transport: Literal["L", "S", "A"]
+    customs_broker_code: NotRequired[str]
+    prior_be: bool
+    first_check: bool
+    green_channel: NotRequired[bool]
+    warehouse_code: NotRequired[WarehouseCode | None]
+    custodian_code: NotRequired[str | None]
+    payment_method: NotRequired[str]
+    aeo_tier: NotRequired[Literal["T1", "T2", "T3"] | None]
+    country_of_origin: NotRequired[CountryCode]
+    country_of_consignment: NotRequired[CountryCode]
+    port_of_shipment: NotRequired[str]
+    arrival_date: NotRequired[str | None]
+    filed_at: str
+    igm: NotRequired[Igm | None]
+    house_bills: NotRequired[list[HouseBill]]
+    invoices: list[Invoice]
+    containers: NotRequired[list[Container]]
+    supporting_documents: NotRequired[list[SupportingDocument]]
+    duty: Duty
+
+
+class BillsOfEntryItem(TypedDict):
+    bill_of_entry_ref: BillOfEntryRef
+    iec: str | None
+    be_type: str | None
+    status: str | None
+    stuck: bool
+    out_of_charge_no: str | None
+    gatepass_no: str | None
+    updated_at: str
+    first_seen_at: str | None
+    registered_at: str | None
+    rms_decided_at: str | None
+    released_at: str | None
+    held_at: str | None
+    rejected_at: str | None
+    status_url: str
+
+
+class BillOfEntrySearch(TypedDict):
+    """
+    be-intake's status view of the BEs matching a search by BE number, IEC, port, BE date,
+    first-seen time or stuckness, newest first: what the operations console's BE tracker, its
+    stuck list and its day figures read. Times are the service clock's, of the first event that
+    put the BE at each milestone.
+    """
+
+    limit: int
+    bills_of_entry: list[BillsOfEntryItem]
+
+
+BillOfEntryStatusStatus: TypeAlias = Literal[
+    "accepted",
     "rejected",
-    "registered",
-    "bis_verified",
-    "rms_decided",
-    "seal_reconciled",
-    "out_of_charge",
-    "held",
+    "under_control",
+    "documents_requested",
+    "amendment_accepted",
+    "released",
+    "gatepass_issued",
+    "invalidated",
+    "duty_due",
+    "goods_exited",
+    "examination_ordered",
+    "assessed",
+    "paid",
+    "bis_verification_pending",
 ]
 
 
-class HistoryItem(TypedDict):
-    stage: BillOfEntryStatusStage
-    event_type: str
-    at: str
-    reasons: list[Reason]
+class BillOfEntryStatusEntry(TypedDict):
     version: int
+    event_type: str
+    producer: str
+    summary: str
+    status: BillOfEntryStatusStatus | None
+    notice_code: str | None
+    reasons: list[Reason]
+    at: str
+
+
+class BillOfEntryStatusAeoCertificate(TypedDict):
+    certificate_no: str
+    iec: str
+    tier: Literal["T1", "T2", "T3", "LO"]
+    valid_from: str
+    valid_to: str
+
+
+class BillOfEntryStatusArrival(TypedDict):
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
+
+
+class Waived(TypedDict):
+    """
+    The officer's waiver for sufficient cause, if any.
+    """
+
+    officer_id: str
+    reason: str
+    at: str
+
+
+class BillOfEntryStatusLate(TypedDict):
+    """
+    INTAKE-LATE-1/-2/-3.
+    """
+
+    rule_id: RuleId
+    deadline: str
+    presented_on: str
+    arrival: str
+    days_late: int
+    charge: float
+    policy: PolicyRef
+    calendar: list[PolicyRef]
+    waived: Waived | None
+
+
+class BillOfEntryStatusDeferred(TypedDict):
+    reference: str
+    amount: float
+    due_date: str
+    at: str
+
+
+class BillOfEntryStatusPayment(TypedDict):
+    kind: Literal["paid"]
+    reference: str
+    challan_no: NotRequired[str]
+    amount: float
+    mode: Literal["electronic_cash_ledger", "internet_banking", "neft_rtgs"]
+    at: str
+
+
+class BillOfEntryStatusAmendment(TypedDict):
+    amendment_no: int
+    changed_elements: list[str]
+    assessment_invalidated: bool
+    after_out_of_charge: bool
+
+
+class BillOfEntryStatusPendingAmendment(TypedDict):
+    amendment_no: int
+    reason: str
+    documentary_evidence: list[SupportingDocument]
+    changed_elements: list[str]
+    requested_at: str
+
+
+class Version(TypedDict):
+    version: BeVersion
+    amendment: BillOfEntryStatusAmendment | None
+    registered_at: str
 
 
 class DeadLetter(TypedDict):
@@ -398,30 +1392,676 @@ class DeadLetter(TypedDict):
     resolved: bool
 
 
-class BillOfEntryStatus(TypedDict):
+class Callback(TypedDict):
     """
-    Where the BE is and why: be-intake folds every downstream event into this view.
+    PUT /custodians/{custodian_code}/callback on ooc-issuer, by that custodian (role custodian,
+    scope custodian=<code>): where e-Gatepasses are pushed (OOC-GP-1). ooc-issuer first POSTs
+    {type: challenge, challenge} to the URL and registers it only if the answer echoes
+    {challenge}; the response carries the HMAC secret, once.
+    """
+
+    url: str
+
+
+class EOocVerification(TypedDict):
+    """
+    POST /e-ooc/verification on ooc-issuer, by anyone: the token read from an e-OOC's QR code
+    (OOC-EOOC-1).
+    """
+
+    token: str
+
+
+class DetailItem(TypedDict):
+    type: str
+    loc: list[str | int]
+    msg: str
+    input: NotRequired[Any]
+    ctx: NotRequired[Any]
+    url: NotRequired[str]
+
+
+class Error(TypedDict):
+    """
+    Why the request was refused: a sentence (400 unreadable or contract-breaking body, 401 no
+    identity, 403 wrong role, 404 unknown BE, 409 a request the BE's state refuses), or
+    FastAPI's list of invalid parameters (422 on a parameter).
+    """
+
+    detail: str | list[DetailItem]
+
+
+class ExaminationResult(TypedDict):
+    """
+    rms-router: POST /tasks/{task_id}/examination, what the examining (or scanning) officer
+    found (RMS-1, RMS-SAMPLE-1).
+    """
+
+    outcome: Literal["no_discrepancy", "discrepancy", "samples_drawn"]
+    findings: NotRequired[list[str]]
+    samples: NotRequired[list[ItemSlNo]]
+
+
+class IcesAcknowledgement(TypedDict):
+    """
+    be-intake's answer to POST /ices/messages: the same body as the event clearance.ices-
+    acknowledgement.issued.v1 (the CHCAI02 acknowledgement, spec pp. 53-55, and every fault);
+    `filer` is null when the file names none.
+    """
+
+    filer: str | None
+    message_id: Literal["CACHI01", "CACHI01_A"] | None
+    control_no: str | None
+    file_name: str
+    channel: Literal["http", "inbox"]
+    outcome: Literal["registered", "duplicate", "pending", "rejected"]
+    error_codes: list[ErrorCode]
+    bill_of_entry_ref: BillOfEntryRef | None
+    faults: list[Fault]
+    acknowledgement_file: str
+    acknowledgement: str
+    issued_at: str
+
+
+class IgmArrival(TypedDict):
+    """
+    The IGM entered inward as be-intake recorded it (INTAKE-PRIOR-1, INTAKE-LATE-1/-3).
+    """
+
+    port_code: PortCode
+    igm_no: str
+    igm_date: str
+    inward_date: str
+    mode: Literal["sea", "air", "icd", "land"]
+    master_bills: list[str]
+    recorded_at: str
+
+
+class Task(TypedDict):
+    task_id: int
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: NotRequired[ShippingBillRef1 | None]
+    kind: Literal["assessment", "examination", "scanning", "pga_noc"]
+    agency: str | None
+    position: int
+    opened_at: str | None
+
+
+class OfficerQueue(TypedDict):
+    """
+    rms-router: the open tasks of one FIFO queue, first in first out (RMS-QUEUE-1): GET
+    /queues/locations/{port_code} or /queues/groups/{group}.
+    """
+
+    queue: str
+    open: int
+    claimed: int
+    tasks: list[Task]
+
+
+class Item1(TypedDict):
+    sl_no: int
+    cth: Cth
+    country_of_origin: str
+    value: float
+
+
+class Summary(TypedDict):
+    """
+    The BE as the risk engine saw it, and why it was selected.
+    """
+
+    iec: NotRequired[str]
+    aeo_status: NotRequired[str]
+    self_assessed_duty: NotRequired[float]
+    assessable_value: NotRequired[float]
+    items: NotRequired[list[Item1]]
+    assessment_group: NotRequired[str | None]
+    selections: NotRequired[
+        list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    ]
+    fired_rules: NotRequired[list[str]]
+    rule_set: NotRequired[PolicyRef]
+    reasons: NotRequired[list[Reason]]
+    forced: NotRequired[str]
+    seal_no: NotRequired[str]
+    location: NotRequired[str]
+
+
+class OfficerTask(TypedDict):
+    """
+    rms-router: one task of an officer's queue (RMS-QUEUE-1) with what the officer needs to do
+    it: GET /tasks/{task_id}, and the answer to POST /queues/.../claim.
+    """
+
+    task_id: int
+    bill_of_entry_ref: BillOfEntryRef | None
+    shipping_bill_ref: NotRequired[ShippingBillRef1 | None]
+    kind: Literal["assessment", "examination", "scanning", "pga_noc"]
+    queue: str
+    state: Literal["waiting", "open", "claimed", "done", "withdrawn"]
+    agency: str | None
+    instructions: str | None
+    position: NotRequired[int | None]
+    claimed_by: str | None
+    claim_no: NotRequired[int]
+    claimed_at: NotRequired[str | None]
+    claim_expires_at: str | None
+    opened_at: NotRequired[str | None]
+    completed_at: NotRequired[str | None]
+    summary: Summary
+    result: NotRequired[Any]
+
+
+class OfficerWaiver(TypedDict):
+    """
+    The proper officer waives the late presentation charges for sufficient cause (INTAKE-
+    LATE-2), with the cause recorded under the officer's identity.
+    """
+
+    reason: str
+
+
+class OutOfChargeOfficerDecision(TypedDict):
+    """
+    POST /cases/{port_code}/{be_no}/{be_date}/decision on ooc-issuer, by an OOC officer of the
+    BE's customs location (role officer): grant OOC where only judgement was missing (OOC-
+    AUTO-1), clear conditionally before payment (OOC-CCV-1), or refuse.
+    """
+
+    version: BeVersion
+    decision: Literal["grant", "ccv", "refuse"]
+    reason: NotRequired[str]
+
+
+class PgaNocResult(TypedDict):
+    """
+    rms-router: POST /tasks/{task_id}/pga-noc, a Partner Government Agency's NOC or refusal as
+    the officer records it (RMS-3).
+    """
+
+    agency: NotRequired[str]
+    outcome: Literal["granted", "refused"]
+    reference: str
+
+
+class Interdiction(TypedDict):
+    """
+    RMS-LANES-1: the BE's lane, its random interdiction rate, and the draw (interdicted when the
+    draw is below the rate).
+    """
+
+    lane: str
+    rate: float
+    draw: float
+
+
+class Recorded(TypedDict):
+    outcome: str
+    selections: list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    assessment_group: str | None
+    fired_rules: list[str]
+    interdiction: Interdiction | None
+
+
+class Replayed(TypedDict):
+    outcome: str
+    selections: list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    assessment_group: str | None
+    fired_rules: list[str]
+    interdiction: Interdiction | None
+
+
+class RmsDecisionReplay(TypedDict):
+    """
+    rms-router: GET /bills-of-entry/{port_code}/{be_no}/{be_date}/decisions/{version}/replay,
+    the decision taken again from its recorded facts under its recorded rule-set version (RMS-
+    LANES-1: the same BE, version and rule-set version always get the same decision).
     """
 
     bill_of_entry_ref: BillOfEntryRef
-    stage: BillOfEntryStatusStage
-    history: list[HistoryItem]
+    rule_set: PolicyRef
+    recorded: Recorded
+    replayed: Replayed
+    identical: bool
+
+
+class Item2(TypedDict):
+    sl_no: int
+    cth: str
+    country_of_origin: str
+    value: str
+
+
+class History(TypedDict):
+    examinations: int
+    discrepancies: int
+    reassessments: int
+    refused_nocs: int
+
+
+class Facts(TypedDict):
+    """
+    The facts the rules read.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    iec: str
+    be_type: str
+    mode_of_transport: str
+    first_check: bool
+    prior_be: bool
+    customs_broker_code: str | None
+    country_of_origin: str | None
+    country_of_consignment: str | None
+    port_of_shipment: str | None
+    containerised: bool
+    assessable_value: str
+    total_duty: str
+    items: list[Item2]
+    aeo_status: str
+    aeo_certificate_no: str | None
+    history: History
+    bis_verdict: str
+    bis_sampling: bool
+    amendment_no: int
+    assessment_invalidated: bool
+    after_out_of_charge: bool
+    tampered_at_export: bool
+
+
+class Decision(TypedDict):
+    version: BeVersion
+    outcome: str
+    selections: list[Literal["assessment", "examination", "scanning", "pga_noc", "first_check"]]
+    assessment_group: str | None
+    rule_set: PolicyRef | None
+    fired_rules: list[str]
+    examination_instructions: str | None
+    partner_agencies: list[str]
+    interdiction: Interdiction | None
     reasons: list[Reason]
+    decided_at: str
+    facts: Facts | None
+
+
+class RmsDecisions(TypedDict):
+    """
+    rms-router: GET /bills-of-entry/{port_code}/{be_no}/{be_date}/decisions, the decision on
+    each version with the facts it was taken on (RMS-1..3, RMS-LANES-1).
+    """
+
+    decisions: list[Decision]
+
+
+class Line1(TypedDict):
+    line: int
+    seal_no: str
+    outcome: Literal["recorded", "duplicate", "refused"]
+    reasons: list[Reason]
+
+
+class SealSalesRecorded(TypedDict):
+    """
+    What became of each line of a bulk file of seal sales: recorded in the seal registry, a
+    duplicate of a sale already recorded, or refused with the rules it breaks (SEAL-FMT-1 format
+    and single use, a brand that is not a listed vendor, SEAL-LINK-1).
+    """
+
+    recorded: int
+    duplicates: int
+    refused: int
+    lines: list[Line1]
+
+
+class Sale(TypedDict):
+    """
+    A sale, with the fields of the event vendor.rfid-seal.sold.v1.
+    """
+
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    vendor_name: NotRequired[str]
+    warehouse_code: str
+    licensee_name: NotRequired[str]
+    sold_at: str
+
+
+class SealSalesUpload(TypedDict):
+    """
+    A vendor's bulk file of seal sales as JSON: each sale as the event vendor.rfid-seal.sold.v1
+    carries it (SEAL-LINK-1). The same route takes a CSV file (text/csv) with the header
+    seal_no,tid,vendor_brand,warehouse_code,sold_at[,vendor_name,licensee_name].
+    """
+
+    sales: list[Sale]
+
+
+class SealTripDeadlineExtension(TypedDict):
+    """
+    The proper officer extends the period for producing the acknowledgement of due arrival
+    (SEAL-ACK-1: 'one month (or as extended by the proper officer)', Circular 19/2018 para
+    4.5(k)).
+    """
+
+    extended_until: str
+    reason: str
+
+
+class BillOfEntry3(TypedDict):
+    port_code: PortCode
+    be_no: BeNo
+    be_date: BeDate
+
+
+class SealTripExemption(TypedDict):
+    """
+    The proper officer records that the goods of a warehousing BE move without an RFID seal
+    (SEAL-EXEMPT-1, Circular 19/2018 para 4.5(m) and 5): under physical customs escort, or by
+    the Principal Commissioner's / Commissioner's permission (e.g. liquid bulk cargo by
+    pipeline, over-dimensional cargo).
+    """
+
+    bill_of_entry: BillOfEntry3
+    ground: Literal["customs_escort", "commissioner_permission"]
+    reference: str
+    note: NotRequired[str]
+
+
+class Scan(TypedDict):
+    role: Literal["origin", "destination", "en_route"]
+    reader_id: str
+    location_code: str
+    scanned_at: str
+    tamper_status: Literal["intact", "tampered"]
+    tid_matches: bool
+
+
+class Acknowledgement(TypedDict):
+    due_at: str
+    discharged_at: str
+    late: bool
+
+
+class SealTripReport(TypedDict):
+    """
+    The trip report generated by scanning the RFID seal at the destination (SEAL-TRIP-1,
+    Circular 19/2018 para 4.5(k)): it discharges the acknowledgement of due arrival and is
+    printed and kept by the customs station, the bond officer and the licensee (the same report
+    as a PDF at /report.pdf).
+    """
+
+    report_no: str
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    document: str
+    origin: str
+    destination: str
+    sealed_at: str
+    departed_at: str | None
+    arrived_at: str
+    container_no: str | None
+    vehicle_no: str
+    scans: list[Scan]
+    acknowledgement: Acknowledgement
+    reasons: list[Reason]
+    generated_at: str
+
+
+class Sale1(TypedDict):
+    """
+    The vendor's sale (SEAL-LINK-1), as recorded in the seal registry.
+    """
+
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    vendor_name: str | None
+    warehouse_code: str
+    licensee_name: str | None
+    sold_at: str
+    policy: PolicyRef
+
+
+class Document1(TypedDict):
+    kind: Literal["bill_of_entry", "shipping_bill"]
+    port_code: str
+    number: str
+    date: str
+
+
+class AcknowledgementExtension(TypedDict):
+    extended_until: str
+    reason: str
+    officer: str
+    at: str
+
+
+class Alert(TypedDict):
+    alert: str
+    location: str
+    raised_at: str
+
+
+class Report(TypedDict):
+    """
+    The trip report generated by scanning the RFID seal at the destination (SEAL-TRIP-1,
+    Circular 19/2018 para 4.5(k)): it discharges the acknowledgement of due arrival and is
+    printed and kept by the customs station, the bond officer and the licensee (the same report
+    as a PDF at /report.pdf).
+    """
+
+    report_no: str
+    seal_no: str
+    tid: str
+    vendor_brand: str
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    document: str
+    origin: str
+    destination: str
+    sealed_at: str
+    departed_at: str | None
+    arrived_at: str
+    container_no: str | None
+    vehicle_no: str
+    scans: list[Scan]
+    acknowledgement: Acknowledgement
+    reasons: list[Reason]
+    generated_at: str
+
+
+class Trip(TypedDict):
+    """
+    The sealed movement (SEAL-DATA-1..3) and what became of it.
+    """
+
+    state: Literal["sealed", "in_transit", "arrived", "tampered"]
+    movement: Literal[
+        "customs_station_to_warehouse", "warehouse_to_customs_station", "warehouse_to_warehouse"
+    ]
+    iec: str
+    document: Document1
+    origin: str
+    destination: str
+    sealed_at: str
+    container_no: str | None
+    vehicle_no: str
+    departed_at: str | None
+    arrived_at: str | None
+    delayed_at: str | None
+    unloading_refused: bool
+    examination_required: bool
+    acknowledgement_due_at: str
+    acknowledgement_extension: AcknowledgementExtension | None
+    acknowledged_at: str | None
+    duty_demanded_at: str | None
+    alerts: list[Alert]
+    scans: list[Scan]
+    findings: list[Reason]
+    policy: PolicyRef
+    report: Report | None
+
+
+class Refusal(TypedDict):
+    what: Literal["sale", "sealing", "scan"]
+    reasons: list[Reason]
+    at: str
+
+
+class SealTrip(TypedDict):
+    """
+    What warehouse-seal knows of one RFID seal: its sale (SEAL-LINK-1), the sealed movement
+    (SEAL-DATA-1..3), its scans, its state, alerts raised, the acknowledgement deadline (SEAL-
+    ACK-1) and the trip report once the trip completed (SEAL-TRIP-1), plus what was refused
+    about it.
+    """
+
+    seal_no: str
+    sale: Sale1 | None
+    trip: Trip | None
+    refusals: list[Refusal]
+
+
+class Verdict(TypedDict):
+    outcome: Literal["matched", "mismatched", "tampered", "delayed", "exempt"]
+    findings: list[Reason]
+
+
+class Exemption(TypedDict):
+    ground: str
+    reference: str
+    officer: str
+    recorded_at: str
+    note: str | None
+
+
+class SealVerdict(TypedDict):
+    """
+    Where warehouse-seal's reconciliation of a warehousing BE stands (OOC-WH-1, SEAL-LINK-1):
+    awaiting the sale record of a declared seal (since when), or the verdict last published for
+    the BE's newest version; and the exemption recorded, if any (SEAL-EXEMPT-1).
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    warehouse_code: str | None
+    seal_numbers: list[str]
+    state: Literal["awaiting", "reconciled"]
+    awaiting_since: str | None
+    verdict: Verdict | None
+    exemption: Exemption | None
+
+
+class BisVerificationCompletedItemResult(TypedDict):
+    invoice_sl_no: InvoiceSlNo
+    item_sl_no: ItemSlNo
+    cth: Cth
+    covered_by: BisVerificationCompletedCoverage | None
+    result: Literal["not_covered", "passed", "failed", "conditional"]
+    registration_no: NotRequired[str]
+    licence_no: NotRequired[str]
+    rule_ids: list[RuleId]
+    reasons: list[Reason]
+
+
+class BisVerificationCompleted(TypedDict):
+    """
+    bis-verifier checked every item of one BE version against the BIS coverage catalogue and the
+    BIS registry (registrations of the Compulsory Registration Order, CM/L licences of the
+    Quality Control Orders; rules BIS-CRS-1..4, BIS-QCO-1..3). One per BE version. Consumers:
+    rms-router, ooc-issuer, be-intake.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    verdict: Literal["passed", "failed", "conditional", "not_applicable"]
+    findings: list[Reason]
+    bill_of_entry: BillOfEntry
+    verified_at: str
+    items: NotRequired[list[BisVerificationCompletedItemResult]]
+    catalogue: NotRequired[PolicyRef]
+    registry_snapshot_at: NotRequired[str | None]
+    sampling: NotRequired[BisVerificationCompletedSampling | None]
+
+
+class BillOfEntryStatusCharges(TypedDict):
+    duty_self_assessed: float
+    duty_assessed: float | None
+    late_presentation: BillOfEntryStatusLate | None
+    amount_due: float
+    total_paid: float
+    outstanding: float
+    deferred: BillOfEntryStatusDeferred | None
+    payments: list[BillOfEntryStatusPayment]
+
+
+class BillOfEntryStatus(TypedDict):
+    """
+    Where the BE is and why: its status with its notice code (STATUS-1), its version, the facts
+    be-intake took from their owners (AEO certificate, arrival, payments), the charges, and a
+    timeline of every fact from every service with its reasons and rule ids.
+    """
+
+    bill_of_entry_ref: BillOfEntryRef
+    status: BillOfEntryStatusStatus | None
+    notice_code: str | None
+    registered: bool
+    filer: str | None
+    iec: str | None
+    presented_on: str | None
+    aeo_certificate: BillOfEntryStatusAeoCertificate | None
+    aeo_claim: str | None
+    arrival: BillOfEntryStatusArrival | None
+    charges: BillOfEntryStatusCharges
     out_of_charge_no: str | None
     gatepass_no: str | None
+    pending_amendment: BillOfEntryStatusPendingAmendment | None
+    history: list[BillOfEntryStatusEntry]
+    versions: list[Version]
+    reasons: list[Reason]
     updated_at: str
     stuck: bool
     dead_letters: list[DeadLetter]
 
 
 EventData: TypeAlias = (
-    BillOfEntryRegistered
+    AeoDirectoryAeoCertificateRecorded
+    | AssessmentCompleted
+    | BillOfEntryNoticePublished
+    | BillOfEntryInvalidated
+    | BillOfEntryRegistered
     | BillOfEntryRejected
+    | BisSampleConcluded
     | BisVerificationCompleted
+    | BisVerificationPending
+    | DutyDemandRaised
+    | DutyPaymentRecorded
+    | ExaminationCompleted
+    | IcesAcknowledgementIssued
+    | IcesMessageIssued
     | OutOfChargeHeld
     | OutOfChargeIssued
+    | PgaNocRecorded
+    | ReExportOrdered
     | RmsDecisionMade
+    | SealTripAlertRaised
     | SealTripReconciled
     | EGatepassIssued
+    | GateOutReported
+    | BillOfEntryAmendmentFiled
     | BillOfEntryFiled
+    | DeferredPaymentAuthenticated
+    | DutyPaymentReceived
+    | IgmEnteredInward
+    | NablLabSampleTestReported
+    | ReaderRfidSealScanned
+    | VendorRfidSealAffixed
+    | VendorRfidSealSold
 )

@@ -7,6 +7,7 @@ consume after the same document.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -31,6 +32,9 @@ class TopicSpec:
     `compacted` marks a reference topic kept by key (`cleanup.policy: compact`), to be created
     so. `key_template` is how the Kafka key is computed from an event's data (the message's
     `x-key`, see `event_key`); None for a dead-letter topic, whose records keep their key.
+    A channel with a parameter (`custodian.e-gatepass.issued.v1.{custodian_code}`) is one
+    topic per value of the parameter's enum: `event_type` names the events it carries (else
+    the topic's own name) and `parameters` the value of this topic.
     """
 
     name: str
@@ -44,6 +48,13 @@ class TopicSpec:
     external_parties: tuple[str, ...] = ()
     compacted: bool = False
     key_template: str | None = None
+    event_type: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def type(self) -> str:
+        """The event type the topic carries (its name, unless one of a topic per party)."""
+        return self.event_type or self.name
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -83,6 +94,22 @@ def topic(name: str) -> TopicSpec:
     raise KeyError(name)
 
 
+def topics_of(event_type: str) -> list[TopicSpec]:
+    """The main topics carrying `event_type`: one, or one per party (a topic per custodian)."""
+    return [spec for spec in _topics() if not spec.dead_letter and spec.type == event_type]
+
+
+def topic_for(event_type: str, **parameters: str) -> str:
+    """The name of the topic of `event_type` for these parameter values, e.g.
+    `topic_for(E_GATEPASS_ISSUED, custodian_code="INNSA1CFS1")`; KeyError if there is none
+    (an unregistered custodian has no topic)."""
+    wanted = tuple(sorted(parameters.items()))
+    for spec in topics_of(event_type):
+        if tuple(sorted(spec.parameters)) == wanted:
+            return spec.name
+    raise KeyError(f"no topic of {event_type} for {parameters}")
+
+
 @cache
 def _topics() -> tuple[TopicSpec, ...]:
     return tuple(read_topics(_document()))
@@ -95,10 +122,52 @@ def read_topics(document: dict[str, Any]) -> list[TopicSpec]:
     """
     channels = _mapping(document, "channels")
     parties = _parties(channels, _mapping(document, "operations"))
+    specs: list[TopicSpec] = []
+    for channel_id, channel in channels.items():
+        spec = _spec(document, channel_id, channel, parties[channel_id])
+        specs += _expanded(channel_id, channel, spec)
+    return specs
+
+
+def _expanded(channel_id: str, channel: dict[str, Any], spec: TopicSpec) -> list[TopicSpec]:
+    """A parameterised channel as one topic per value of its parameter's enum."""
+    parameters = channel.get("parameters")
+    if not parameters:
+        return [spec]
+    if not isinstance(parameters, dict) or len(parameters) != 1:
+        raise AsyncApiError(f"channel {channel_id}: expected exactly one parameter")
+    [(name, parameter)] = parameters.items()
+    values = parameter.get("enum") if isinstance(parameter, dict) else None
+    if not isinstance(values, list) or not values:
+        raise AsyncApiError(f"channel {channel_id}: parameter {name} needs an enum of values")
+    event_type = channel.get("x-event-type")
+    if not isinstance(event_type, str):
+        raise AsyncApiError(f"channel {channel_id}: x-event-type missing")
+    reader = channel.get("x-reader")
     return [
-        _spec(document, channel_id, channel, parties[channel_id])
-        for channel_id, channel in channels.items()
+        _own_reader(
+            dataclasses.replace(
+                spec,
+                name=spec.name.replace(f"{{{name}}}", str(value)),
+                event_type=event_type,
+                parameters=((name, str(value)),),
+            ),
+            reader.format(**{name: value}) if isinstance(reader, str) else None,
+        )
+        for value in values
     ]
+
+
+def _own_reader(spec: TopicSpec, reader: str | None) -> TopicSpec:
+    """A topic per party is read by that party alone (`x-reader`, e.g. `custodian-INNSA1CFS1`),
+    in place of the external party the channel names (`custodians`)."""
+    if reader is None:
+        return spec
+    consumers = tuple(reader if c in spec.external_parties else c for c in spec.consumers)
+    external = tuple(reader if p in spec.consumers else p for p in spec.external_parties)
+    return dataclasses.replace(
+        spec, consumers=consumers, external_parties=tuple(dict.fromkeys(external))
+    )
 
 
 @dataclass(slots=True)

@@ -1,34 +1,34 @@
-"""In-memory fakes of bis-verifier's ports, for handler tests without servers."""
+"""Fixtures of bis-verifier's tests; the cases and fakes are in `bis_cases.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 
 import pytest
-from bis_verifier.domain.verification import Verdict
-from clearance_domain import BillOfEntryRef, Identity
-from clearance_runtime.testing import FakeUnitOfWork
+from clearance_runtime.clock import ControllableClock
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bis_cases import (
+    Cases,
+    FakeBisUnitOfWork,
+    FakeSamples,
+    FakeVerifications,
+    FakeWaiting,
+)
 
 
-class FakeVerifications:
-    def __init__(self) -> None:
-        self.rows: dict[BillOfEntryRef, Verdict] = {}
-
-    async def latest_versions(self, identities: Sequence[Identity]) -> dict[Identity, int]:
-        latest: dict[Identity, int] = {}
-        for ref in self.rows:
-            if ref.identity in identities:
-                latest[ref.identity] = max(latest.get(ref.identity, 0), ref.version)
-        return latest
-
-    def add(self, ref: BillOfEntryRef, verdict: Verdict) -> None:
-        self.rows.setdefault(ref, verdict)
+@pytest.fixture(scope="session")
+def cases() -> type[Cases]:
+    return Cases
 
 
-class FakeBisUnitOfWork(FakeUnitOfWork):
-    def __init__(self, verifications: FakeVerifications) -> None:
-        super().__init__()
-        self.verifications = verifications
+@pytest.fixture
+def clock() -> ControllableClock:
+    return ControllableClock(datetime.fromisoformat("2025-03-20T10:42:18+05:30"))
 
 
 @pytest.fixture
@@ -37,5 +37,20 @@ def verifications() -> FakeVerifications:
 
 
 @pytest.fixture
-def new_uow(verifications: FakeVerifications) -> Callable[[], FakeBisUnitOfWork]:
-    return lambda: FakeBisUnitOfWork(verifications)
+def waiting() -> FakeWaiting:
+    return FakeWaiting()
+
+
+@pytest.fixture
+def samples() -> FakeSamples:
+    return FakeSamples()
+
+
+@pytest.fixture
+def new_uow(
+    verifications: FakeVerifications,
+    waiting: FakeWaiting,
+    samples: FakeSamples,
+    clock: ControllableClock,
+) -> Callable[[], FakeBisUnitOfWork]:
+    return lambda: FakeBisUnitOfWork(verifications, waiting, samples, clock)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
+from clearance_domain import BillOfEntryRef
 from clearance_runtime.testing import FakeUnitOfWork
+from ooc_issuer.adapters.signing import DocumentSigner, new_key_set
 from ooc_issuer.domain.case import ClearanceCase
 from ooc_issuer.service_layer.handlers import render_events
-from ooc_issuer.service_layer.unit_of_work import Identity
+from ooc_issuer.service_layer.unit_of_work import Identity, Notification
+
+sys.path.insert(0, str(Path(__file__).parent))  # ooc_builders: contract-shaped facts
 
 
 class FakeClearanceCases:
@@ -40,10 +47,39 @@ class FakeClearanceCases:
         return numbers
 
 
+class FakeCopies:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int], Mapping[str, Any]] = {}
+
+    def keep(self, ref: BillOfEntryRef, bill_of_entry: Mapping[str, Any]) -> None:
+        self.rows.setdefault((ref.key, ref.version), bill_of_entry)
+
+
+class FakeMailboxes:
+    def __init__(self) -> None:
+        self.callbacks: set[str] = set()
+        self.filed: list[Notification] = []
+
+    async def with_callback(self, custodian_codes: Sequence[str]) -> set[str]:
+        return set(custodian_codes) & self.callbacks
+
+    def file(self, notification: Notification) -> None:
+        self.filed.append(notification)
+
+
 class FakeOocUnitOfWork(FakeUnitOfWork):
-    def __init__(self, cases: FakeClearanceCases) -> None:
+    def __init__(
+        self, cases: FakeClearanceCases, copies: FakeCopies, mailboxes: FakeMailboxes
+    ) -> None:
         super().__init__(render_events=render_events)
         self.cases = cases
+        self.copies = copies
+        self.mailboxes = mailboxes
+
+
+@pytest.fixture(scope="session")
+def signer() -> DocumentSigner:
+    return DocumentSigner(new_key_set("test-key-1"))
 
 
 @pytest.fixture
@@ -52,6 +88,12 @@ def cases() -> FakeClearanceCases:
 
 
 @pytest.fixture
-def new_uow(cases: FakeClearanceCases) -> Callable[[], FakeOocUnitOfWork]:
+def mailboxes() -> FakeMailboxes:
+    return FakeMailboxes()
+
+
+@pytest.fixture
+def new_uow(cases: FakeClearanceCases, mailboxes: FakeMailboxes) -> Callable[[], FakeOocUnitOfWork]:
     """A fresh unit of work per transaction, over the same stored cases."""
-    return lambda: FakeOocUnitOfWork(cases)
+    copies = FakeCopies()
+    return lambda: FakeOocUnitOfWork(cases, copies, mailboxes)

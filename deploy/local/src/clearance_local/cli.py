@@ -7,9 +7,11 @@ import asyncio
 import os
 import sys
 import time
+from pathlib import Path
 
 from clearance_runtime.kafka import KafkaSecurity
 
+from clearance_local import aeo_directory
 from clearance_local.config import StackConfig
 from clearance_local.identity import SCOPE_NAMES, IdentityError, IdentityProvider
 from clearance_local.process import StackError
@@ -20,15 +22,21 @@ def _up(stack: Stack, _: argparse.Namespace) -> int:
     started = time.monotonic()
     print(f"Bringing up the '{stack.config.profile}' stack in {stack.config.data_dir}")
     endpoints = stack.up()
-    print(f"Ready in {time.monotonic() - started:.1f}s")
-    print(f"  Kafka bootstrap     {endpoints.kafka_bootstrap}")
-    print(f"  PostgreSQL          {endpoints.postgres_admin_dsn.split('@', 1)[1]}")
-    print(f"  Trace viewer        {endpoints.zipkin_url}/zipkin/")
-    print(f"  Token issuer        {endpoints.auth_issuer}  (bin/clearance token --role ...)")
+    loaded = asyncio.run(
+        aeo_directory.load_file(
+            endpoints.kafka_bootstrap,
+            aeo_directory.SAMPLE,
+            endpoints.kafka(aeo_directory.PARTY),
+        )
+    )
+    print(
+        f"Ready in {time.monotonic() - started:.1f}s: every component answers as this stack's own"
+    )
+    for component in stack.components.values():
+        print(f"  {component.describe()}")
     print(f"  Secrets (0700)      {stack.config.secrets_dir}")
-    for name, service in stack.services.items():
-        print(f"  {name:<19} {service.url}/docs")
-    print(f"  Addresses for tools {stack.config.data_dir / 'stack.env'}")
+    print(f"  AEO directory       {loaded} SAMPLE certificates ({aeo_directory.SAMPLE.name})")
+    print(f"  Addresses for tools {stack.config.data_dir / 'stack.env'} (source it)")
     return 0
 
 
@@ -42,7 +50,7 @@ def _status(stack: Stack, _: argparse.Namespace) -> int:
     all_up = True
     for name, (ready, port) in stack.status().items():
         all_up &= ready
-        print(f"{name:<10} {'up' if ready else 'down':<5} port {port}")
+        print(f"{name:<15} {'up' if ready else 'down':<5} port {port}")
     return 0 if all_up else 3
 
 
@@ -62,6 +70,22 @@ def _logs(stack: Stack, args: argparse.Namespace) -> int:
         print("\n".join(lines))
     if args.follow and args.component:
         os.execvp("tail", ["tail", "-n", "0", "-F", str(stack.config.logs_dir / f"{name}.log")])
+    return 0
+
+
+def _aeo_directory(stack: Stack, args: argparse.Namespace) -> int:
+    try:
+        count = asyncio.run(
+            aeo_directory.load_file(
+                stack.endpoints.kafka_bootstrap,
+                Path(args.file),
+                stack.endpoints.kafka(aeo_directory.PARTY),
+            )
+        )
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"published {count} AEO certificates from {args.file}")
     return 0
 
 
@@ -153,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("-n", "--lines", type=int, default=50)
     logs.add_argument("-f", "--follow", action="store_true")
     verbs.add_parser("reset", help="stop everything and delete the profile's data")
+    directory = verbs.add_parser(
+        "aeo-directory", help="publish AEO certificates from a CSV file (the bulk loader)"
+    )
+    directory.add_argument("action", choices=["load"])
+    directory.add_argument("file", help="CSV: certificate_no,iec,tier,entity_name,valid_from,...")
     dead = verbs.add_parser("dlq", help="list dead letters, or replay them to their topic")
     dead.add_argument("action", choices=["list", "replay"])
     dead.add_argument("--topic", help="one dead-letter topic (default: all of them)")
@@ -170,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--cb-code", dest="cb_code", help="filer: its Customs Broker code")
     token.add_argument("--iec", help="filer: its Importer-Exporter Code")
     token.add_argument("--location", help="officer: customs location(s), e.g. INNSA1")
+    token.add_argument("--groups", help="officer: assessment groups, e.g. 5C,5M")
     token.add_argument("--functions", help="officer: assessment,examination,ooc,bond")
-    token.add_argument("--custodian-code", dest="custodian_code", help="custodian: its code")
+    token.add_argument("--custodian", help="custodian: its custodian code, e.g. INNSA1CFS2")
     creds = verbs.add_parser(
         "kafka-credentials", help="print kcat -X options of a party (e.g. icegate-upstream)"
     )
@@ -184,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": _status,
         "logs": _logs,
         "reset": _reset,
+        "aeo-directory": _aeo_directory,
         "dlq": _dlq,
         "token": _token,
         "kafka-credentials": _kafka_credentials,

@@ -21,17 +21,30 @@ SLF4J_VERSION = "2.0.17"
 # The five services; each gets a PostgreSQL schema and a login role of this name.
 SERVICE_SCHEMAS = ("be_intake", "bis_verifier", "rms_router", "warehouse_seal", "ooc_issuer")
 
-# Fixed ports for the developer's stack (so bookmarks work); 0 means "any free port".
-_DEFAULT_PORTS = {
-    "local": {
-        "kafka": 19092,
-        "kafka_controller": 19093,
-        "postgres": 15432,
-        "zipkin": 9411,
-        "keycloak": 18080,
-    },
-    "test": {"kafka": 0, "kafka_controller": 0, "postgres": 0, "zipkin": 0, "keycloak": 0},
+# The ports the developer's stack wants (so bookmarks work); other profiles take free
+# ones. Either way a profile keeps the ports it got first (run/ports.json). A component
+# added to the stack adds its line here.
+DEFAULT_PORTS = {
+    "kafka": 19092,
+    "kafka_controller": 19093,
+    "postgres": 15432,
+    "zipkin": 9411,
+    "keycloak": 18080,
+    "prometheus": 9090,
+    "console": 8000,
+    "bis-registry": 8010,
+    "be-intake": 8001,
+    "bis-verifier": 8002,
+    "rms-router": 8003,
+    "warehouse-seal": 8004,
+    "ooc-issuer": 8005,
 }
+
+
+def port_variable(name: str) -> str:
+    """The environment variable that overrides a component's port: CLEARANCE_KAFKA_PORT,
+    CLEARANCE_BE_INTAKE_PORT, ..."""
+    return f"CLEARANCE_{name.upper().replace('-', '_')}_PORT"
 
 
 def repo_root() -> Path:
@@ -62,15 +75,19 @@ class StackConfig:
     keycloak_heap: str = "512m"
     partitions: int = 3
     wanted_ports: dict[str, int] = field(default_factory=dict)
+    #: Ports set in the environment: they win over the remembered ones.
+    fixed_ports: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, profile: str | None = None) -> StackConfig:
         profile = profile or os.environ.get("CLEARANCE_PROFILE", "local")
-        defaults = _DEFAULT_PORTS.get(profile, _DEFAULT_PORTS["test"])
-        ports = {
-            name: _env_int(f"CLEARANCE_{name.upper()}_PORT", port)
-            for name, port in defaults.items()
+        wanted = profile == "local"
+        fixed = {
+            name: int(os.environ[port_variable(name)])
+            for name in DEFAULT_PORTS
+            if os.environ.get(port_variable(name))
         }
+        ports = {name: port if wanted else 0 for name, port in DEFAULT_PORTS.items()} | fixed
         root = Path(os.environ.get("CLEARANCE_ROOT", str(repo_root())))
         return cls(
             profile=profile,
@@ -78,6 +95,7 @@ class StackConfig:
             kafka_heap=os.environ.get("CLEARANCE_KAFKA_HEAP", "512m"),
             partitions=_env_int("CLEARANCE_KAFKA_PARTITIONS", 3),
             wanted_ports=ports,
+            fixed_ports=fixed,
         )
 
     @property

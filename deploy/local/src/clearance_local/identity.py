@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
 from collections.abc import Mapping
 
@@ -21,9 +22,12 @@ import httpx
 
 from clearance_local.keycloak import ADMIN_USER, REALM
 
+#: The platform's roles (clearance_runtime.access.ROLES), realm roles of the local realm.
+ROLES = ("filer", "officer", "custodian", "upstream", "administrator")
+
 CLI_CLIENT = "clearance-cli"
 #: Scope claims, as command-line options and user attributes (access.ROLE_SCOPES).
-SCOPE_NAMES = ("cb_code", "iec", "location", "functions", "custodian_code")
+SCOPE_NAMES = ("cb_code", "iec", "location", "groups", "functions", "custodian")
 
 
 class IdentityError(RuntimeError):
@@ -46,6 +50,8 @@ class IdentityProvider:
         self._http = httpx.Client(timeout=30.0)
         self._tokens: dict[str, tuple[str, float]] = {}
         self._passwords: dict[str, str] = {}
+        self._made: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         self._http.close()
@@ -55,29 +61,35 @@ class IdentityProvider:
         return f"{self.url}/realms/{self.realm}"
 
     def token(self, role: str, *, user: str | None = None, **scope: str) -> str:
-        """An access token for `role` with `scope` (claims cb_code, iec, location, functions,
-        custodian_code; several values comma-separated)."""
+        """An access token for `role` with `scope` (claims cb_code, iec, location, groups,
+        functions, custodian; several values comma-separated), of the user `user` (its
+        username is the token's `preferred_username`, the subject services record) or of
+        one named after role and scope."""
         unknown = set(scope) - set(SCOPE_NAMES)
         if unknown:
             raise ValueError(f"unknown scope {sorted(unknown)}; known: {SCOPE_NAMES}")
-        name = user or username_for(role, scope)
-        cached = self._tokens.get(name)
+        scope = {name: value for name, value in scope.items() if value}
+        name = (user or username_for(role, scope)).lower()
+        wanted = (role, tuple(sorted(scope.items())))
+        cache_key = f"{name}\0{wanted!r}"
+        cached = self._tokens.get(cache_key)
         if cached and cached[1] > time.monotonic() + 30:
             return cached[0]
-        password = self._ensure_user(name, role, scope)
-        answer = self._http.post(
-            f"{self.issuer}/protocol/openid-connect/token",
-            data={
-                "grant_type": "password",
-                "client_id": CLI_CLIENT,
-                "username": name,
-                "password": password,
-            },
-        )
+        with self._lock:
+            password = self._ensure_user(name, role, scope)
+            answer = self._http.post(
+                f"{self.issuer}/protocol/openid-connect/token",
+                data={
+                    "grant_type": "password",
+                    "client_id": CLI_CLIENT,
+                    "username": name,
+                    "password": password,
+                },
+            )
         if answer.status_code != 200:
             raise IdentityError(f"no token for {name}: {answer.status_code} {answer.text}")
         body = answer.json()
-        self._tokens[name] = (body["access_token"], time.monotonic() + body["expires_in"])
+        self._tokens[cache_key] = (body["access_token"], time.monotonic() + body["expires_in"])
         return str(body["access_token"])
 
     def headers(self, role: str, **scope: str) -> dict[str, str]:
@@ -104,53 +116,63 @@ class IdentityProvider:
         return {"Authorization": f"Bearer {body['access_token']}"}
 
     def _ensure_user(self, name: str, role: str, scope: Mapping[str, str]) -> str:
-        """Make the user when missing; (re)set its password; return the password."""
-        if name in self._passwords:
+        """Make the user when missing, give it exactly `role` and `scope` (a user named by
+        a test may be asked for with another scope later), set a fresh password the first
+        time; return the password."""
+        wanted = (role, tuple(sorted(scope.items())))
+        if self._made.get(name) == wanted:
             return self._passwords[name]
         admin = f"{self.url}/admin/realms/{self.realm}"
         headers = self._admin_headers()
-        found = self._http.get(
-            f"{admin}/users", params={"username": name, "exact": "true"}, headers=headers
-        ).json()
-        if found:
-            user_id = found[0]["id"]
-        else:
-            attributes = {
-                claim: [v.strip() for v in value.split(",") if v.strip()]
-                for claim, value in scope.items()
-                if value
-            }
-            created = self._http.post(
-                f"{admin}/users",
-                headers=headers,
-                json={
-                    "username": name,
-                    "enabled": True,
-                    "email": f"{name}@sample.invalid",
-                    "emailVerified": True,
-                    "firstName": "SAMPLE",
-                    "lastName": f"{role} made by clearance-local",
-                    "attributes": attributes,
-                },
-            )
+        attributes = {
+            claim: [v.strip() for v in value.split(",") if v.strip()]
+            for claim, value in scope.items()
+            if value
+        }
+        representation = {
+            "username": name,
+            "enabled": True,
+            "email": f"{name}@sample.invalid",
+            "emailVerified": True,
+            "firstName": "SAMPLE",
+            "lastName": f"{role} made by clearance-local",
+            "attributes": attributes,
+        }
+        found = self._find(admin, name, headers)
+        if found is None:
+            created = self._http.post(f"{admin}/users", headers=headers, json=representation)
             if created.status_code not in (201, 409):
                 raise IdentityError(f"cannot create {name}: {created.status_code} {created.text}")
-            user_id = self._http.get(
-                f"{admin}/users", params={"username": name, "exact": "true"}, headers=headers
-            ).json()[0]["id"]
+            found = self._find(admin, name, headers)
+            if found is None:
+                raise IdentityError(f"{name} was created but cannot be found")
+        else:
+            self._http.put(
+                f"{admin}/users/{found}", headers=headers, json=representation
+            ).raise_for_status()
+        mappings = f"{admin}/users/{found}/role-mappings/realm"
+        held = [r for r in self._http.get(mappings, headers=headers).json() if r["name"] in ROLES]
+        stale = [r for r in held if r["name"] != role]
+        if stale:
+            self._http.request("DELETE", mappings, headers=headers, json=stale).raise_for_status()
+        if not any(r["name"] == role for r in held):
             role_rep = self._http.get(f"{admin}/roles/{role}", headers=headers)
             if role_rep.status_code != 200:
                 raise IdentityError(f"no realm role {role!r}")
-            self._http.post(
-                f"{admin}/users/{user_id}/role-mappings/realm",
+            self._http.post(mappings, headers=headers, json=[role_rep.json()]).raise_for_status()
+        if name not in self._passwords:
+            password = secrets.token_urlsafe(18)
+            self._http.put(
+                f"{admin}/users/{found}/reset-password",
                 headers=headers,
-                json=[role_rep.json()],
+                json={"type": "password", "value": password, "temporary": False},
             ).raise_for_status()
-        password = secrets.token_urlsafe(18)
-        self._http.put(
-            f"{admin}/users/{user_id}/reset-password",
-            headers=headers,
-            json={"type": "password", "value": password, "temporary": False},
-        ).raise_for_status()
-        self._passwords[name] = password
-        return password
+            self._passwords[name] = password
+        self._made[name] = wanted
+        return self._passwords[name]
+
+    def _find(self, admin: str, name: str, headers: Mapping[str, str]) -> str | None:
+        found = self._http.get(
+            f"{admin}/users", params={"username": name, "exact": "true"}, headers=headers
+        ).json()
+        return str(found[0]["id"]) if found else None

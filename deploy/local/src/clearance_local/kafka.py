@@ -33,7 +33,7 @@ from clearance_runtime.kafka import KafkaSecurity, client_options
 
 from clearance_local.config import LOG4J_VERSION, SLF4J_VERSION, StackConfig
 from clearance_local.kafka_acl import ADMIN_PRINCIPAL, CONTROLLER_PRINCIPAL, derive_acls, parties
-from clearance_local.process import port_is_open, run, spawn, wait_until
+from clearance_local.process import port_is_open, read_pid, run, spawn, terminate, wait_until
 from clearance_local.secrets import Secrets
 
 _ACCESS_TOOL = Path(__file__).parent / "java" / "ClearanceKafkaAccess.java"
@@ -78,6 +78,8 @@ class Kafka:
     """One broker+controller node; `port` for clients, `controller_port` for KRaft."""
 
     name = "kafka"
+    needs: tuple[str, ...] = ()
+    infrastructure = True
 
     def __init__(self, config: StackConfig, port: int, controller_port: int) -> None:
         self.config = config
@@ -163,6 +165,28 @@ class Kafka:
                 ]
             ).encode(),
         )
+
+    def env(self) -> dict[str, str]:
+        return {"CLEARANCE_KAFKA_BOOTSTRAP": self.bootstrap}
+
+    def describe(self) -> str:
+        return f"Kafka bootstrap     {self.bootstrap}"
+
+    @property
+    def cluster_id(self) -> str | None:
+        """The id this profile's storage was formatted with (`meta.properties`)."""
+        meta = self.home / "data" / "meta.properties"
+        with contextlib.suppress(OSError):
+            for line in meta.read_text().splitlines():
+                if line.startswith("cluster.id="):
+                    return line.split("=", 1)[1].strip()
+        return None
+
+    def is_running(self) -> bool:
+        return read_pid(self.pid_path) is not None
+
+    def stop(self) -> bool:
+        return terminate(self.pid_path, timeout=30)
 
     @property
     def libs(self) -> Path:
@@ -253,13 +277,16 @@ class Kafka:
         run(
             [
                 "java",
+                # A short-lived tool: the quick JIT and the simple collector start it soonest.
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
                 "-cp",
                 f"{self.libs}/*",
                 f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                # One argument, so an id starting with "-" (1 in 64) is not read as an option.
+                f"--cluster-id={cluster_id}",
                 "-c",
                 str(props),
                 # The bootstrap administrator exists before the broker first starts.
@@ -291,26 +318,33 @@ class Kafka:
             pid_path=self.pid_path,
         )
         wait_until(
-            self.is_ready, what="Kafka", timeout=90, log_path=self.log_path, pid_path=self.pid_path
+            self.is_ready, what="Kafka", timeout=180, log_path=self.log_path, pid_path=self.pid_path
         )
 
     def is_ready(self) -> bool:
+        """This profile's broker answers: the cluster id it reports is the one our storage
+        was formatted with (another copy's broker on the port is not ours)."""
         # A closed port first: spares the client's connection-refused noise.
-        return port_is_open(self.port) and asyncio.run(
-            _cluster_answers(self.bootstrap, self.admin_security)
+        if not port_is_open(self.port):
+            return False
+        ours = self.cluster_id
+        return (
+            ours is not None
+            and asyncio.run(_cluster_id(self.bootstrap, self.admin_security)) == ours
         )
 
 
-async def _cluster_answers(bootstrap: str, security: KafkaSecurity | None = None) -> bool:
+async def _cluster_id(bootstrap: str, security: KafkaSecurity | None = None) -> str | None:
+    """The id of the cluster answering at `bootstrap`, or None if none answers."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap, request_timeout_ms=3000, **client_options(security)
     )
     try:
         await admin.start()
-        await admin.list_topics()
-        return True
+        cluster = await admin.describe_cluster()
+        return str(cluster.get("cluster_id"))
     except (KafkaError, OSError):
-        return False
+        return None
     finally:
         await admin.close()
 

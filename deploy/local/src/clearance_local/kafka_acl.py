@@ -27,6 +27,9 @@ from clearance_contracts import TopicSpec
 #: The bootstrap administrator: a super user that creates topics, users and ACLs, and that
 #: operators' tools (dead-letter replay) and the test harness use. No service runs as it.
 ADMIN_PRINCIPAL = "clearance-admin"
+#: The operations console: an operator's tool that runs as a process of the platform. It
+#: reads every dead-letter topic and replays a letter onto the topic it came from.
+CONSOLE = "console"
 #: The KRaft controller's own listener identity (SASL/PLAIN, static in server.properties).
 CONTROLLER_PRINCIPAL = "clearance-controller"
 
@@ -58,7 +61,7 @@ def parties(specs: Iterable[TopicSpec]) -> tuple[list[str], list[str]]:
     for spec in specs:
         every.update(spec.producers, spec.consumers)
         external.update(spec.external_parties)
-    return sorted(every - external), sorted(external)
+    return sorted((every - external) | {CONSOLE}), sorted(external)
 
 
 def derive_acls(specs: Iterable[TopicSpec]) -> list[Acl]:
@@ -72,6 +75,13 @@ def derive_acls(specs: Iterable[TopicSpec]) -> list[Acl]:
         for party in spec.consumers:
             acls.add(Acl(principal(party), "TOPIC", spec.name, "READ"))
             acls.add(Acl(principal(party), "TOPIC", spec.name, "DESCRIBE"))
+        if spec.name.endswith(".dlq"):
+            # The console reads dead letters and replays them onto their original topic.
+            acls.add(Acl(principal(CONSOLE), "TOPIC", spec.name, "READ"))
+            acls.add(Acl(principal(CONSOLE), "TOPIC", spec.name, "DESCRIBE"))
+            original = spec.name.removesuffix(".dlq")
+            acls.add(Acl(principal(CONSOLE), "TOPIC", original, "WRITE"))
+            acls.add(Acl(principal(CONSOLE), "TOPIC", original, "DESCRIBE"))
     services, external = parties(specs)
     for party in (*services, *external):
         acls.add(Acl(principal(party), "GROUP", party, "READ"))

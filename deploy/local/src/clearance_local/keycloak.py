@@ -14,6 +14,7 @@ passwords). Its bootstrap administrator's password is generated (secrets folder)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tarfile
@@ -22,12 +23,15 @@ from pathlib import Path
 import httpx
 
 from clearance_local.config import StackConfig
-from clearance_local.process import run, spawn, wait_until
+from clearance_local.process import listens_on, read_pid, run, spawn, terminate, wait_until
 from clearance_local.secrets import Secrets
 
 REALM = "clearance"
 AUDIENCE = "clearance"
 ADMIN_USER = "clearance-keycloak-admin"
+#: The realm's confidential clients whose secrets the local stack generates.
+CONSOLE_CLIENT = "clearance-console"
+CONFIDENTIAL_CLIENTS = (CONSOLE_CLIENT, "clearance-upstream")
 
 
 def realm_file(config: StackConfig) -> Path:
@@ -38,6 +42,8 @@ class Keycloak:
     """One Keycloak node; `issuer` is the realm's token issuer."""
 
     name = "keycloak"
+    needs: tuple[str, ...] = ()
+    infrastructure = True
 
     def __init__(self, config: StackConfig, port: int) -> None:
         self.config = config
@@ -54,6 +60,22 @@ class Keycloak:
     @property
     def issuer(self) -> str:
         return f"{self.url}/realms/{REALM}"
+
+    def env(self) -> dict[str, str]:
+        return {"CLEARANCE_AUTH_ISSUER": self.issuer}
+
+    def describe(self) -> str:
+        return f"Token issuer        {self.issuer}  (bin/clearance token --role ...)"
+
+    def is_running(self) -> bool:
+        return read_pid(self.pid_path) is not None
+
+    def stop(self) -> bool:
+        return terminate(self.pid_path, timeout=30)
+
+    def client_secret(self, client_id: str) -> str:
+        """The generated secret of one of the realm's confidential clients."""
+        return self.secrets.password(f"keycloak-client-{client_id}")
 
     @property
     def admin_password(self) -> str:
@@ -106,7 +128,15 @@ class Keycloak:
             lib.unlink()
         if not lib.exists():
             lib.symlink_to(self.distribution / "lib")
-        shutil.copyfile(realm_file(self.config), self.home / "data" / "import" / "realm.json")
+        # The import gets the confidential clients' generated secrets (never in the repository).
+        realm = json.loads(realm_file(self.config).read_text())
+        for client in realm.get("clients", []):
+            if client["clientId"] in CONFIDENTIAL_CLIENTS:
+                client["secret"] = self.client_secret(client["clientId"])
+        target = self.home / "data" / "import" / "realm.json"
+        target.unlink(missing_ok=True)
+        target.touch(mode=0o600)
+        target.write_text(json.dumps(realm, indent=2))
 
     def start(self) -> None:
         self._prepare_home()
@@ -163,6 +193,7 @@ class Keycloak:
     def is_ready(self) -> bool:
         try:
             well_known = f"{self.issuer}/.well-known/openid-configuration"
-            return httpx.get(well_known, timeout=2.0).status_code == 200
+            answers = httpx.get(well_known, timeout=2.0).status_code == 200
         except httpx.HTTPError:
             return False
+        return answers and listens_on(read_pid(self.pid_path), self.port)

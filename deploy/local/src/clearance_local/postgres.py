@@ -1,7 +1,11 @@
-"""PostgreSQL from Debian's packages: a private cluster under the data folder.
+"""PostgreSQL from Debian's packages: a private cluster of the profile.
 
 The server never runs as root: when the provisioner is root it runs the
-cluster as the `postgres` system user that Debian's package creates.
+cluster as the `postgres` system user that Debian's package creates. That user
+cannot enter a clone in a private folder (a home directory of mode 700, as
+root's is): then the cluster lives in the `postgres` user's own home
+(`~postgres/clearance/<clone and profile>/`) and `.data/<profile>/postgres` is a
+link to it, so `logs`, `down` and `reset` find it as before.
 
 Passwords are generated (`.data/<profile>/secrets/`, owner-only): the administrator's
 (`clearance_admin`, the cluster's bootstrap superuser, used only to provision) and one per
@@ -14,7 +18,9 @@ owns only its own schema.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import pwd
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -82,14 +88,32 @@ class Postgres:
     """One cluster, one database, one schema and login role per service."""
 
     name = "postgres"
+    needs: tuple[str, ...] = ()
+    infrastructure = True
 
     def __init__(self, config: StackConfig, port: int) -> None:
         self.config = config
         self.port = port
-        self.home = config.data_dir / "postgres"
-        self.log_path = config.logs_dir / "postgres.log"
-        self.pid_path = self.home / "data" / "postmaster.pid"
+        self.link = config.data_dir / "postgres"
         self.secrets = Secrets(config.secrets_dir)
+
+    @property
+    def home(self) -> Path:
+        """The cluster's folder: in the profile, or where the `postgres` user can reach it."""
+        return self.link.resolve() if self.link.is_symlink() else self.link
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def log_path(self) -> Path:
+        return self.config.logs_dir / "postgres.log"
+
+    @property
+    def pid_path(self) -> Path:
+        """The postmaster's pid file (its first line is the pid)."""
+        return self.data / "postmaster.pid"
 
     @property
     def admin_password(self) -> str:
@@ -103,6 +127,15 @@ class Postgres:
     def service_passwords(self) -> dict[str, str]:
         return service_passwords(self.secrets)
 
+    def env(self) -> dict[str, str]:
+        return {"CLEARANCE_POSTGRES_ADMIN_DSN": self.admin_dsn}
+
+    def describe(self) -> str:
+        return f"PostgreSQL (admin)  {self.admin_dsn}"
+
+    def install(self) -> None:
+        install()
+
     def _as_owner(self, cmd: list[str]) -> list[str]:
         if os.geteuid() == 0:
             return ["runuser", "-u", "postgres", "--", *cmd]
@@ -113,42 +146,79 @@ class Postgres:
             for path in paths:
                 shutil.chown(path, "postgres", "postgres")
 
+    def _owner_can_enter(self, folder: Path) -> bool:
+        if os.geteuid() != 0:
+            return True  # the cluster runs as this user
+        probe = subprocess.run(
+            self._as_owner(["test", "-x", str(folder), "-a", "-w", str(folder)]), check=False
+        )
+        return probe.returncode == 0
+
+    def _place_cluster(self) -> Path:
+        """Create the cluster's folder where its owner can work; return it."""
+        if self.link.is_symlink() or (self.link / "data").exists():
+            return self.home
+        self.link.mkdir(parents=True, exist_ok=True)
+        self._chown(self.link)
+        if self._owner_can_enter(self.link):
+            return self.link
+        self.link.rmdir()
+        elsewhere = _reachable_home(self.config)
+        elsewhere.mkdir(parents=True, exist_ok=True)
+        self._chown(elsewhere)
+        if not self._owner_can_enter(elsewhere):
+            raise StackError(
+                f"PostgreSQL runs as the `postgres` user, who can enter neither {self.link} "
+                f"nor {elsewhere}. Clone the repository into a folder that user can reach "
+                "(e.g. /srv), or set CLEARANCE_POSTGRES_DIR to a folder it may write."
+            )
+        self.link.symlink_to(elsewhere, target_is_directory=True)
+        return elsewhere
+
     def start(self) -> None:
         bindir = install()
-        data = self.home / "data"
-        self.home.mkdir(parents=True, exist_ok=True)
+        home = self._place_cluster()
+        data = home / "data"
+        # The server writes its log itself, so the log lives where it may write.
+        server_log = home / "postgres.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log_path.touch()
-        self._chown(self.home, self.log_path)
+        if not self.log_path.is_symlink() and server_log != self.log_path:
+            self.log_path.unlink(missing_ok=True)
+            self.log_path.symlink_to(server_log)
+        server_log.touch()
+        self._chown(home, server_log)
         if not (data / "PG_VERSION").exists():
-            pwfile = self.home / "pwfile"
+            pwfile = home / "pwfile"
             pwfile.unlink(missing_ok=True)
             pwfile.touch(mode=0o600)
             pwfile.write_text(self.admin_password)
             self._chown(pwfile)
-            run(
-                self._as_owner(
-                    [
-                        str(bindir / "initdb"),
-                        "-D",
-                        str(data),
-                        "-U",
-                        ADMIN_ROLE,
-                        f"--pwfile={pwfile}",
-                        "--auth=scram-sha-256",
-                        "-E",
-                        "UTF8",
-                        "--locale=C.UTF-8",
-                    ]
-                ),
-                what="initdb",
-            )
-            pwfile.unlink()
+            try:
+                run(
+                    self._as_owner(
+                        [
+                            str(bindir / "initdb"),
+                            "-D",
+                            str(data),
+                            "-U",
+                            ADMIN_ROLE,
+                            f"--pwfile={pwfile}",
+                            "--auth=scram-sha-256",
+                            "-E",
+                            "UTF8",
+                            "--locale=C.UTF-8",
+                            "--no-sync",
+                        ]
+                    ),
+                    what="initdb",
+                )
+            finally:
+                pwfile.unlink(missing_ok=True)
         hba = data / "pg_hba.conf"
         _write_as_owner(hba, _PG_HBA, self._chown)
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-            f"-c unix_socket_directories={self.home} -c max_connections=200 "
+            f"-c unix_socket_directories={home} -c max_connections=200 "
             "-c shared_buffers=128MB -c fsync=on -c synchronous_commit=on"
         )
         run(
@@ -158,7 +228,7 @@ class Postgres:
                     "-D",
                     str(data),
                     "-l",
-                    str(self.log_path),
+                    str(server_log),
                     "-o",
                     options,
                     "-w",
@@ -167,11 +237,9 @@ class Postgres:
                     "start",
                 ]
             ),
-            what="starting PostgreSQL",
+            what=f"starting PostgreSQL (log {server_log})",
         )
-        wait_until(
-            lambda: port_is_open(self.port), what="PostgreSQL", timeout=30, log_path=self.log_path
-        )
+        wait_until(self.is_ready, what="PostgreSQL", timeout=30, log_path=self.log_path)
         asyncio.run(self._adopt_legacy_password())
         asyncio.run(ensure_database(self.admin_dsn.rsplit("/", 1)[0] + "/postgres"))
         asyncio.run(provision_database(self.admin_dsn, passwords=self.service_passwords))
@@ -188,19 +256,70 @@ class Postgres:
         await conn.close()
 
     def stop(self) -> bool:
-        data = self.home / "data"
-        if not (data / "postmaster.pid").exists():
+        if not (self.data / "postmaster.pid").exists():
             return False
         bindir = _bindir()
         subprocess.run(
-            self._as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+            self._as_owner(
+                [str(bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]
+            ),
             capture_output=True,
             check=False,
         )
         return True
 
+    def remove(self) -> None:
+        """Delete the cluster's folder, wherever it is (reset)."""
+        if self.link.is_symlink():
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.link.unlink()
+
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's pid (the first line of its pid file), while it runs."""
+        try:
+            pid = int(self.pid_path.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass  # alive, and another user's (the `postgres` user's)
+        return pid
+
+    def is_running(self) -> bool:
+        return self.pid is not None
+
     def is_ready(self) -> bool:
-        return port_is_open(self.port)
+        """This profile's cluster answers on the port (its data directory is ours)."""
+        if not port_is_open(self.port):
+            return False
+        try:
+            answer = asyncio.run(_data_directory(self.admin_dsn.rsplit("/", 1)[0] + "/postgres"))
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+        return Path(answer).resolve() == self.data.resolve()
+
+
+async def _data_directory(server_dsn: str) -> str:
+    conn = await asyncpg.connect(server_dsn, timeout=3)
+    try:
+        return str(await conn.fetchval("SHOW data_directory"))
+    finally:
+        await conn.close()
+
+
+def _reachable_home(config: StackConfig) -> Path:
+    """A folder for the cluster that the `postgres` user owns: in its home directory,
+    named by this clone's data folder and the profile, so clones never share one."""
+    chosen = os.environ.get("CLEARANCE_POSTGRES_DIR")
+    tag = hashlib.sha256(str(config.data_dir.resolve()).encode()).hexdigest()[:12]
+    if chosen:
+        return Path(chosen) / f"{config.profile}-{tag}"
+    home = Path(pwd.getpwnam("postgres").pw_dir)
+    return home / "clearance" / f"{config.profile}-{tag}"
 
 
 async def provision_database(

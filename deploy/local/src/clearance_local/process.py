@@ -29,6 +29,49 @@ def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def listener_pids(port: int) -> set[int]:
+    """The processes listening on TCP `port` (any address), as far as this user may see:
+    the socket's inode from /proc/net/tcp{,6}, then the processes holding it."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(f"socket:[{inode}]")
+    pids: set[int] = set()
+    if not inodes:
+        return pids
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        pids.add(int(proc.name))
+                        break
+    return pids
+
+
+def listens_on(pid: int | None, port: int) -> bool:
+    """True if process `pid` (or one of its children) listens on `port`: the port is ours."""
+    if pid is None:
+        return False
+    return any(pid in _lineage(listener) for listener in listener_pids(port))
+
+
+def _lineage(pid: int) -> list[int]:
+    chain = [pid]
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        while pid > 1:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            pid = int(stat.rsplit(")", 1)[1].split()[1])  # the parent pid
+            chain.append(pid)
+    return chain
+
+
 def free_port(wanted: int = 0) -> int:
     """`wanted` if nothing listens there, otherwise any free port on loopback."""
     if wanted and not port_is_open(wanted):

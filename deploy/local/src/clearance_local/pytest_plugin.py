@@ -1,4 +1,5 @@
-"""Pytest fixtures giving real Kafka and PostgreSQL to integration and e2e tests.
+"""Pytest fixtures giving real Kafka and PostgreSQL to integration and e2e tests, the BIS
+registry server, and the session's five service processes.
 
 Where the addresses come from, in order:
 1. the environment (`CLEARANCE_TEST_KAFKA_BOOTSTRAP`, `CLEARANCE_TEST_POSTGRES_DSN`,
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 import pytest
 from clearance_runtime.kafka import KafkaSecurity
 
+from clearance_local import images
+from clearance_local.bis_registry import BisRegistry
 from clearance_local.config import SERVICE_SCHEMAS, StackConfig
 from clearance_local.identity import IdentityProvider
 from clearance_local.kafka import ensure_topics
@@ -77,20 +80,40 @@ def _docker_answers() -> bool:
 
 @contextlib.contextmanager
 def _from_testcontainers() -> Iterator[Endpoints]:
+    """Kafka, PostgreSQL and Zipkin as containers: the images and settings of the Compose file
+    (`clearance_local.images`, one source for both)."""
     from testcontainers.core.container import DockerContainer
-    from testcontainers.kafka import KafkaContainer
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
     from testcontainers.postgres import PostgresContainer
 
+    # Kafka tells clients the address it is reached at: bind a known host port first.
+    kafka_port = free_port(0)
+    kafka = DockerContainer(images.KAFKA.ref).with_bind_ports(images.KAFKA_CLIENT_PORT, kafka_port)
+    for key, value in images.kafka_environment(f"127.0.0.1:{kafka_port}").items():
+        kafka = kafka.with_env(key, value)
+    kafka = kafka.waiting_for(LogMessageWaitStrategy("Kafka Server started"))
+    zipkin = DockerContainer(images.ZIPKIN.ref).with_exposed_ports(images.ZIPKIN_PORT)
+    for key, value in images.zipkin_environment().items():
+        zipkin = zipkin.with_env(key, value)
+    # Containers are a CI convenience without the broker's SASL or generated passwords;
+    # the local provisioner (below) is the secured stack the tests normally run on.
+    test_secrets = Secrets(StackConfig.from_env("test").secrets_dir)
+    postgres = images.postgres_environment(test_secrets.password("postgres-admin"))
     with (
-        KafkaContainer("confluentinc/cp-kafka:7.9.0").with_kraft() as kafka,
-        PostgresContainer("postgres:15", username="clearance_admin", dbname="clearance") as pg,
-        DockerContainer("openzipkin/zipkin:3.5").with_exposed_ports(9411) as zipkin,
+        kafka,
+        PostgresContainer(
+            images.POSTGRES.ref,
+            username=postgres["POSTGRES_USER"],
+            password=postgres["POSTGRES_PASSWORD"],
+            dbname=postgres["POSTGRES_DB"],
+        ) as pg,
+        zipkin,
     ):
         dsn = pg.get_connection_url(driver=None)
-        url = f"http://{zipkin.get_container_host_ip()}:{zipkin.get_exposed_port(9411)}"
-        yield Endpoints(
-            kafka.get_bootstrap_server(), dsn, url, service_db_passwords=_test_passwords()
+        url = (
+            f"http://{zipkin.get_container_host_ip()}:{zipkin.get_exposed_port(images.ZIPKIN_PORT)}"
         )
+        yield Endpoints(f"127.0.0.1:{kafka_port}", dsn, url, service_db_passwords=_test_passwords())
 
 
 @pytest.fixture(scope="session")
@@ -143,11 +166,29 @@ def postgres_admin_dsn(infra: Endpoints) -> str:
 
 
 @pytest.fixture(scope="session")
-def service_processes(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
+def bis_registry() -> Iterator[BisRegistry]:
+    """The BIS registry server (the real register, sample CM/L licences) as a process of
+    the session: what bis-verifier calls. A test may stop it (a registry outage), and
+    must start it again."""
+    registry = BisRegistry(StackConfig.from_env("test"), free_port(0))
+    registry.stop()  # a leftover of an interrupted run, if any
+    registry.start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
+@pytest.fixture(scope="session")
+def service_processes(
+    infra: Endpoints, bis_registry: BisRegistry
+) -> Iterator[dict[str, ServiceProcess]]:
     """The five services as processes on the test infrastructure, migrated and ready.
 
     One set per session, shared by every suite that needs the pipeline, so no
-    two sets of consumers compete in one consumer group.
+    two sets of consumers compete in one consumer group. bis-verifier reaches the
+    session's BIS registry; it retries a registry that does not answer within
+    seconds, so an outage test recovers quickly.
     """
     config = StackConfig.from_env("test")
     services = {
@@ -161,15 +202,16 @@ def service_processes(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
             extra_env={
                 "CLEARANCE_OUTBOX_POLL_INTERVAL_S": "0.5",
                 "CLEARANCE_CLOCK_CONTROL": "true",
+                "CLEARANCE_BIS_PENDING_MAX_BACKOFF_S": "2",
+                "CLEARANCE_BIS_REGISTRY_BREAKER_RESET_S": "2",
+                "CLEARANCE_BIS_REGISTRY_URL": bis_registry.url,
             },
         )
         for name, package in SERVICES
     }
     for service in services.values():
         service.stop()  # a leftover of an interrupted run, if any
-        service.migrate()
-    for service in services.values():
-        service.start(wait=False)
+        service.start(wait=False, migrate=True)
     try:
         for service in services.values():
             service.wait_ready(timeout=240)  # a loaded 2-core machine starts slowly

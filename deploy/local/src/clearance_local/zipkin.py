@@ -7,13 +7,15 @@ from pathlib import Path
 import httpx
 
 from clearance_local.config import StackConfig
-from clearance_local.process import run, spawn, wait_until
+from clearance_local.process import listens_on, read_pid, run, spawn, terminate, wait_until
 
 
 class Zipkin:
     """In-memory Zipkin on loopback only; services export spans to `spans_endpoint`."""
 
     name = "zipkin"
+    needs: tuple[str, ...] = ()
+    infrastructure = True
 
     def __init__(self, config: StackConfig, port: int) -> None:
         self.config = config
@@ -24,6 +26,22 @@ class Zipkin:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "CLEARANCE_ZIPKIN_URL": self.url,
+            "OTEL_TRACES_EXPORTER": "zipkin",
+            "OTEL_EXPORTER_ZIPKIN_ENDPOINT": self.spans_endpoint,
+        }
+
+    def describe(self) -> str:
+        return f"Trace viewer        {self.url}/zipkin/"
+
+    def is_running(self) -> bool:
+        return read_pid(self.pid_path) is not None
+
+    def stop(self) -> bool:
+        return terminate(self.pid_path, timeout=30)
 
     @property
     def spans_endpoint(self) -> str:
@@ -57,12 +75,13 @@ class Zipkin:
                 f"-Xmx{self.config.zipkin_heap}",
                 "-Xms64m",
                 "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",  # C1 only: a faster start on a busy machine
                 "-XX:+ExitOnOutOfMemoryError",  # the next `up` starts a fresh one
                 "-jar",
                 str(self.jar),
-                # Loopback only: spans name BEs, and anyone who reaches the port could add some.
-                "--armeria.ports[0].ip=127.0.0.1",
+                # Loopback only (Zipkin's default listens on every address).
                 f"--armeria.ports[0].port={self.port}",
+                "--armeria.ports[0].ip=127.0.0.1",
                 "--armeria.ports[0].protocols[0]=http",
             ],
             log_path=self.log_path,
@@ -70,11 +89,17 @@ class Zipkin:
             env={"QUERY_PORT": str(self.port), "STORAGE_TYPE": "mem", "MEM_MAX_SPANS": "100000"},
         )
         wait_until(
-            self.is_ready, what="Zipkin", timeout=90, log_path=self.log_path, pid_path=self.pid_path
+            self.is_ready,
+            what="Zipkin",
+            timeout=180,
+            log_path=self.log_path,
+            pid_path=self.pid_path,
         )
 
     def is_ready(self) -> bool:
+        """Zipkin answers on the port, and the process listening there is ours."""
         try:
-            return httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200
+            healthy = httpx.get(f"{self.url}/health", timeout=3.0).status_code == 200
         except httpx.HTTPError:
             return False
+        return healthy and listens_on(read_pid(self.pid_path), self.port)

@@ -127,6 +127,8 @@ class Item:
     brand: str | None = None
     model: str | None = None
     manufacturing_location: str | None = None
+    # The importer declares the ISI Standard Mark on the goods (QCO goods, BIS-QCO-1).
+    isi_mark: bool | None = None
 
     @property
     def chapter(self) -> str:
@@ -155,6 +157,7 @@ class Item:
             brand=data.get("brand"),
             model=data.get("model"),
             manufacturing_location=data.get("manufacturing_location"),
+            isi_mark=data.get("isi_mark"),
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -173,6 +176,7 @@ class Item:
             brand=self.brand,
             model=self.model,
             manufacturing_location=self.manufacturing_location,
+            isi_mark=self.isi_mark,
         )
 
 
@@ -189,9 +193,21 @@ class Invoice:
     supplier_name: str
     items: tuple[Item, ...]
     supplier_address: str | None = None
+    #: Rupees per unit of the invoice currency (ICES <TABLE>EXCHANGE 'Rate'), when given.
+    exchange_rate: Decimal | None = None
+
+    @property
+    def value_in_rupees(self) -> Decimal | None:
+        """The invoice value converted at its exchange rate (INR needs none); None without one."""
+        if self.currency == "INR":
+            return self.invoice_value
+        if self.exchange_rate is None:
+            return None
+        return self.invoice_value * self.exchange_rate
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Invoice:
+        rate = data.get("exchange_rate")
         return cls(
             invoice_sl_no=int(data["invoice_sl_no"]),
             invoice_no=data["invoice_no"],
@@ -202,15 +218,22 @@ class Invoice:
             supplier_name=data["supplier_name"],
             items=tuple(Item.from_data(item) for item in data["items"]),
             supplier_address=data.get("supplier_address"),
+            exchange_rate=None if rate is None else decimal_of(rate),
         )
 
     def to_data(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "invoice_sl_no": self.invoice_sl_no,
             "invoice_no": self.invoice_no,
             "invoice_date": self.invoice_date.isoformat(),
             "invoice_value": _number(self.invoice_value),
             "currency": self.currency,
+        }
+        _optional(
+            data,
+            exchange_rate=None if self.exchange_rate is None else _number(self.exchange_rate),
+        )
+        data |= {
             "terms_of_invoice": self.terms_of_invoice,
             "supplier_name": self.supplier_name,
         }

@@ -13,9 +13,14 @@ Scope (what part of the world a role reaches) travels as token claims:
 | role | claims | what it limits |
 |---|---|---|
 | filer | `cb_code`, `iec` | the BEs it files and sees: those of its CB code or IEC |
-| officer | `location`, `functions` | its customs location(s); assessment, examination, ooc, bond |
-| custodian | `custodian_code` | its own gatepasses |
+| officer | `location`, `groups`, `functions` | its location(s), assessment groups, functions |
+| custodian | `custodian` | its own custodian code: its gatepasses, deliveries |
 | upstream, administrator | - | not scoped |
+
+The claim names are the vocabulary the services used before tokens (`location=INNSA1;
+groups=5C`, `custodian=INNSA1CFS2`, `cb_code=...;iec=...`), so `Principal.scope` reads as it
+did: `caller.scope.get("location")`. Only a verified token sets them; request headers
+(`X-Clearance-*`, the stand-in of old) grant nothing.
 
 A route states the scope it needs with the same dependency, naming the request
 parameter that carries it: `requires("officer", location="port_code")` lets only an
@@ -46,8 +51,8 @@ ROLES = ("filer", "officer", "custodian", "upstream", "administrator")
 #: The scope claims each role carries (token claim names == `Principal.scope` keys).
 ROLE_SCOPES: Mapping[str, tuple[str, ...]] = {
     "filer": ("cb_code", "iec"),
-    "officer": ("location", "functions"),
-    "custodian": ("custodian_code",),
+    "officer": ("location", "groups", "functions"),
+    "custodian": ("custodian",),
     "upstream": (),
     "administrator": (),
 }
@@ -59,8 +64,9 @@ _FACT_CLAIMS = {
     "cb_code": "cb_code",
     "iec": "iec",
     "location": "location",
+    "group": "groups",
     "function": "functions",
-    "custodian_code": "custodian_code",
+    "custodian": "custodian",
 }
 NOT_FOUND = "no Bill of Entry with this identity"
 
@@ -92,7 +98,7 @@ class Principal:
     def permits(self, **facts: str | None) -> bool:
         """Whether one of the caller's roles reaches these facts.
 
-        `facts`: any of `cb_code`, `iec`, `location`, `function`, `custodian_code` (None or
+        `facts`: any of `cb_code`, `iec`, `location`, `group`, `function`, `custodian` (None or
         absent: not a fact of this request). A filer reaches a BE of its CB code or of its
         IEC; an officer, a location it is bound to and a function it holds; a custodian, its
         own code; upstream and administrator are not scoped.
@@ -351,3 +357,62 @@ def required_roles(dependencies: Iterable[Any]) -> frozenset[str] | None:
         if roles is not None:
             return frozenset(roles)
     return None
+
+
+class ClientCredentials:
+    """A service's own access token (OAuth 2.0 client credentials grant), for a component
+    that calls the services as itself rather than for a person: the operations console's
+    reads. The token endpoint comes from the issuer's OpenID configuration; the token is
+    kept until shortly before it expires."""
+
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        post: Callable[[str, Mapping[str, str]], Awaitable[Mapping[str, Any]]] | None = None,
+        fetch: Callable[[str], Awaitable[Mapping[str, Any]]] | None = None,
+    ) -> None:
+        self.issuer = issuer.rstrip("/")
+        self.client_id = client_id
+        self._secret = client_secret
+        self._post = post or _http_post_form
+        self._fetch = fetch or _http_json
+        self._endpoint = ""
+        self._token = ""
+        self._until = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> str:
+        async with self._lock:
+            if time.monotonic() < self._until:
+                return self._token
+            if not self._endpoint:
+                well_known = self.issuer + "/.well-known/openid-configuration"
+                self._endpoint = str((await self._fetch(well_known))["token_endpoint"])
+            answer = await self._post(
+                self._endpoint,
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": self.client_id,
+                    "client_secret": self._secret,
+                },
+            )
+            self._token = str(answer["access_token"])
+            lifetime = float(answer.get("expires_in", 60))
+            self._until = time.monotonic() + max(lifetime - 30.0, lifetime / 2)
+            return self._token
+
+    async def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.token()}"}
+
+
+async def _http_post_form(url: str, form: Mapping[str, str]) -> Mapping[str, Any]:
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        response = await client.post(url, data=dict(form))
+        response.raise_for_status()
+        document = response.json()
+    if not isinstance(document, dict):
+        raise ValueError(f"{url} did not answer a JSON object")
+    return document

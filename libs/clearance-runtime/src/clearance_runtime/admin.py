@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -65,8 +66,11 @@ def policy_routes(store: PolicyStore, clock: Clock) -> APIRouter:
     return api
 
 
-def clock_routes(clock: ControllableClock) -> APIRouter:
-    """Move a controllable clock (tests and replays only: `CLEARANCE_CLOCK_CONTROL`)."""
+def clock_routes(
+    clock: ControllableClock, remember: Callable[[ControllableClock], Awaitable[None]]
+) -> APIRouter:
+    """Move a controllable clock (tests and replays only: `CLEARANCE_CLOCK_CONTROL`);
+    `remember` keeps the move for the next start of the service."""
     api = APIRouter(prefix="/admin/clock", tags=["administration"])
 
     @api.get("", summary="The service's now")
@@ -82,6 +86,7 @@ def clock_routes(clock: ControllableClock) -> APIRouter:
                 clock.advance(timedelta(seconds=float(change["advance_seconds"])))
         except (KeyError, TypeError, ValueError) as error:
             raise HTTPException(status_code=422, detail=f"bad clock change: {error}") from error
+        await remember(clock)
         return {"now": clock.now().isoformat()}
 
     return api

@@ -32,8 +32,8 @@ class KafkaSecurity:
         return cls(
             protocol=settings.kafka_security_protocol,
             mechanism=settings.kafka_sasl_mechanism,
-            username=settings.kafka_username,
-            password=settings.kafka_password.get_secret_value(),
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password.get_secret_value(),
             ssl_cafile=settings.kafka_ssl_cafile,
         )
 
@@ -45,8 +45,8 @@ class KafkaSecurity:
         return cls(
             protocol=env.get(f"{prefix}SECURITY_PROTOCOL", "PLAINTEXT"),
             mechanism=env.get(f"{prefix}SASL_MECHANISM", "SCRAM-SHA-512"),
-            username=env.get(f"{prefix}USERNAME", ""),
-            password=env.get(f"{prefix}PASSWORD", ""),
+            username=env.get(f"{prefix}SASL_USERNAME", ""),
+            password=env.get(f"{prefix}SASL_PASSWORD", ""),
             ssl_cafile=env.get(f"{prefix}SSL_CAFILE", ""),
         )
 
@@ -56,8 +56,8 @@ class KafkaSecurity:
         if self.protocol.startswith("SASL"):
             env |= {
                 f"{prefix}SASL_MECHANISM": self.mechanism,
-                f"{prefix}USERNAME": self.username,
-                f"{prefix}PASSWORD": self.password,
+                f"{prefix}SASL_USERNAME": self.username,
+                f"{prefix}SASL_PASSWORD": self.password,
             }
         if self.ssl_cafile:
             env[f"{prefix}SSL_CAFILE"] = self.ssl_cafile

@@ -55,3 +55,16 @@ STUCK = Gauge(
     "Bills of Entry one of whose events was dead-lettered and not yet replayed",
     ["service"],
 )
+NOT_TERMINAL = Gauge(
+    "clearance_bills_of_entry_not_terminal",
+    "BEs neither out of charge, held nor rejected longer than the allowed time after they "
+    "were first seen (be-intake's not_terminal_after_s); alert BillsOfEntryNotTerminal",
+    ["service"],
+)
+OLDEST_NOT_TERMINAL = Gauge(
+    "clearance_oldest_not_terminal_age_seconds",
+    "Age of the oldest BE neither out of charge, held nor rejected (0 when none)",
+    ["service"],
+)
+# clearance_registry_up{service} (1 while the BIS registry answers, else 0) is bis-verifier's
+# gauge; the alert RegistryOutage reads it.

@@ -126,8 +126,28 @@ RUNTIME_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             """,
         ),
     ),
+    (
+        3,
+        (
+            # A clock moved by an administrator (tests, replays) stays moved across restarts.
+            """
+            CREATE TABLE runtime_clock (
+                singleton      boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                offset_seconds double precision NOT NULL
+            )
+            """,
+        ),
+    ),
 )
-RUNTIME_TABLES = ("delivery_attempt", "delivery", "due_work", "policy", "inbox", "outbox")
+RUNTIME_TABLES = (
+    "runtime_clock",
+    "delivery_attempt",
+    "delivery",
+    "due_work",
+    "policy",
+    "inbox",
+    "outbox",
+)
 
 
 def runtime_ddl() -> list[str]:

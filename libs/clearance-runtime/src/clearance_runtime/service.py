@@ -16,7 +16,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic
 
@@ -24,6 +24,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,6 +53,11 @@ from clearance_runtime.web import (
 )
 
 log = logging.getLogger(__name__)
+_CLOCK_OFFSET = text("SELECT offset_seconds FROM runtime_clock")
+_REMEMBER_CLOCK = text(
+    "INSERT INTO runtime_clock (offset_seconds) VALUES (:offset) "
+    "ON CONFLICT (singleton) DO UPDATE SET offset_seconds = EXCLUDED.offset_seconds"
+)
 
 
 @dataclass
@@ -135,6 +141,7 @@ class ServiceRuntime(Generic[U]):
         s = self.settings
         self._stop = asyncio.Event()
         await self._until_database_answers()
+        await self._restore_clock()
         await self.load_policies()
         self._producer = idempotent_producer(
             s.kafka_bootstrap, f"{s.service_name}-producer", self.kafka_security
@@ -220,6 +227,19 @@ class ServiceRuntime(Generic[U]):
             except Exception as error:
                 log.warning("periodic job %s failed: %r", getattr(job, "__name__", job), error)
 
+    async def _remember_clock(self, clock: ControllableClock) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(_REMEMBER_CLOCK, {"offset": clock.offset.total_seconds()})
+
+    async def _restore_clock(self) -> None:
+        """A clock moved before a restart is moved again (tests restart services)."""
+        if not isinstance(self.clock, ControllableClock):
+            return
+        async with self.engine.connect() as conn:
+            offset = (await conn.execute(_CLOCK_OFFSET)).scalar_one_or_none()
+        if offset is not None:
+            self.clock.advance(timedelta(seconds=offset) - self.clock.offset)
+
     async def _until_database_answers(self) -> None:
         delay = 0.5
         while True:
@@ -268,8 +288,14 @@ class ServiceRuntime(Generic[U]):
             yield
             await self.stop()
 
-        docs = {} if s.http_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
-        app = FastAPI(title=title, lifespan=lifespan, **docs)  # type: ignore[arg-type]
+        if s.http_docs:
+            # /docs and /redoc with Swagger UI and ReDoc served by the service itself (the
+            # fastapi-offline package's assets), so they work where no CDN can be reached.
+            app = FastAPIOffline(title=title, lifespan=lifespan, static_url="/docs-assets")
+        else:
+            app = FastAPI(
+                title=title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+            )
         app.state.token_verifier = self.token_verifier
         install_problem_handlers(app)
         app.add_middleware(MediaTypeCheck, accepted=s.http_media_types)
@@ -279,7 +305,7 @@ class ServiceRuntime(Generic[U]):
         if self.parts.policy_kinds:
             app.include_router(policy_routes(self.policy_store, self.clock))
         if isinstance(self.clock, ControllableClock):
-            app.include_router(clock_routes(self.clock))
+            app.include_router(clock_routes(self.clock, self._remember_clock))
         for router in routers:
             app.include_router(router)
         document_problems(app)
@@ -294,10 +320,18 @@ class ServiceRuntime(Generic[U]):
             return {"status": "ok", "service": self.settings.service_name}
 
         @router.get("/readyz")
-        async def readyz(response: Response) -> dict[str, bool]:
+        async def readyz(response: Response) -> dict[str, Any]:
+            """200 when every check passes, else 503; names the service and the instance
+            (`CLEARANCE_INSTANCE_ID`) so whoever started it knows the answer is its own."""
             checks = await self.ready()
-            response.status_code = 200 if all(checks.values()) else 503
-            return checks
+            ready = all(checks.values())
+            response.status_code = 200 if ready else 503
+            return {
+                "service": self.settings.service_name,
+                "instance_id": self.settings.instance_id,
+                "ready": ready,
+                "checks": checks,
+            }
 
         if self.settings.http_metrics:
 
@@ -344,15 +378,19 @@ async def _start_when_reachable(client: AIOKafkaProducer | AIOKafkaConsumer, wha
 def run_cli(
     build: Callable[[], tuple[ServiceRuntime[Any], FastAPI]], settings: ServiceSettings
 ) -> None:
-    """`python -m <service> [serve|migrate]`: the entry point of every service."""
+    """`python -m <service> [serve [--migrate]|migrate]`: the entry point of every service.
+    `serve --migrate` applies the migrations first, in the same process (one start-up of
+    the interpreter instead of two: what the local stack does)."""
     parser = argparse.ArgumentParser(prog=settings.service_name)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    parser.add_argument("--migrate", action="store_true", help="migrate, then serve")
     args = parser.parse_args()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name)
     runtime, app = build()
-    if args.command == "migrate":
+    if args.command == "migrate" or args.migrate:
         asyncio.run(_migrate(runtime))
+    if args.command == "migrate":
         return
     config = uvicorn.Config(
         app,

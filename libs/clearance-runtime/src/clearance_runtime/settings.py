@@ -20,14 +20,17 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Who started this process (the local provisioner sets one per start): `/readyz`
+    # answers with it, so a provisioner never takes another copy's service for its own.
+    instance_id: str = ""
 
     # Kafka authentication (every client of the service: producer, consumer, admin).
     # PLAINTEXT (no authentication), SASL_PLAINTEXT (SCRAM over loopback: the local
     # stack), SASL_SSL (production: SCRAM inside TLS), SSL (TLS only).
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str = "SCRAM-SHA-512"
-    kafka_username: str = ""
-    kafka_password: SecretStr = SecretStr("")
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
     # TLS (SASL_SSL, SSL): the CA that signed the brokers' certificates (default: the system's).
     kafka_ssl_cafile: str = ""
 

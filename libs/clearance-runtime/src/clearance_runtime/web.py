@@ -201,10 +201,16 @@ def document_problems(app: FastAPI) -> None:
         if roles is not None:
             route.openapi_extra = {**(route.openapi_extra or {}), "x-required-roles": sorted(roles)}
         for status, description in _ERRORS.items():
-            route.responses[status] = {
-                "description": description,
-                "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
-            }
+            # A route that documents this status keeps its own description and bodies (a
+            # 422 may be a domain answer); the problem-details body is added beside them.
+            given = route.responses.get(status) or route.responses.get(str(status))
+            if given is None:
+                route.responses[status] = {
+                    "description": description,
+                    "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+                }
+            else:
+                given.setdefault("content", {}).setdefault(PROBLEM_JSON, {"schema": PROBLEM_SCHEMA})
 
 
 def _calls(dependant: Any) -> list[Any]:

@@ -1,66 +1,134 @@
-"""SQL of be-intake: registered Bills of Entry, the status view, the dead letters."""
+"""SQL of be-intake: the BEs' cases, versions and submissions, the timeline, the AEO
+directory, the carriers' arrivals and the dead letters. Reads of a batch are one
+statement each; writes are deferred to one executemany per statement at commit."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 import orjson
 from clearance_domain import BillOfEntryRef, Identity
+from clearance_runtime.sql import IDENTITIES, identity_params
 from clearance_runtime.unit_of_work import SqlUnitOfWork
 from sqlalchemy import text
 
-from be_intake.domain.status import STAGE_RANK, StatusChange
+from be_intake.domain.case import IntakeCase
+from be_intake.service_layer.unit_of_work import NewBillOfEntry, TimelineEntry
 
-_INSERT_BE = text(
+#: The first BE number the platform assigns at a custom house (7 digits, ICES N7).
+FIRST_BE_NO = 5000001
+_CASES = text(
+    f"SELECT c.port_code, c.be_no, c.be_date, c.state FROM intake_case c JOIN {IDENTITIES} "
+    "USING (port_code, be_no, be_date) FOR UPDATE OF c"
+)
+_SAVE = text(
+    "INSERT INTO intake_case (port_code, be_no, be_date, version, registered, status, "
+    "notice_code, iec, filer, igm_no, igm_date, master_bills, state, updated_at) VALUES "
+    "(:port_code, :be_no, :be_date, :version, :registered, :status, :notice_code, :iec, "
+    ":filer, :igm_no, :igm_date, :master_bills, CAST(:state AS jsonb), :at) "
+    "ON CONFLICT (port_code, be_no, be_date) DO UPDATE SET version = EXCLUDED.version, "
+    "registered = EXCLUDED.registered, status = EXCLUDED.status, "
+    "notice_code = EXCLUDED.notice_code, iec = EXCLUDED.iec, filer = EXCLUDED.filer, "
+    "igm_no = EXCLUDED.igm_no, igm_date = EXCLUDED.igm_date, "
+    "master_bills = EXCLUDED.master_bills, state = EXCLUDED.state, "
+    "updated_at = EXCLUDED.updated_at"
+)
+_INSERT_BES = text(
     "INSERT INTO bill_of_entry (port_code, be_no, be_date, version, be_type, iec, filing, "
-    "filed_event_id) VALUES (:port_code, :be_no, :be_date, :version, :be_type, :iec, "
-    "CAST(:filing AS jsonb), :event_id) ON CONFLICT DO NOTHING RETURNING be_no"
+    "filed_event_id, filer, user_job_no, user_job_date) SELECT k.port_code, k.be_no, "
+    "k.be_date, 1, k.be_type, k.iec, CAST(k.filing AS jsonb), k.event_id, k.filer, "
+    "k.user_job_no, k.user_job_date FROM unnest(CAST(:port_codes AS text[]), "
+    "CAST(:be_nos AS text[]), CAST(:be_dates AS date[]), CAST(:be_types AS text[]), "
+    "CAST(:iecs AS text[]), CAST(:filings AS text[]), CAST(:event_ids AS text[]), "
+    "CAST(:filers AS text[]), CAST(:job_nos AS text[]), CAST(:job_dates AS date[])) "
+    "WITH ORDINALITY AS k(port_code, be_no, be_date, be_type, iec, filing, event_id, filer, "
+    "user_job_no, user_job_date, n) ORDER BY k.n "
+    "ON CONFLICT DO NOTHING RETURNING port_code, be_no, be_date"
 )
-# One statement folds an event, as `next_status` in the domain says: its history
-# row; the view moved (Out of Charge stays; else a newer version starts over, an
-# older one changes nothing, within a version the later stage wins; a later event
-# with no reasons keeps the reasons shown); and the dead letters of the event's
-# producer for this BE resolved, since that producer has moved the BE on.
-_NEWER = (
-    "s.out_of_charge_no IS NULL AND (EXCLUDED.out_of_charge_no IS NOT NULL"
-    " OR EXCLUDED.version > s.version)"
+_JOBS = text(
+    "SELECT b.filer, b.user_job_no, b.user_job_date, b.port_code, b.be_no, b.be_date "
+    "FROM bill_of_entry b JOIN unnest(CAST(:filers AS text[]), CAST(:job_nos AS text[]), "
+    "CAST(:job_dates AS date[])) AS k(filer, user_job_no, user_job_date) "
+    "USING (filer, user_job_no, user_job_date)"
 )
-_KEEP = "EXCLUDED.version < s.version OR s.out_of_charge_no IS NOT NULL"
-_FOLD = text(
-    "WITH history AS ("
-    " INSERT INTO bill_of_entry_history (port_code, be_no, be_date, version, stage, event_type,"
-    " reasons, at) VALUES (:port_code, :be_no, :be_date, :version, :stage, :event_type,"
-    " CAST(:reasons AS jsonb), :at)),"
-    " resolved AS (UPDATE dead_letter SET resolved_at = :at WHERE port_code = :port_code"
-    " AND be_no = :be_no AND be_date = :be_date AND consumer = :producer"
-    " AND resolved_at IS NULL)"
-    " INSERT INTO bill_of_entry_status AS s (port_code, be_no, be_date, version, stage,"
-    " stage_rank, reasons, out_of_charge_no, gatepass_no, updated_at)"
-    " VALUES (:port_code, :be_no, :be_date, :version, :stage, :rank, CAST(:reasons AS jsonb),"
-    " :ooc_no, :gatepass_no, :at)"
-    " ON CONFLICT (port_code, be_no, be_date) DO UPDATE SET"
-    f" stage = CASE WHEN {_NEWER} THEN EXCLUDED.stage WHEN {_KEEP} THEN s.stage"
-    " WHEN EXCLUDED.stage_rank >= s.stage_rank THEN EXCLUDED.stage ELSE s.stage END,"
-    f" stage_rank = CASE WHEN {_NEWER} THEN EXCLUDED.stage_rank WHEN {_KEEP} THEN s.stage_rank"
-    " ELSE greatest(EXCLUDED.stage_rank, s.stage_rank) END,"
-    f" reasons = CASE WHEN {_NEWER} THEN EXCLUDED.reasons WHEN {_KEEP} THEN s.reasons"
-    " WHEN EXCLUDED.stage_rank < s.stage_rank"
-    " OR (EXCLUDED.stage = s.stage AND jsonb_array_length(EXCLUDED.reasons) = 0)"
-    " THEN s.reasons ELSE EXCLUDED.reasons END,"
-    " version = greatest(EXCLUDED.version, s.version),"
-    " out_of_charge_no = coalesce(s.out_of_charge_no, EXCLUDED.out_of_charge_no),"
-    " gatepass_no = coalesce(s.gatepass_no, EXCLUDED.gatepass_no),"
-    " updated_at = EXCLUDED.updated_at"
+# BE numbers of flat files (issue 9): a row per custom house, incremented under its row lock
+# (never reused); a number an upstream system already used on that date is skipped.
+_NEXT_BE_NO = text(
+    "INSERT INTO be_number_sequence (port_code, last_no) VALUES (:port_code, :first) "
+    "ON CONFLICT (port_code) DO UPDATE SET last_no = be_number_sequence.last_no + 1 "
+    "RETURNING last_no"
 )
-# A BE known only by a dead letter (its filing could not be read) gets a view too.
+_BE_NO_TAKEN = text(
+    "SELECT 1 FROM intake_case WHERE port_code = :port_code AND be_no = :be_no "
+    "AND be_date = :be_date"
+)
+_ADD_VERSION = text(
+    "INSERT INTO bill_of_entry_version (port_code, be_no, be_date, version, bill_of_entry, "
+    "amendment, event_id, registered_at) VALUES (:port_code, :be_no, :be_date, :version, "
+    "CAST(:bill_of_entry AS jsonb), CAST(:amendment AS jsonb), :event_id, :at) "
+    "ON CONFLICT DO NOTHING"
+)
+_CURRENT = text(
+    "SELECT bill_of_entry FROM bill_of_entry_version WHERE port_code = :port_code "
+    "AND be_no = :be_no AND be_date = :be_date ORDER BY version DESC LIMIT 1"
+)
+_SUBMISSION = text(
+    "INSERT INTO submission (kind, port_code, be_no, be_date, event_id, outcome, reasons, "
+    "raw, received_at) VALUES (:kind, :port_code, :be_no, :be_date, :event_id, :outcome, "
+    "CAST(:reasons AS jsonb), CAST(:raw AS jsonb), :at)"
+)
+_TIMELINE = text(
+    "INSERT INTO timeline (port_code, be_no, be_date, version, event_type, producer, summary, "
+    "status, notice_code, reasons, at) VALUES (:port_code, :be_no, :be_date, :version, "
+    ":event_type, :producer, :summary, :status, :notice_code, CAST(:reasons AS jsonb), :at)"
+)
+_CERTIFICATE = text(
+    "INSERT INTO aeo_certificate (certificate_no, iec, tier, valid_from, valid_to, "
+    "suspended_from, revoked_from, entity_name, recorded_at) VALUES (:certificate_no, :iec, "
+    ":tier, :valid_from, :valid_to, :suspended_from, :revoked_from, :entity_name, "
+    ":recorded_at) ON CONFLICT (certificate_no) DO UPDATE SET iec = EXCLUDED.iec, "
+    "tier = EXCLUDED.tier, valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, "
+    "suspended_from = EXCLUDED.suspended_from, revoked_from = EXCLUDED.revoked_from, "
+    "entity_name = EXCLUDED.entity_name, recorded_at = EXCLUDED.recorded_at "
+    "WHERE aeo_certificate.recorded_at <= EXCLUDED.recorded_at"
+)
+_CERTIFICATES = text(
+    "SELECT certificate_no, iec, tier, valid_from, valid_to, suspended_from, revoked_from "
+    "FROM aeo_certificate WHERE iec = ANY(CAST(:iecs AS text[]))"
+)
+_ARRIVAL = text(
+    "INSERT INTO carrier_arrival (port_code, igm_no, igm_date, inward_date, mode, "
+    "master_bills, recorded_at) VALUES (:port_code, :igm_no, :igm_date, :inward_date, :mode, "
+    ":master_bills, :recorded_at) ON CONFLICT (port_code, igm_no, igm_date) DO UPDATE SET "
+    "inward_date = EXCLUDED.inward_date, mode = EXCLUDED.mode, "
+    "master_bills = EXCLUDED.master_bills, recorded_at = EXCLUDED.recorded_at"
+)
+_ARRIVALS_BY_IGM = text(
+    "SELECT a.port_code, a.igm_no, a.igm_date, a.inward_date, a.mode, a.master_bills "
+    "FROM carrier_arrival a JOIN unnest(CAST(:port_codes AS text[]), CAST(:igm_nos AS text[]), "
+    "CAST(:igm_dates AS date[])) AS k(port_code, igm_no, igm_date) "
+    "USING (port_code, igm_no, igm_date)"
+)
+_ARRIVALS_BY_BILL = text(
+    "SELECT port_code, igm_no, igm_date, inward_date, mode, master_bills FROM carrier_arrival "
+    "WHERE master_bills && CAST(:bills AS text[]) AND port_code = ANY(CAST(:port_codes AS text[]))"
+)
+_WAITING = text(
+    "SELECT port_code, be_no, be_date FROM intake_case WHERE registered AND port_code = :port_code "
+    "AND ((igm_no = :igm_no AND igm_date = :igm_date) OR master_bills && CAST(:bills AS text[]))"
+)
 _DEAD_LETTER = text(
-    "WITH letter AS (INSERT INTO dead_letter (port_code, be_no, be_date, consumer, event_type, "
-    "reason, dlq_topic, dlq_partition, dlq_offset, dead_lettered_at) VALUES (:port_code, "
-    ":be_no, :be_date, :consumer, :event_type, :reason, :topic, :partition, :offset, :at) "
-    "ON CONFLICT DO NOTHING) "
-    "INSERT INTO bill_of_entry_status (port_code, be_no, be_date, version, stage, stage_rank, "
-    "updated_at) VALUES (:port_code, :be_no, :be_date, 1, 'filed', 0, :at) ON CONFLICT DO NOTHING"
+    "INSERT INTO dead_letter (port_code, be_no, be_date, consumer, event_type, reason, "
+    "dlq_topic, dlq_partition, dlq_offset, dead_lettered_at) VALUES (:port_code, :be_no, "
+    ":be_date, :consumer, :event_type, :reason, :topic, :partition, :offset, :at) "
+    "ON CONFLICT DO NOTHING"
+)
+_RESOLVE = text(
+    "UPDATE dead_letter SET resolved_at = :at WHERE port_code = :port_code AND be_no = :be_no "
+    "AND be_date = :be_date AND consumer = :producer AND resolved_at IS NULL"
 )
 
 
@@ -69,53 +137,234 @@ def _key(identity: Identity) -> dict[str, Any]:
     return {"port_code": port_code, "be_no": be_no, "be_date": be_date}
 
 
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _day(value: Any) -> date | None:
+    return None if value is None else date.fromisoformat(str(value))
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
 class SqlIntake:
-    """be-intake's repositories on PostgreSQL; writes are deferred to one statement each."""
+    """be-intake's repositories on PostgreSQL."""
 
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self.uow = uow
 
-    async def add_bill_of_entry(
-        self, ref: BillOfEntryRef, filing: dict[str, Any], event_id: str
-    ) -> bool:
-        """Register the BE; False if a BE of this identity is already registered."""
-        result = await self.uow.session.execute(
-            _INSERT_BE,
-            {
-                **_key(ref.identity),
-                "version": ref.version,
-                "be_type": filing["be_type"],
-                "iec": filing["iec"],
-                "filing": orjson.dumps(filing).decode(),
-                "event_id": event_id,
-            },
-        )
-        return result.first() is not None
+    async def cases(self, identities: Sequence[Identity]) -> dict[Identity, IntakeCase]:
+        if not identities:
+            return {}
+        rows = await self.uow.session.execute(_CASES, identity_params(identities))
+        found = {
+            (row.port_code, row.be_no, row.be_date): IntakeCase.from_data(
+                (row.port_code, row.be_no, row.be_date), row.state
+            )
+            for row in rows
+        }
+        return {i: found.get(i) or IntakeCase(i[0], i[1], i[2]) for i in identities}
 
-    def record_status(
-        self, identity: Identity, event_type: str, producer: str, change: StatusChange
-    ) -> None:
-        """Fold one event into the status view and its history (at commit, batched)."""
+    def save(self, case: IntakeCase) -> None:
         self.uow.defer(
-            _FOLD,
+            _SAVE,
             {
-                **_key(identity),
-                "version": change.version,
-                "stage": change.stage,
-                "rank": STAGE_RANK[change.stage],
-                "event_type": event_type,
-                "producer": producer,
-                "reasons": orjson.dumps(change.reasons).decode(),
-                "ooc_no": change.out_of_charge_no,
-                "gatepass_no": change.gatepass_no,
+                **_key(case.identity),
+                "version": case.version,
+                "registered": case.registered,
+                "status": None if case.status is None else case.status.value,
+                "notice_code": None if case.status is None else case.status.code,
+                "iec": case.iec,
+                "filer": case.filer,
+                "igm_no": case.igm_no,
+                "igm_date": _day(case.igm_date),
+                "master_bills": case.master_bills,
+                "state": _json(case.to_data()),
                 "at": self.uow.clock.now(),
             },
         )
 
+    async def add_bills_of_entry(self, bills: Sequence[NewBillOfEntry]) -> set[Identity]:
+        params = {
+            **identity_params([bill.identity for bill in bills]),
+            "be_types": [bill.be_type for bill in bills],
+            "iecs": [bill.iec for bill in bills],
+            "filings": [_json(bill.filing) for bill in bills],
+            "event_ids": [bill.event_id for bill in bills],
+            "filers": [bill.filer for bill in bills],
+            "job_nos": [bill.user_job_no for bill in bills],
+            "job_dates": [bill.user_job_date for bill in bills],
+        }
+        rows = await self.uow.session.execute(_INSERT_BES, params)
+        return {(row.port_code, row.be_no, row.be_date) for row in rows}
+
+    async def registered_for_jobs(
+        self, jobs: Sequence[tuple[str, str, date]]
+    ) -> dict[tuple[str, str, date], Identity]:
+        params = {
+            "filers": [job[0] for job in jobs],
+            "job_nos": [job[1] for job in jobs],
+            "job_dates": [job[2] for job in jobs],
+        }
+        rows = await self.uow.session.execute(_JOBS, params)
+        return {
+            (row.filer, row.user_job_no, row.user_job_date): (row.port_code, row.be_no, row.be_date)
+            for row in rows
+        }
+
+    async def next_be_no(self, port_code: str, be_date: date) -> str:
+        while True:
+            row = await self.uow.session.execute(
+                _NEXT_BE_NO, {"port_code": port_code, "first": FIRST_BE_NO}
+            )
+            be_no = f"{row.scalar_one():07d}"
+            params = {"port_code": port_code, "be_no": be_no, "be_date": be_date}
+            if (await self.uow.session.execute(_BE_NO_TAKEN, params)).first() is None:
+                return be_no
+
+    def add_version(
+        self,
+        ref: BillOfEntryRef,
+        bill_of_entry: dict[str, Any],
+        amendment: dict[str, Any] | None,
+        event_id: str,
+    ) -> None:
+        self.uow.defer(
+            _ADD_VERSION,
+            {
+                **_key(ref.identity),
+                "version": ref.version,
+                "bill_of_entry": _json(bill_of_entry),
+                "amendment": None if amendment is None else _json(amendment),
+                "event_id": event_id,
+                "at": self.uow.clock.now(),
+            },
+        )
+
+    async def current_bill_of_entry(self, identity: Identity) -> dict[str, Any] | None:
+        await self.uow.flush()
+        row = (await self.uow.session.execute(_CURRENT, _key(identity))).first()
+        return None if row is None else dict(row.bill_of_entry)
+
+    def add_submission(
+        self,
+        kind: str,
+        identity: Identity | None,
+        event_id: str,
+        outcome: str,
+        reasons: list[dict[str, Any]],
+        raw: dict[str, Any],
+    ) -> None:
+        key = _key(identity) if identity else {"port_code": None, "be_no": None, "be_date": None}
+        self.uow.defer(
+            _SUBMISSION,
+            {
+                **key,
+                "kind": kind,
+                "event_id": event_id,
+                "outcome": outcome,
+                "reasons": _json(reasons),
+                "raw": _json(raw),
+                "at": self.uow.clock.now(),
+            },
+        )
+
+    def add_timeline(self, entry: TimelineEntry) -> None:
+        self.uow.defer(
+            _TIMELINE,
+            {
+                **_key(entry.identity),
+                "version": entry.version,
+                "event_type": entry.event_type,
+                "producer": entry.producer,
+                "summary": entry.summary,
+                "status": entry.status,
+                "notice_code": entry.notice_code,
+                "reasons": _json(entry.reasons),
+                "at": entry.at,
+            },
+        )
+
+    def record_certificate(self, certificate: dict[str, Any]) -> None:
+        self.uow.defer(
+            _CERTIFICATE,
+            {
+                "certificate_no": certificate["certificate_no"],
+                "iec": certificate["iec"],
+                "tier": certificate["tier"],
+                "valid_from": _day(certificate["valid_from"]),
+                "valid_to": _day(certificate["valid_to"]),
+                "suspended_from": _day(certificate.get("suspended_from")),
+                "revoked_from": _day(certificate.get("revoked_from")),
+                "entity_name": certificate.get("entity_name"),
+                "recorded_at": datetime.fromisoformat(certificate["recorded_at"]),
+            },
+        )
+
+    async def certificates(self, iecs: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        await self.uow.flush()  # the batch's own directory records first
+        rows = await self.uow.session.execute(_CERTIFICATES, {"iecs": list(iecs)})
+        found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            found[row.iec].append({key: _iso(value) for key, value in row._mapping.items()})
+        return found
+
+    def record_arrival(self, arrival: dict[str, Any]) -> None:
+        self.uow.defer(
+            _ARRIVAL,
+            {
+                "port_code": arrival["port_code"],
+                "igm_no": arrival["igm_no"],
+                "igm_date": _day(arrival["igm_date"]),
+                "inward_date": _day(arrival["inward_date"]),
+                "mode": arrival["mode"],
+                "master_bills": [line["master_bill_no"] for line in arrival.get("lines") or ()],
+                "recorded_at": datetime.fromisoformat(arrival["recorded_at"]),
+            },
+        )
+
+    async def arrivals_for(self, cases: Sequence[IntakeCase]) -> dict[Identity, dict[str, Any]]:
+        await self.uow.flush()
+        with_igm = [c for c in cases if c.igm_no and c.igm_date]
+        rows = []
+        if with_igm:
+            params = {
+                "port_codes": [c.port_code for c in with_igm],
+                "igm_nos": [c.igm_no for c in with_igm],
+                "igm_dates": [_day(c.igm_date) for c in with_igm],
+            }
+            rows += list(await self.uow.session.execute(_ARRIVALS_BY_IGM, params))
+        bills = sorted({bill for c in cases for bill in c.master_bills})
+        if bills:
+            params = {"bills": bills, "port_codes": sorted({c.port_code for c in cases})}
+            rows += list(await self.uow.session.execute(_ARRIVALS_BY_BILL, params))
+        arrivals = [{key: _iso(value) for key, value in row._mapping.items()} for row in rows]
+        matched: dict[Identity, dict[str, Any]] = {}
+        for case in cases:
+            for arrival in arrivals:
+                same_igm = (arrival["igm_no"], arrival["igm_date"]) == (case.igm_no, case.igm_date)
+                shared_bill = set(arrival["master_bills"]) & set(case.master_bills)
+                if arrival["port_code"] == case.port_code and (same_igm or shared_bill):
+                    matched[case.identity] = arrival
+                    break
+        return matched
+
+    async def waiting_for(self, arrival: dict[str, Any]) -> list[Identity]:
+        await self.uow.flush()  # the batch's own arrivals and cases first
+        params = {
+            "port_code": arrival["port_code"],
+            "igm_no": arrival["igm_no"],
+            "igm_date": _day(arrival["igm_date"]),
+            "bills": [line["master_bill_no"] for line in arrival.get("lines") or ()],
+        }
+        rows = await self.uow.session.execute(_WAITING, params)
+        return [(row.port_code, row.be_no, row.be_date) for row in rows]
+
     def record_dead_letter(
         self, identity: Identity, *, consumer: str, event_type: str, reason: str, record: Any
     ) -> None:
-        """A service gave up on an event about this BE: the BE is stuck until it moves on."""
         at = datetime.fromtimestamp(record.timestamp / 1000, tz=self.uow.clock.now().tzinfo)
         self.uow.defer(
             _DEAD_LETTER,
@@ -129,4 +378,9 @@ class SqlIntake:
                 "offset": record.offset,
                 "at": at,
             },
+        )
+
+    def resolve_dead_letters(self, identity: Identity, producer: str) -> None:
+        self.uow.defer(
+            _RESOLVE, {**_key(identity), "producer": producer, "at": self.uow.clock.now()}
         )

@@ -1,21 +1,25 @@
-"""Reads of be-intake's status view for the HTTP API (no unit of work: read only)."""
+"""Reads of be-intake for the HTTP API (no unit of work: read only)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from clearance_domain import Identity
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from be_intake.domain.case import IntakeCase
+
 _KEY = "port_code = :port_code AND be_no = :be_no AND be_date = :be_date"
-_STATUS = text(
-    "SELECT version, stage, reasons, out_of_charge_no, gatepass_no, updated_at "
-    f"FROM bill_of_entry_status WHERE {_KEY}"
+_CASE = text(f"SELECT state, updated_at FROM intake_case WHERE {_KEY}")
+_TIMELINE = text(
+    "SELECT version, event_type, producer, summary, status, notice_code, reasons, at "
+    f"FROM timeline WHERE {_KEY} ORDER BY id"
 )
-_HISTORY = text(
-    f"SELECT version, stage, event_type, reasons, at FROM bill_of_entry_history WHERE {_KEY} "
-    "ORDER BY id"
+_VERSIONS = text(
+    "SELECT version, amendment, registered_at FROM bill_of_entry_version "
+    f"WHERE {_KEY} ORDER BY version"
 )
 _DEAD_LETTERS = text(
     "SELECT consumer, event_type, reason, dead_lettered_at, resolved_at IS NOT NULL AS resolved "
@@ -29,26 +33,45 @@ _STUCK = text(
     "SELECT count(*) FROM (SELECT DISTINCT port_code, be_no, be_date FROM dead_letter "
     "WHERE resolved_at IS NULL) AS stuck"
 )
+_CERTIFICATES = text(
+    "SELECT certificate_no, iec, tier, entity_name, valid_from, valid_to, suspended_from, "
+    "revoked_from, recorded_at FROM aeo_certificate WHERE iec = :iec ORDER BY valid_from"
+)
+_ARRIVAL = text(
+    "SELECT port_code, igm_no, igm_date, inward_date, mode, master_bills, recorded_at "
+    "FROM carrier_arrival WHERE port_code = :port_code AND igm_no = :igm_no "
+    "AND igm_date = :igm_date"
+)
 
 
-async def status_of(session: AsyncSession, identity: Identity) -> dict[str, Any] | None:
+def iso(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [iso(v) for v in value]
+    if isinstance(value, dict):
+        return {k: iso(v) for k, v in value.items()}
+    return value
+
+
+def _key(identity: Identity) -> dict[str, Any]:
     port_code, be_no, be_date = identity
-    key = {"port_code": port_code, "be_no": be_no, "be_date": be_date}
-    row = (await session.execute(_STATUS, key)).first()
+    return {"port_code": port_code, "be_no": be_no, "be_date": be_date}
+
+
+async def case_of(session: AsyncSession, identity: Identity) -> tuple[IntakeCase, datetime] | None:
+    row = (await session.execute(_CASE, _key(identity))).first()
     if row is None:
         return None
-    history = (await session.execute(_HISTORY, key)).all()
-    dead_letters = [dict(r._mapping) for r in await session.execute(_DEAD_LETTERS, key)]
+    return IntakeCase.from_data(identity, row.state), row.updated_at
+
+
+async def details(session: AsyncSession, identity: Identity) -> dict[str, Any]:
+    key = _key(identity)
     return {
-        "version": row.version,
-        "stage": row.stage,
-        "reasons": row.reasons,
-        "out_of_charge_no": row.out_of_charge_no,
-        "gatepass_no": row.gatepass_no,
-        "updated_at": row.updated_at,
-        "history": [dict(h._mapping) for h in history],
-        "stuck": any(not letter["resolved"] for letter in dead_letters),
-        "dead_letters": dead_letters,
+        "timeline": [iso(dict(r._mapping)) for r in await session.execute(_TIMELINE, key)],
+        "versions": [iso(dict(r._mapping)) for r in await session.execute(_VERSIONS, key)],
+        "dead_letters": [iso(dict(r._mapping)) for r in await session.execute(_DEAD_LETTERS, key)],
     }
 
 
@@ -59,6 +82,18 @@ async def filer_of(session: AsyncSession, identity: Identity) -> tuple[str | Non
     key = {"port_code": port_code, "be_no": be_no, "be_date": be_date}
     row = (await session.execute(_FILER, key)).first()
     return (row.cb_code, row.iec) if row is not None else (None, None)
+
+
+async def certificates(session: AsyncSession, iec: str) -> list[dict[str, Any]]:
+    return [iso(dict(r._mapping)) for r in await session.execute(_CERTIFICATES, {"iec": iec})]
+
+
+async def arrival(
+    session: AsyncSession, port_code: str, igm_no: str, igm_date: date
+) -> dict[str, Any] | None:
+    params = {"port_code": port_code, "igm_no": igm_no, "igm_date": igm_date}
+    row = (await session.execute(_ARRIVAL, params)).first()
+    return None if row is None else iso(dict(row._mapping))
 
 
 async def stuck_count(session: AsyncSession) -> int:

@@ -1,4 +1,4 @@
-"""rms-router's unit of work on PostgreSQL: the runtime's, with its decisions."""
+"""rms-router's unit of work on PostgreSQL: the runtime's, with its repositories."""
 
 from __future__ import annotations
 
@@ -6,10 +6,20 @@ from typing import Any
 
 from clearance_runtime.unit_of_work import SqlUnitOfWork
 
-from rms_router.adapters.repository import SqlDecisions
+from rms_router.adapters.repository import (
+    SqlAudit,
+    SqlBills,
+    SqlDecisions,
+    SqlImporters,
+    SqlTasks,
+)
 
 
 class SqlRmsUnitOfWork(SqlUnitOfWork):
     def __init__(self, *args: Any) -> None:  # the runtime's arguments
         super().__init__(*args)
+        self.bills = SqlBills(self)
         self.decisions = SqlDecisions(self)
+        self.tasks = SqlTasks(self)
+        self.importers = SqlImporters(self)
+        self.audit = SqlAudit(self)

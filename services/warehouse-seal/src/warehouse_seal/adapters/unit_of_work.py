@@ -1,4 +1,4 @@
-"""warehouse-seal's unit of work on PostgreSQL: the runtime's, with its reconciliations."""
+"""warehouse-seal's unit of work on PostgreSQL: the runtime's, with its seal records."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Any
 
 from clearance_runtime.unit_of_work import SqlUnitOfWork
 
-from warehouse_seal.adapters.repository import SqlReconciliations
+from warehouse_seal.adapters.repository import SqlSealRecords
 
 
 class SqlSealUnitOfWork(SqlUnitOfWork):
     def __init__(self, *args: Any) -> None:  # the runtime's arguments
         super().__init__(*args)
-        self.reconciliations = SqlReconciliations(self)
+        self.seals = SqlSealRecords(self)

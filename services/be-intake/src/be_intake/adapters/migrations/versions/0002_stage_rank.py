@@ -1,13 +1,26 @@
 """The status view keeps each stage's rank, so one statement can fold an event.
 
+(The view gave way to the BE's case in revision 0004; the ranks are written here as
+they were, so the revision stands alone.)
+
 Revision ID: 0002
 """
 
 from alembic import op
-from be_intake.domain.status import STAGE_RANK
 
 revision = "0002"
 down_revision = "0001"
+
+STAGE_RANK = {
+    "filed": 0,
+    "rejected": 0,
+    "registered": 1,
+    "bis_verified": 2,
+    "rms_decided": 3,
+    "seal_reconciled": 4,
+    "held": 5,
+    "out_of_charge": 6,
+}
 
 
 def upgrade() -> None:

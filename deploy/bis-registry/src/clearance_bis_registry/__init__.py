@@ -1,0 +1,1 @@
+"""A stand-in for the BIS portal: the real BIS-CRS register and sample CM/L licences over HTTP."""

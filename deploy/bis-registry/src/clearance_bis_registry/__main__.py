@@ -1,0 +1,3 @@
+from clearance_bis_registry.cli import main
+
+main()

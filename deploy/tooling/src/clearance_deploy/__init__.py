@@ -1,0 +1,1 @@
+"""Container images, Compose and Kubernetes for the clearance platform (deploy/README.md)."""

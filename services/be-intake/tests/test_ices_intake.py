@@ -1,0 +1,147 @@
+"""The ICES path of be-intake with in-memory fakes (issue 9): a CACHI01 gets a BE number
+from the custom house's sequence and the same rules as the JSON path (INTAKE-BE-1); a
+file at fault registers nothing; every answer is a CHCAI02 and an event."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from be_intake.adapters.ices import flatfile, spec
+from be_intake.adapters.ices.samples import cachi01, example_be
+from be_intake.service_layer import ices
+from clearance_contracts import BILL_OF_ENTRY_REGISTERED, validate_event
+
+pytestmark = pytest.mark.unit
+
+
+def runner(uow_of: Callable[[], Any], seen: list[Any]) -> Callable[[], Any]:
+    @asynccontextmanager
+    async def unit_of_work() -> AsyncIterator[Any]:
+        uow = uow_of()
+        seen.append(uow)
+        yield uow
+        await uow.commit()
+
+    return unit_of_work
+
+
+def published(seen: list[Any], event_type: str) -> list[dict[str, Any]]:
+    return [e.data for uow in seen for e in uow.published if e.type == event_type]
+
+
+async def test_a_fresh_be_is_registered_with_the_next_be_number_of_its_custom_house(
+    uow_of: Callable[[], Any], book: Any
+) -> None:
+    """INTAKE-BE-1; CHCAI02 positive (p. 53): error code 00, BE number and date."""
+    seen: list[Any] = []
+    ack = await ices.receive(
+        runner(uow_of, seen),
+        book,
+        cachi01(example_be()).encode(),
+        name="401272025.be",
+        channel="http",
+    )
+    assert (ack.outcome, ack.file_name) == ("registered", "401272025.ack")
+    assert ack.ref is not None
+    assert ack.ref.be_no == "5000001"
+    [record] = [r for r in ack.text.split("\n") if r.startswith("F" + spec.DELIMITER)]
+    values = record.split(spec.DELIMITER)
+    assert len(values) == 24
+    assert (values[4], values[19]) == ("5000001", "00")
+    [registered] = published(seen, BILL_OF_ENTRY_REGISTERED)
+    assert registered["bill_of_entry_ref"]["be_no"] == "5000001"
+    [event] = published(seen, ices.ICES_ACKNOWLEDGEMENT_ISSUED)
+    validate_event(ices.ICES_ACKNOWLEDGEMENT_ISSUED, event)
+
+
+async def test_the_same_job_again_is_a_duplicate_with_the_same_be_number(
+    uow_of: Callable[[], Any], book: Any
+) -> None:
+    seen: list[Any] = []
+    raw = cachi01(example_be()).encode()
+    first = await ices.receive(runner(uow_of, seen), book, raw, name="1.be", channel="inbox")
+    again = await ices.receive(runner(uow_of, seen), book, raw, name="2.be", channel="inbox")
+    assert again.outcome == "duplicate"
+    assert again.ref is not None
+    assert first.ref is not None
+    assert again.ref.be_no == first.ref.be_no
+
+
+async def test_a_file_at_fault_registers_nothing_and_is_answered_with_a_nak(
+    uow_of: Callable[[], Any], book: Any
+) -> None:
+    seen: list[Any] = []
+    raw = (
+        cachi01(example_be())
+        .replace("TREC" + spec.DELIMITER + "100001", "TREC" + spec.DELIMITER + "9")
+        .encode()
+    )
+    ack = await ices.receive(runner(uow_of, seen), book, raw, name="40127.be", channel="http")
+    assert (ack.outcome, ack.file_name) == ("rejected", "40127.nak")
+    assert ack.faults[0]["code"] == "04"
+    assert published(seen, BILL_OF_ENTRY_REGISTERED) == []
+    [event] = published(seen, ices.ICES_ACKNOWLEDGEMENT_ISSUED)
+    assert event["error_codes"] == ["04"]
+
+
+async def test_a_be_broken_on_intake_rules_gets_a_nak_with_each_rule(
+    uow_of: Callable[[], Any], book: Any
+) -> None:
+    """INTAKE-BE-2: a warehousing BE without its warehouse code, as the JSON path says."""
+    be = example_be()
+    be["be_type"] = "W"
+    seen: list[Any] = []
+    ack = await ices.receive(
+        runner(uow_of, seen), book, cachi01(be).encode(), name="7.be", channel="http"
+    )
+    assert ack.outcome == "rejected"
+    assert any(f["code"] == "30" and "INTAKE-BE-2" in f["expected"] for f in ack.faults)
+    assert published(seen, BILL_OF_ENTRY_REGISTERED) == []
+    assert "30" in ack.text.split(spec.DELIMITER)
+
+
+async def test_an_amendment_changes_the_registered_be_and_acknowledges_its_number(
+    uow_of: Callable[[], Any], book: Any
+) -> None:
+    """CACHI01_A (p. 39): A_ITEM changes item 1's quantity; CHCAI02 with amendment no 1."""
+    seen: list[Any] = []
+    first = await ices.receive(
+        runner(uow_of, seen), book, cachi01(example_be()).encode(), name="1.be", channel="http"
+    )
+    assert first.ref is not None
+    be_date = first.ref.be_date.strftime("%Y%m%d")
+    items = [""] * len(spec.ITEMS.fields)
+    items[0:8] = ["A", "INNSA1", "", "", first.ref.be_no, be_date, "1", "1"]
+    items[8], items[19] = "650", "TRADING"  # field 20 end use: M in mode A (p. 24)
+    amend = [
+        "A",
+        "INNSA1",
+        "40127",
+        "20250320",
+        first.ref.be_no,
+        be_date,
+        "A_ITEM",
+        "quantity per packing list",
+        "L-1",
+        "20250320",
+    ]
+    header = flatfile.Header(
+        "AABCJ2231PCH001", "INNSA1", False, spec.AMENDMENT, "200001", "20250320", "1200"
+    )
+    text = flatfile.envelope(
+        header,
+        ["<TABLE>AMEND", spec.DELIMITER.join(amend), "<TABLE>ITEMS", spec.DELIMITER.join(items)],
+    )
+    ack = await ices.receive(
+        runner(uow_of, seen), book, text.encode(), name="1.beamd", channel="http"
+    )
+    assert ack.outcome == "registered", ack.faults
+    assert ack.ref is not None
+    assert ack.ref.version == 2
+    [record] = [r for r in ack.text.split("\n") if r.startswith("F" + spec.DELIMITER)]
+    assert record.split(spec.DELIMITER)[20] == "1"
+    versions = published(seen, BILL_OF_ENTRY_REGISTERED)
+    assert versions[-1]["amendment"]["changed_elements"]

@@ -1,0 +1,89 @@
+"""A property-based fuzzer (schemathesis, every check it has) against be-intake's HTTP API
+as it runs: no request, valid or not, gets an answer its OpenAPI does not document (no 5xx,
+no undocumented status, no body off its schema, invalid data refused, valid data taken).
+Every operation of be-intake's own routes is fuzzed with valid and with invalid data; the
+runtime's administration routes (clock, policies) are left out: moving the clock at random
+would upset the other tests.
+
+One check is narrowed for two operations, and only as far as a plain JSON Schema cannot go:
+a filing or an amendment valid to its published schema may still be rejected (422) for the
+rules that hang on other fields (INTAKE-BE-2 on the BE type; INTAKE-IEC-2, -3, -4 on which
+permanent IEC it is) or, for an amendment, on the BE's state (INTAKE-AMEND-1, -2), or
+refused (400) for a NUL character, which no declaration carries and PostgreSQL cannot keep;
+for those operations `positive_data_acceptance` is replaced by a check that it was one of
+those, and nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from pipeline_harness import Pipeline, headers
+from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
+
+load_all_checks()
+ALL_CHECKS = CHECKS.get_all()
+POSITIVE_ACCEPTANCE = CHECKS.get_by_names(["positive_data_acceptance"])
+CONDITIONAL_RULES = {"INTAKE-BE-2", "INTAKE-IEC-2", "INTAKE-IEC-3", "INTAKE-IEC-4"}
+# An amendment is also judged against the BE as it stands (INTAKE-AMEND-1, -2): its state.
+AMENDMENT_RULES = CONDITIONAL_RULES | {"INTAKE-AMEND-1", "INTAKE-AMEND-2"}
+
+
+def _only_what_a_schema_cannot_say(response: Any, allowed: set[str]) -> None:
+    """A valid filing or amendment is taken (or is a duplicate, or names an unknown BE),
+    else rejected only for the rules a schema cannot hold, or refused only for a NUL."""
+    if response.status_code in (200, 202, 404, 409):
+        return
+    body = response.json()
+    if response.status_code == 422:
+        rules = {r["rule_id"] for r in body["reasons"]}
+        assert rules <= allowed, body
+    else:
+        assert response.status_code == 400, body
+        assert "NUL" in body["detail"], body
+
+
+EVERY_ROLE = "filer,officer,upstream,custodian,administrator"
+EXAMPLES_PER_OPERATION = 25
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(900)
+def test_every_answer_of_the_api_is_one_its_openapi_documents(pipeline: Pipeline) -> None:
+    loaded = schemathesis.openapi.from_url(f"{pipeline.intake_url}/openapi.json")
+    schema = loaded.include(tag_regex="^(bills of entry|reference data)$")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 7  # file, status, amend, decide, waive, directory, arrival
+    identity = headers(EVERY_ROLE)
+
+    for operation in operations:
+        for mode in GenerationMode:
+            _fuzzer(operation.as_strategy(generation_mode=mode), identity, mode)()
+
+
+def _fuzzer(strategy: Any, identity: dict[str, str], mode: GenerationMode) -> Any:
+    positive = mode is GenerationMode.POSITIVE
+
+    @given(strategy)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    def fuzz(case: Any) -> None:
+        filing = case.method == "POST" and case.path == "/bills-of-entry"
+        amending = case.method == "POST" and case.path.endswith("/amendments")
+        if (filing or amending) and positive:
+            checks = [c for c in ALL_CHECKS if c not in POSITIVE_ACCEPTANCE]
+            response = case.call_and_validate(headers=identity, checks=checks)
+            _only_what_a_schema_cannot_say(
+                response, AMENDMENT_RULES if amending else CONDITIONAL_RULES
+            )
+        else:
+            case.call_and_validate(headers=identity, checks=ALL_CHECKS)
+
+    return fuzz
