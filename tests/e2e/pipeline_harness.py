@@ -26,7 +26,7 @@ from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
 from clearance_runtime.clock import CUSTOMS_TIMEZONE
 from clearance_runtime.envelope import CloudEvent
-from clearance_runtime.kafka import client_options
+from clearance_runtime.kafka import KafkaSecurity, client_options
 from rms_router.domain.decision import interdiction_draw
 
 FILED = "icegate.bill-of-entry.filed.v1"
@@ -87,9 +87,11 @@ class Identity(Mapping[str, str]):
     expires. Usable wherever headers are: `client.get(url, headers=identity)`."""
 
     def __init__(self, role: str, subject: str | None = None, **scope: str) -> None:
+        """`role`: one role, or several comma-separated (one user holding them all)."""
         self.role = role
         self.subject = subject
-        self.scope = {**DEFAULT_SCOPE.get(role, {}), **scope}
+        defaults = [DEFAULT_SCOPE.get(name.strip(), {}) for name in role.split(",")]
+        self.scope = {k: v for default in defaults for k, v in default.items()} | scope
 
     def token(self) -> str:
         if not _identities:
@@ -208,14 +210,22 @@ def key_of(be: dict[str, Any]) -> str:
 class Listener:
     """Collects every record that appears on the watched topics from now on."""
 
-    def __init__(self, bootstrap: str, topics: tuple[str, ...] = (*WATCHED, *NOTICES)) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: tuple[str, ...] = (*WATCHED, *NOTICES),
+        security: KafkaSecurity | None = None,
+    ) -> None:
+        """`security`: the credentials to read with (default: the test process's, the
+        session stack's Kafka administrator from CLEARANCE_KAFKA_*)."""
         self.bootstrap = bootstrap
         self.topics = topics
+        self.security = security
         self.records: dict[str, list[Any]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
         # The test process is the Kafka administrator (CLEARANCE_KAFKA_* of the `infra` fixture).
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options()
+            bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options(security)
         )
 
     async def start(self) -> None:
@@ -223,7 +233,7 @@ class Listener:
         partitions = [
             TopicPartition(topic, p)
             for topic in self.topics
-            for p in await partitions_of(self.bootstrap, topic)
+            for p in await partitions_of(self.bootstrap, topic, self.security)
         ]
         self._consumer.assign(partitions)
         for tp, offset in (await self._consumer.end_offsets(partitions)).items():
@@ -427,8 +437,10 @@ class Pipeline:
                 await self.pay(be)
         return event
 
-    async def status(self, be: dict[str, Any]) -> httpx.Response:
-        return await self.get(f"/bills-of-entry/{key_of(be)}", role="filer")
+    async def status(self, be: dict[str, Any], role: str = "filer") -> httpx.Response:
+        """be-intake's status view, asked by the BE's filer (its CB code), or by `role`
+        (an officer of INNSA1: a BE whose filing was never read has no known filer)."""
+        return await self.get(f"/bills-of-entry/{key_of(be)}", role=role)
 
     async def status_when(
         self, be: dict[str, Any], done: Callable[[dict[str, Any]], bool], timeout: float = 60

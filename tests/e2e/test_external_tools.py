@@ -71,7 +71,7 @@ async def test_a_be_filed_with_kcat_yields_a_gatepass_readable_with_kcat(
 
 def _x_options(pipeline: Pipeline, party: str) -> list[str]:
     """`-X security.protocol=sasl_plaintext -X sasl.mechanisms=SCRAM-SHA-512 ...` of a party."""
-    options = pipeline.infra.kafka(party).librdkafka_options()
+    options = pipeline.infra.kafka(party).librdkafka_options("PLAIN")
     return [arg for option in options for arg in ("-X", option)]
 
 

@@ -77,7 +77,7 @@ async def stuck(pipeline: Pipeline) -> dict[str, Any]:
     broken = {**be, "invoices": []}
     await pipeline.file(be, CloudEvent.new(FILED, "/icegate/test-upstream", key_of(be), broken))
     async with asyncio.timeout(60):
-        while (response := await pipeline.status(be)).status_code != 200 or not (
+        while (response := await pipeline.status(be, role="officer")).status_code != 200 or not (
             response.json()["stuck"]
         ):
             await asyncio.sleep(0.2)

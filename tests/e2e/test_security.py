@@ -33,7 +33,17 @@ from pipeline_harness import FILED, GATEPASS, Identity, Pipeline, headers, key_o
 
 pytestmark = pytest.mark.e2e
 
-OPEN = {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
+#: Public by design: probes, metrics, docs, and ooc-issuer's e-OOC verification keys (JWKS).
+OPEN = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/openapi.json",
+    "/.well-known/jwks.json",
+}
 SAMPLE_PATH_VALUES = {
     "port_code": "INNSA1",
     "be_no": "1234567",

@@ -67,7 +67,7 @@ async def _kcat(*args: str, stdin: bytes = b"") -> str:
     kcat = shutil.which("kcat")
     assert kcat, "kcat must be installed (bin/clearance installs Debian's kcat)"
     # The test process's Kafka credentials (the administrator), as kcat -X options.
-    security = [a for o in KafkaSecurity.from_env().librdkafka_options() for a in ("-X", o)]
+    security = [a for o in KafkaSecurity.from_env().librdkafka_options("PLAIN") for a in ("-X", o)]
     proc = await asyncio.create_subprocess_exec(
         kcat,
         args[0],

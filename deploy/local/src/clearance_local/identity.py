@@ -150,15 +150,17 @@ class IdentityProvider:
             self._http.put(
                 f"{admin}/users/{found}", headers=headers, json=representation
             ).raise_for_status()
+        # `role` may name several, comma-separated ("filer,officer"): the user holds each.
+        wanted_roles = {each.strip() for each in role.split(",") if each.strip()}
         mappings = f"{admin}/users/{found}/role-mappings/realm"
         held = [r for r in self._http.get(mappings, headers=headers).json() if r["name"] in ROLES]
-        stale = [r for r in held if r["name"] != role]
+        stale = [r for r in held if r["name"] not in wanted_roles]
         if stale:
             self._http.request("DELETE", mappings, headers=headers, json=stale).raise_for_status()
-        if not any(r["name"] == role for r in held):
-            role_rep = self._http.get(f"{admin}/roles/{role}", headers=headers)
+        for missing in sorted(wanted_roles - {r["name"] for r in held}):
+            role_rep = self._http.get(f"{admin}/roles/{missing}", headers=headers)
             if role_rep.status_code != 200:
-                raise IdentityError(f"no realm role {role!r}")
+                raise IdentityError(f"no realm role {missing!r}")
             self._http.post(mappings, headers=headers, json=[role_rep.json()]).raise_for_status()
         if name not in self._passwords:
             password = secrets.token_urlsafe(18)

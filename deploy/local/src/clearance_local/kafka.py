@@ -108,6 +108,11 @@ class Kafka:
         """The bootstrap administrator (super user): provisioning, operators' tools, tests."""
         return self.security(ADMIN_PRINCIPAL)
 
+    def _plain_parties(self) -> list[str]:
+        """Every party (and the administrator) that may sign in with SASL/PLAIN."""
+        services, external = parties(topics())
+        return [ADMIN_PRINCIPAL, *services, *external]
+
     def provision(self) -> tuple[int, int]:
         """Create (or update) every party's SCRAM user and the ACLs the AsyncAPI document
         implies, deleting ACLs it no longer implies; return (users, acls)."""
@@ -238,7 +243,17 @@ class Kafka:
                     "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,"
                     "CONTROLLER:SASL_PLAINTEXT",
                     "inter.broker.listener.name=SASL_PLAINTEXT",
-                    "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                    # PLAIN beside SCRAM, same principals and passwords, for librdkafka tools
+                    # older than 2.6.1 (Debian's kcat), whose SCRAM Kafka 4 refuses
+                    # (librdkafka#4895); loopback only, like the listener itself.
+                    "sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN",
+                    "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                    + " ".join(
+                        f'user_{party}="{self.security(party).password}"'
+                        for party in self._plain_parties()
+                    )
+                    + ";",
                     "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
                     "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
                     "org.apache.kafka.common.security.scram.ScramLoginModule required "

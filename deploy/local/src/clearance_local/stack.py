@@ -106,8 +106,12 @@ class Endpoints:
 class Stack:
     """Every component of one profile, with the ports the profile remembers."""
 
-    def __init__(self, config: StackConfig) -> None:
+    def __init__(self, config: StackConfig, *, keycloak: Keycloak | None = None) -> None:
+        """`keycloak`: another stack's running identity provider to trust instead of one of
+        this stack's own (a test stack beside the session's); it is neither started nor
+        stopped here."""
         self.config = config
+        self._shared_keycloak = keycloak
         self.ports = PortBook(
             config.run_dir / "ports.json", config.wanted_ports, config.fixed_ports
         )
@@ -119,7 +123,7 @@ class Stack:
         self.kafka = Kafka(self.config, ports["kafka"], ports["kafka_controller"])
         self.postgres = Postgres(self.config, ports["postgres"])
         self.zipkin = Zipkin(self.config, ports["zipkin"])
-        self.keycloak = Keycloak(self.config, ports["keycloak"])
+        self.keycloak = self._shared_keycloak or Keycloak(self.config, ports["keycloak"])
         self.bis_registry = BisRegistry(self.config, ports["bis-registry"])
         self.services = {name: self._app(name, package) for name, package in SERVICES}
         # bis-verifier asks the BIS registry server as a deployment asks the BIS source.
@@ -169,9 +173,10 @@ class Stack:
             self.postgres,
             self.kafka,
             self.zipkin,
-            self.keycloak,
             self.prometheus,
         ]
+        if self._shared_keycloak is None:
+            listed.insert(3, self.keycloak)
         listed.append(self.bis_registry)
         listed += [*self.services.values(), self.console]
         return {component.name: component for component in listed}

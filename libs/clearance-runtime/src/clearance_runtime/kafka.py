@@ -76,12 +76,14 @@ class KafkaSecurity:
             options["ssl_context"] = ssl.create_default_context(cafile=self.ssl_cafile or None)
         return options
 
-    def librdkafka_options(self) -> list[str]:
-        """The same as kcat / librdkafka `-X` options."""
+    def librdkafka_options(self, mechanism: str | None = None) -> list[str]:
+        """The same as kcat / librdkafka `-X` options; `mechanism` overrides the SASL
+        mechanism (the local stack's kcat signs in with PLAIN: librdkafka before 2.6.1
+        cannot do SCRAM with Kafka 4)."""
         options = [f"security.protocol={self.protocol.lower()}"]
         if self.protocol.startswith("SASL"):
             options += [
-                f"sasl.mechanisms={self.mechanism}",
+                f"sasl.mechanisms={mechanism or self.mechanism}",
                 f"sasl.username={self.username}",
                 f"sasl.password={self.password}",
             ]

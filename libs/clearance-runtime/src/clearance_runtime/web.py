@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -190,13 +190,9 @@ _ERRORS = {
 def document_problems(app: FastAPI) -> None:
     """Every route's OpenAPI lists the problem-details answers it may give, and the roles
     that may call it (`x-required-roles`, from its `access.requires`)."""
-    from fastapi.routing import APIRoute
-
     from clearance_runtime.access import required_roles
 
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+    for route in _api_routes(app.routes):
         roles = required_roles(_calls(route.dependant))
         if roles is not None:
             route.openapi_extra = {**(route.openapi_extra or {}), "x-required-roles": sorted(roles)}
@@ -211,6 +207,18 @@ def document_problems(app: FastAPI) -> None:
                 }
             else:
                 given.setdefault("content", {}).setdefault(PROBLEM_JSON, {"schema": PROBLEM_SCHEMA})
+
+
+def _api_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every APIRoute, those of included routers too (FastAPI keeps an included router
+    as one entry that names its `original_router`)."""
+    from fastapi.routing import APIRoute
+
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif getattr(route, "original_router", None) is not None:
+            yield from _api_routes(route.original_router.routes)
 
 
 def _calls(dependant: Any) -> list[Any]:

@@ -76,11 +76,13 @@ async def details(session: AsyncSession, identity: Identity) -> dict[str, Any]:
 
 
 async def filer_of(session: AsyncSession, identity: Identity) -> tuple[str | None, str | None]:
-    """(customs broker code, IEC) of a registered BE, to check a filer's scope; (None, None)
-    when no filing of this identity was registered."""
-    port_code, be_no, be_date = identity
-    key = {"port_code": port_code, "be_no": be_no, "be_date": be_date}
-    row = (await session.execute(_FILER, key)).first()
+    """(filer: its CB code, or the IEC of an importer filing itself; IEC) of a BE, to check
+    a filer's scope: from its case (registered or rejected), else from its last filing;
+    (None, None) when be-intake knows no filing of this identity."""
+    found = await case_of(session, identity)
+    if found is not None and (found[0].filer or found[0].iec):
+        return found[0].filer, found[0].iec
+    row = (await session.execute(_FILER, _key(identity))).first()
     return (row.cb_code, row.iec) if row is not None else (None, None)
 
 
