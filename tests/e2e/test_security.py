@@ -43,6 +43,7 @@ OPEN = {
     "/redoc",
     "/openapi.json",
     "/.well-known/jwks.json",
+    "/e-ooc/verification",  # anyone holding an e-OOC checks its signature (OOC-EOOC-1)
 }
 SAMPLE_PATH_VALUES = {
     "port_code": "INNSA1",

@@ -282,7 +282,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const token = $("#token").value.trim();
     const claims = claimsOf(token);
     const roles = Array.isArray(claims.roles) ? claims.roles : [];
-    const role = roles.includes("administrator") ? "administrator" : (roles[0] || "none");
+    const platform = ["administrator", "officer", "filer", "custodian", "upstream"];
+    const role = platform.find((name) => roles.includes(name)) || "none";
     sessionStorage.setItem("clearance.identity", JSON.stringify({
       token, subject: claims.preferred_username || claims.sub || "?", role,
     }));

@@ -236,17 +236,20 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
         detail: Any = error.detail  # FastAPI's HTTPException allows any JSON detail
-        extensions: dict[str, Any] = {}
-        if not isinstance(detail, str):
-            extensions["errors"] = detail
-            detail = HTTPStatus(error.status_code).phrase
-        return problem_response(
+        response = problem_response(
             error.status_code,
-            detail,
+            detail if isinstance(detail, str) else HTTPStatus(error.status_code).phrase,
             instance=request.url.path,
             headers=error.headers,
-            **extensions,
         )
+        if not isinstance(detail, str):
+            # A structured detail (e.g. the reasons of a 422) stays what the route's contract
+            # says it is: `detail` keeps it, beside the problem's other members.
+            body = orjson.loads(response.body)
+            body["detail"] = detail
+            response.body = orjson.dumps(body)
+            response.headers["content-length"] = str(len(response.body))
+        return response
 
     async def invalid_request(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
