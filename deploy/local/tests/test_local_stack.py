@@ -39,6 +39,7 @@ async def test_broker_carries_a_record_end_to_end(kafka_bootstrap: str) -> None:
         bootstrap_servers=kafka_bootstrap,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **client_options(),  # the test process's credentials (the Kafka administrator)
     )
     await consumer.start()
     try:
