@@ -320,14 +320,14 @@ async def _registered(
     return found()[0]
 
 
-async def _nothing_registered(pipeline: Pipeline, iec: str, jobs: set[str]) -> None:
-    """No BE of these jobs of the importer is registered (a moment for stragglers)."""
+async def _nothing_registered(pipeline: Pipeline, *filings: dict[str, Any]) -> None:
+    """No BE of these importers' jobs is registered (after a moment for stragglers)."""
     await asyncio.sleep(3)
     registered = {
         (e["bill_of_entry"]["iec"], e["bill_of_entry"]["user_job_no"])
         for e in (orjson.loads(r.value) for r in pipeline.listener.records[REGISTERED])
     }
-    assert not {(iec, job) for job in jobs} & registered
+    assert not {(be["iec"], be["user_job_no"]) for be in filings} & registered
 
 
 # -- permanent IECs (INTAKE-IEC-2) ------------------------------------------------------------
@@ -429,8 +429,7 @@ async def test_a_permanent_iec_outside_its_category_is_refused_and_nothing_flows
     kind, text = await _answer_in_inbox(inbox, stem)
     assert kind == "nak", text
     assert _error_codes(text) == {"30"}
-    await _nothing_registered(pipeline, "AMDCG0111E", {be["user_job_no"]})
-    await _nothing_registered(pipeline, "ADSGA0129E", {state["user_job_no"]})
+    await _nothing_registered(pipeline, be, state)
 
 
 # -- amendments CACHI01_A (spec p. 39, `<jobno><year>.beamd`, pp. 10-11) ----------------------
@@ -611,4 +610,4 @@ async def test_files_at_fault_dropped_in_the_inbox_get_a_nak_naming_each_fault(
     response = await _upload(pipeline, f"{jobs[2]}2025.be", text[: len(text) // 2])
     assert response.status_code == 422, response.text
     assert "03" in response.json()["error_codes"]
-    await _nothing_registered(pipeline, be["iec"], {be["user_job_no"]})
+    await _nothing_registered(pipeline, be)
