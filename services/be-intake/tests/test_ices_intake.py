@@ -4,13 +4,16 @@ file at fault registers nothing; every answer is a CHCAI02 and an event."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from be_intake.adapters.ices import flatfile, spec
-from be_intake.adapters.ices.samples import cachi01, example_be
+from be_intake.adapters.ices.samples import cachi01, cachi01_a, example_be
+from be_intake.entrypoints.ices import watch_inbox
 from be_intake.service_layer import ices
 from clearance_contracts import BILL_OF_ENTRY_REGISTERED, validate_event
 
@@ -145,3 +148,39 @@ async def test_an_amendment_changes_the_registered_be_and_acknowledges_its_numbe
     assert record.split(spec.DELIMITER)[20] == "1"
     versions = published(seen, BILL_OF_ENTRY_REGISTERED)
     assert versions[-1]["amendment"]["changed_elements"]
+
+
+async def test_an_amendment_in_the_inbox_named_after_its_job_is_answered_beside_the_be(
+    uow_of: Callable[[], Any], book: Any, tmp_path: Path
+) -> None:
+    """The spec names a BE and its amendment after the same job (`<jobno><year>.be`,
+    `<jobno><year>.beamd`, p. 10): the amendment is read although the BE's `.ack` is there,
+    and answered as `<name>.beamd.ack`, the BE's `.ack` left as it was."""
+    seen: list[Any] = []
+    scan = watch_inbox(tmp_path, runner(uow_of, seen), book)
+    (tmp_path / "401272025.be").write_text(cachi01(example_be()), encoding="ascii")
+    await scan()
+    fresh = (tmp_path / "401272025.ack").read_text(encoding="ascii")
+    [registered] = published(seen, BILL_OF_ENTRY_REGISTERED)
+    before = example_be() | {
+        k: registered["bill_of_entry_ref"][k] for k in ("port_code", "be_no", "be_date")
+    }
+    after = copy.deepcopy(before)
+    after["invoices"][0]["items"][0]["quantity"] = 650
+    amendment = cachi01_a(before, after, reason="quantity per packing list", letter_no="L-1")
+    (tmp_path / "401272025.beamd").write_text(amendment, encoding="ascii")
+    await scan()
+    answer = (tmp_path / "401272025.beamd.ack").read_text(encoding="ascii")
+    [record] = [r for r in answer.split("\n") if r.startswith("F" + spec.DELIMITER)]
+    values = record.split(spec.DELIMITER)
+    assert (values[4], values[19], values[20]) == (
+        registered["bill_of_entry_ref"]["be_no"],
+        "00",
+        "1",
+    )
+    assert (tmp_path / "401272025.ack").read_text(encoding="ascii") == fresh
+    assert [
+        e["bill_of_entry_ref"]["version"] for e in published(seen, BILL_OF_ENTRY_REGISTERED)
+    ] == [1, 2]
+    await scan()  # answered: not read again
+    assert len(published(seen, ices.ICES_ACKNOWLEDGEMENT_ISSUED)) == 2

@@ -61,10 +61,16 @@ class Acknowledgement:
 
 
 def ack_name(name: str, positive: bool) -> str:
-    """`<ICEGATE MESSAGE FILE NO>.ack` / `.nak` (spec p. 11): the input's name, its
-    extension replaced."""
+    """`<ICEGATE MESSAGE FILE NO>.ack` / `.nak` (spec p. 11): for a fresh BE the input's
+    name, its extension replaced (`401272025.be` -> `401272025.ack`); for an amendment the
+    whole name (`401272025.beamd` -> `401272025.beamd.ack`), as the spec names a BE and its
+    amendments after the same job (`<jobno><year>.be`, `<jobno><year>.beamd`, p. 10): the
+    amendment's answer neither overwrites the BE's nor passes for it."""
+    suffix = "ack" if positive else "nak"
+    if name.endswith(".beamd"):
+        return f"{name}.{suffix}"
     stem = name.rsplit(".", 1)[0] if "." in name else name
-    return f"{stem}.{'ack' if positive else 'nak'}"
+    return f"{stem}.{suffix}"
 
 
 async def receive(
