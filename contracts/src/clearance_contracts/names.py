@@ -33,6 +33,8 @@ DUTY_PAYMENT_RECORDED: Final = "clearance.duty-payment.recorded.v1"
 BILL_OF_ENTRY_NOTICE_PUBLISHED: Final = "clearance.bill-of-entry-notice.published.v1"
 ICES_ACKNOWLEDGEMENT_ISSUED: Final = "clearance.ices-acknowledgement.issued.v1"
 ICES_MESSAGE_ISSUED: Final = "clearance.ices-message.issued.v1"
+# rms-router's faceless assessment routing (RMS-FAG-1), read by be-intake (issue 9).
+ASSESSMENT_ROUTING_PUBLISHED: Final = "clearance.assessment-routing.published.v1"
 # Facts of the other services that be-intake folds into its status view (CONTRACTS.md).
 RFID_SEAL_SOLD: Final = "vendor.rfid-seal.sold.v1"
 RFID_SEAL_AFFIXED: Final = "vendor.rfid-seal.affixed.v1"
