@@ -1487,6 +1487,7 @@ class IcesAcknowledgement(TypedDict):
     outcome: Literal["registered", "duplicate", "pending", "rejected"]
     error_codes: list[ErrorCode]
     bill_of_entry_ref: BillOfEntryRef | None
+    appraising_group: NotRequired[str | None]
     faults: list[Fault]
     acknowledgement_file: str
     acknowledgement: str
