@@ -1098,6 +1098,25 @@ class AssessmentResult(TypedDict):
     reasons: NotRequired[list[str]]
 
 
+class Version(TypedDict):
+    rule_set: PolicyRef
+    effective_from: str
+    effective_until: str | None
+    source_document: str
+    groups: list[Group]
+
+
+class AssessmentRouting(TypedDict):
+    """
+    What be-intake holds of rms-router's faceless assessment routing (RMS-FAG-1), each rule-set
+    version as rms-router published it on clearance.assessment-routing.published.v1: the table
+    CHCAI02 field 23 'Appraising Group' is picked from (the version in force on the BE date).
+    Empty until be-intake has consumed a version.
+    """
+
+    versions: list[Version]
+
+
 class ShippingBillRef1(TypedDict):
     """
     For the examination of an export whose RFID seal was tampered at the customs station (SEAL-
@@ -1408,7 +1427,7 @@ class BillOfEntryStatusPendingAmendment(TypedDict):
     requested_at: str
 
 
-class Version(TypedDict):
+class Version1(TypedDict):
     version: BeVersion
     amendment: BillOfEntryStatusAmendment | None
     registered_at: str
@@ -2055,7 +2074,7 @@ class BillOfEntryStatus(TypedDict):
     gatepass_no: str | None
     pending_amendment: BillOfEntryStatusPendingAmendment | None
     history: list[BillOfEntryStatusEntry]
-    versions: list[Version]
+    versions: list[Version1]
     reasons: list[Reason]
     updated_at: str
     stuck: bool

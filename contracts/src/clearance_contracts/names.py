@@ -78,6 +78,7 @@ BILL_OF_ENTRY_AMENDMENT: Final = "bill-of-entry.amendment.v1"
 AMENDMENT_DECISION: Final = "bill-of-entry.amendment-decision.v1"
 OFFICER_WAIVER: Final = "officer.waiver.v1"
 AEO_CERTIFICATES: Final = "aeo.certificates.v1"
+ASSESSMENT_ROUTING: Final = "assessment-routing.v1"
 IGM_ARRIVAL: Final = "igm.arrival.v1"
 HTTP_ERROR: Final = "error.v1"
 #: be-intake: the answer to an ICES 1.5 flat file uploaded (issue 9).
@@ -115,6 +116,7 @@ HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     AMENDMENT_DECISION,
     OFFICER_WAIVER,
     AEO_CERTIFICATES,
+    ASSESSMENT_ROUTING,
     IGM_ARRIVAL,
     HTTP_ERROR,
     ICES_ACKNOWLEDGEMENT,
