@@ -19,7 +19,9 @@ import httpx
 import orjson
 import pytest
 from be_intake.adapters.ices.samples import cachi01, cachi01_a, with_ices_fields
+from clearance_domain.assessment_routing import AssessmentRouting, routed_items
 from pipeline_harness import (
+    ADMINISTRATOR,
     GATEPASS,
     ICES_MESSAGE,
     REGISTERED,
@@ -131,11 +133,37 @@ def _check_messages(
     ]
 
 
+async def _routing_held(pipeline: Pipeline, timeout: float = 60) -> list[dict[str, Any]]:
+    """rms-router's assessment routing as be-intake holds it, once it holds some (rms-router
+    publishes it at start-up on clearance.assessment-routing.published.v1)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            response = await pipeline.get("/assessment-routing")
+            assert response.status_code == 200, response.text
+            if response.json()["versions"]:
+                return list(response.json()["versions"])
+            await asyncio.sleep(0.3)
+
+
+async def _group_rms_router_routes(pipeline: Pipeline, be: dict[str, Any]) -> str | None:
+    """RMS-FAG-1 from rms-router's own rule set in force (its administration API)."""
+    async with httpx.AsyncClient(base_url=pipeline.services["rms-router"].url) as client:
+        index = (await client.get("/admin/policies", headers=ADMINISTRATOR)).json()
+        versions = (await client.get("/admin/policies/rms-rule-set", headers=ADMINISTRATOR)).json()
+    [number] = [p["in_force_now"] for p in index if p["policy_id"] == "rms-rule-set"]
+    [body] = [v["body"] for v in versions if v["version"] == number]
+    _, line = AssessmentRouting.parse(body["assessment_groups"]).route(routed_items(be))
+    return None if line is None else line.group
+
+
 async def test_an_air_be_uploaded_over_http_is_numbered_and_clears(pipeline: Pipeline) -> None:
     """A home-consumption air BE (mode A) over the service centre's upload: 202 with the
-    positive CHCAI02 (error code 00) naming the BE number; it registers and clears."""
+    positive CHCAI02 (error code 00) naming the BE number and the appraising group (field
+    23) rms-router's routing table gives its items' heading (RMS-FAG-1; the harness's CTH
+    85299090: heading 8529, group 5C); it registers and clears."""
     be = new_bill_of_entry("H", mode_of_transport="A")
     await pipeline.facts_before(be)
+    await _routing_held(pipeline)
     response = await _upload(pipeline, f"{be['user_job_no']}2025.be", _flat_file(be, "200001"))
     assert response.status_code == 202, response.text
     ack = response.json()
@@ -143,6 +171,11 @@ async def test_an_air_be_uploaded_over_http_is_numbered_and_clears(pipeline: Pip
     assert ack["error_codes"] == ["00"]
     assert ack["acknowledgement_file"].endswith(".ack")
     assert ack["bill_of_entry_ref"]["be_no"] in ack["acknowledgement"]
+    group = await _group_rms_router_routes(pipeline, be)
+    assert group == "5C"
+    [record] = _ack_records(ack["acknowledgement"])
+    assert record[22] == group  # field 23 'Appraising Group' (C3, p. 53)
+    assert ack["appraising_group"] == group
     ref = ack["bill_of_entry_ref"]
     ooc_no = await _clears(pipeline, be, ref)
     messages = await _ices_messages(pipeline, ack["filer"], ref)
