@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from clearance_bench.invariants import Record, check
+from clearance_bench.faults import format_table
+from clearance_bench.invariants import INVARIANTS, Record, check
 from clearance_contracts import (
     BILL_OF_ENTRY_FILED,
     BILL_OF_ENTRY_INVALIDATED,
@@ -108,9 +109,25 @@ def test_a_second_ooc_is_reported_as_a_second_ooc_and_two_terminals() -> None:
     }
 
 
-def test_held_and_cleared_by_two_decisions_is_reported() -> None:
-    verdict = check([A, B, C], [C], [*clean_day(), held(A)])
-    assert broken(verdict) == {"several_terminals": [A]}
+def test_held_and_rejected_is_reported() -> None:
+    verdict = check([A, B, C], [C], [*clean_day(), held(C)])
+    assert broken(verdict) == {"several_terminals": [C]}
+
+
+def test_a_second_rejection_is_reported() -> None:
+    again = Record(BILL_OF_ENTRY_REJECTED, C, "rej-again", {"bill_of_entry_ref": ref(C)})
+    verdict = check([A, B, C], [C], [*clean_day(), again])
+    assert broken(verdict) == {"several_terminals": [C]}
+
+
+def test_a_hold_announced_again_or_lifted_by_an_ooc_is_not_a_breach() -> None:
+    """ooc-issuer announces a held case again when its reasons change (a payment recorded
+    after the first hold); an OOC may lift a hold."""
+    again = Record(OUT_OF_CHARGE_HELD, B, "held-again", {"bill_of_entry_ref": ref(B)})
+    verdict = check([A, B, C], [C], [*clean_day(), again, held(A)])
+    assert verdict.holds
+    assert verdict.hold_updates == 1
+    assert verdict.holds_lifted == 1
 
 
 def test_an_ooc_on_an_invalidated_be_is_reported() -> None:
@@ -141,3 +158,20 @@ def test_an_unexplained_dead_letter_is_reported_an_invalid_filings_is_not() -> N
     assert verdict.dead_letters == 1
     verdict = check([A, B, C], [C], [*clean_day(), explained, unexplained])
     assert broken(verdict) == {"unexplained_dead_letters": [A]}
+
+
+def test_the_table_names_what_broke() -> None:
+    verdict = check([A, B, C], [C], [*cleared(A), rejected(C)])
+    row = {
+        "scenario": "kill-ooc-issuer",
+        "count": 3,
+        "terminal": 2,
+        "fault_s": 1.0,
+        "recovery_s": None,
+        "total_s": 9.0,
+        "invariants": verdict.to_json(),
+    }
+    table = format_table([row], markdown=True)
+    assert "lost 1" in table
+    assert "not drained" in table
+    assert set(verdict.to_json()["violation_counts"]) == set(INVARIANTS)

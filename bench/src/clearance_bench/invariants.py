@@ -6,10 +6,14 @@ the BEs it filed. The checker reports, per invariant, the BE keys that break it:
 
 - **lost**: a BE filed (one version) without any terminal event: cleared (OOC issued),
   held for an officer, rejected, or invalidated;
-- **several_terminals**: a BE version with more than one terminal decision (two distinct
-  event ids among cleared / held / rejected, or an OOC issued on a BE that was also
-  invalidated). A record read twice under the same event id is a resend of one event
-  (at-least-once delivery; consumers drop it by its id), counted apart as `resent`;
+- **several_terminals**: a BE version with contradicting or repeated decisions: two OOCs
+  or two rejections (distinct event ids), cleared and rejected, held and rejected, or an
+  OOC on a BE that was also invalidated. A hold is not final in the same way: ooc-issuer
+  announces a held case again when its reasons change (a payment recorded after the first
+  hold, `Case` "announced again only when something changed"), and a hold may be lifted
+  by an OOC; both are counted (`hold_updates`, `holds_lifted`), not reported. A record
+  read twice under the same event id is a resend of one event (at-least-once delivery;
+  consumers drop it by its id), counted apart as `resent`;
 - **duplicate_ooc**: more than one OOC number, or one OOC under two event ids (OOC-GP-1);
 - **duplicate_gatepass**: more than one `gatepass_no`, or one under two event ids, over all
   the custodians' gatepass topics (OOC-GP-1);
@@ -75,6 +79,8 @@ class Verdict:
     violations: dict[str, list[str]] = field(default_factory=lambda: {n: [] for n in INVARIANTS})
     terminal_kinds: dict[str, int] = field(default_factory=dict)
     resent: int = 0  # records read again under an event id already seen (not an effect)
+    hold_updates: int = 0  # a held case announced again with other reasons
+    holds_lifted: int = 0  # BE versions held, then cleared
     dead_letters: int = 0
     duty_demands: int = 0
     gatepasses: int = 0
@@ -90,6 +96,8 @@ class Verdict:
             "violation_counts": {name: len(keys) for name, keys in self.violations.items()},
             "terminal_kinds": self.terminal_kinds,
             "resent": self.resent,
+            "hold_updates": self.hold_updates,
+            "holds_lifted": self.holds_lifted,
             "dead_letters": self.dead_letters,
             "duty_demands": self.duty_demands,
             "gatepasses": self.gatepasses,
@@ -107,7 +115,7 @@ def check(filed: Iterable[str], invalid: Iterable[str], records: Iterable[Record
     expected = set(filed)
     explained = set(invalid)
     seen: set[tuple[str, str]] = set()  # (topic, event id)
-    decisions: dict[tuple[str, int], set[str]] = defaultdict(set)  # event ids
+    decisions: dict[tuple[str, int, str], set[str]] = defaultdict(set)  # event ids per kind
     kinds: dict[tuple[str, int], set[str]] = defaultdict(set)
     oocs: dict[str, set[str]] = defaultdict(set)
     ooc_ids: dict[str, set[str]] = defaultdict(set)
@@ -127,7 +135,7 @@ def check(filed: Iterable[str], invalid: Iterable[str], records: Iterable[Record
         seen.add((record.topic, record.event_id))
         version = (record.key, record.version)
         if record.topic in DECISIONS:
-            decisions[version].add(record.event_id)
+            decisions[(*version, DECISIONS[record.topic])].add(record.event_id)
             kinds[version].add(DECISIONS[record.topic])
         elif record.topic == BILL_OF_ENTRY_INVALIDATED:
             kinds[version].add("invalidated")
@@ -143,10 +151,15 @@ def check(filed: Iterable[str], invalid: Iterable[str], records: Iterable[Record
             demands[version].add(record.event_id)
     v = verdict.violations
     v["lost"] = sorted(key for key in expected if not kinds.get((key, 1)))
+    contradictions = ({"cleared", "rejected"}, {"held", "rejected"}, {"cleared", "invalidated"})
     v["several_terminals"] = sorted(
-        {key for (key, _), ids in decisions.items() if len(ids) > 1}
-        | {key for (key, _), ks in kinds.items() if {"cleared", "invalidated"} <= ks}
+        {key for (key, _, kind), ids in decisions.items() if kind != "held" and len(ids) > 1}
+        | {key for (key, _), ks in kinds.items() if any(c <= ks for c in contradictions)}
     )
+    verdict.hold_updates = sum(
+        len(ids) - 1 for (_, _, kind), ids in decisions.items() if kind == "held"
+    )
+    verdict.holds_lifted = sum(1 for ks in kinds.values() if {"held", "cleared"} <= ks)
     v["duplicate_ooc"] = sorted(key for key in oocs if len(oocs[key]) > 1 or len(ooc_ids[key]) > 1)
     v["duplicate_gatepass"] = sorted(
         key for key in passes if len(passes[key]) > 1 or len(pass_ids[key]) > 1
