@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +38,7 @@ import psutil
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from clearance_contracts import BILL_OF_ENTRY_FILED, DUTY_DEMAND_RAISED, E_GATEPASS_ISSUED
+from clearance_local.config import StackConfig
 from clearance_local.process import read_pid, terminate
 from clearance_local.stack import Stack
 
@@ -411,10 +411,28 @@ async def run_scenario(
     return result
 
 
-def prepare_environment() -> None:
-    """The fault stack's services take clock moves (the clock scenario) and retry the
-    registry soon after it is back, like the test stack's."""
-    os.environ.setdefault("CLEARANCE_CLOCK_CONTROL", "true")
+def fault_stack(profile: str = PROFILE) -> Stack:
+    """The profile's stack, its services taking clock moves (the clock scenario)."""
+    stack = Stack(StackConfig.from_env(profile))
+    for service in stack.services.values():
+        service.extra_env = {**(service.extra_env or {}), "CLEARANCE_CLOCK_CONTROL": "true"}
+    return stack
+
+
+def run_on_fresh_stack(
+    scenario: Scenario,
+    plan: Plan,
+    *,
+    profile: str = PROFILE,
+    strike_at: float = 0.2,
+    log: Log = print,
+) -> ScenarioResult:
+    """Reset the profile's stack, bring it up, run the scenario on it (left running)."""
+    log(f"Resetting the '{profile}' stack")
+    fault_stack(profile).reset()
+    stack = fault_stack(profile)
+    stack.up(log=log, services=True)
+    return asyncio.run(run_scenario(stack, scenario, plan, strike_at=strike_at, log=log))
 
 
 def stamp() -> str:

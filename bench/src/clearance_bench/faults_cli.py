@@ -16,15 +16,13 @@ The exit code is 0 when every scenario drained and every invariant held.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from clearance_local.config import StackConfig, repo_root
+from clearance_local.config import repo_root
 from clearance_local.process import StackError
-from clearance_local.stack import Stack
 
 from clearance_bench import faults
 from clearance_bench.benchmark import Plan
@@ -100,26 +98,20 @@ def write_summary(results: dict[str, Any], root: Path, note: str = "") -> list[P
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     names = list(faults.SCENARIOS) if args.scenario == "all" else [args.scenario]
-    faults.prepare_environment()
     info = machine()
     outcomes: list[dict[str, Any]] = []
-    stack = Stack(StackConfig.from_env(faults.PROFILE))
     plan = Plan("burst", args.count, args.seed, baseline=False)
     try:
         for name in names:
             print(f"== {name}: {faults.SCENARIOS[name].description}, {args.count:,} BEs")
-            print(f"Resetting the '{faults.PROFILE}' stack")
-            stack.reset()
-            stack = Stack(StackConfig.from_env(faults.PROFILE))
-            stack.up(log=print, services=True)
-            result = asyncio.run(
-                faults.run_scenario(stack, faults.SCENARIOS[name], plan, strike_at=args.strike_at)
+            result = faults.run_on_fresh_stack(
+                faults.SCENARIOS[name], plan, strike_at=args.strike_at
             )
             outcomes.append(result.to_json())
             print(faults.format_table([result.to_json()]))
     finally:
         if args.down:
-            stack.down()
+            faults.fault_stack().down()
     return {
         "generated": faults.stamp(),
         "machine": info,
