@@ -96,28 +96,30 @@ def write_summary(results: dict[str, Any], root: Path, note: str = "") -> list[P
     return [doc, summary_path]
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """Every scenario asked for; results.json is rewritten after each one."""
     names = list(faults.SCENARIOS) if args.scenario == "all" else [args.scenario]
-    info = machine()
-    outcomes: list[dict[str, Any]] = []
     plan = Plan("burst", args.count, args.seed, baseline=False)
+    results: dict[str, Any] = {
+        "generated": out.name,
+        "machine": machine(),
+        "config": {"count": args.count, "seed": args.seed, "strike_at": args.strike_at},
+        "scenarios": [],
+    }
+    out.mkdir(parents=True, exist_ok=True)
     try:
         for name in names:
             print(f"== {name}: {faults.SCENARIOS[name].description}, {args.count:,} BEs")
             result = faults.run_on_fresh_stack(
                 faults.SCENARIOS[name], plan, strike_at=args.strike_at
             )
-            outcomes.append(result.to_json())
+            results["scenarios"].append(result.to_json())
+            (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
             print(faults.format_table([result.to_json()]))
     finally:
         if args.down:
             faults.fault_stack().down()
-    return {
-        "generated": faults.stamp(),
-        "machine": info,
-        "config": {"count": args.count, "seed": args.seed, "strike_at": args.strike_at},
-        "scenarios": outcomes,
-    }
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,14 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.scenario != "all" and args.scenario not in faults.SCENARIOS:
         print(f"unknown scenario {args.scenario!r}; --list shows them", file=sys.stderr)
         return 2
+    out = args.out or root / "faults-results" / faults.stamp()
     try:
-        results = run(args)
+        results = run(args, out)
     except StackError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    out = args.out or root / "faults-results" / results["generated"]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print()
     print(faults.format_table(results["scenarios"]))
     print(f"\nresults: {out / 'results.json'}")
