@@ -34,7 +34,12 @@ SUMMARY_END = "<!-- faults-summary:end -->"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clearance-faults", description=__doc__.split("\n")[0])
-    parser.add_argument("--scenario", default="all", help="a scenario name (--list) or 'all'")
+    parser.add_argument(
+        "--scenario", default="all", help="scenario names, comma-separated (--list), or 'all'"
+    )
+    parser.add_argument(
+        "--profile", default=faults.PROFILE, help="the stack's profile (default faults)"
+    )
     parser.add_argument("--count", type=int, default=10_000, help="BEs per scenario (10000)")
     parser.add_argument("--seed", type=int, default=42, help="workload seed (default 42)")
     parser.add_argument(
@@ -46,8 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         "--summary",
         nargs="?",
         const="",
-        metavar="RESULTS",
-        help="write the table into FAULTS.md and faults-summary.json (from RESULTS, or this run)",
+        metavar="RESULTS[,RESULTS]",
+        help="write the table into FAULTS.md and faults-summary.json (from the results files "
+        "given, their scenarios in order, or from this run)",
     )
     parser.add_argument("--note", default="", help="a line written with the summary")
     parser.add_argument("--down", action="store_true", help="stop the faults stack afterwards")
@@ -98,12 +104,17 @@ def write_summary(results: dict[str, Any], root: Path, note: str = "") -> list[P
 
 def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     """Every scenario asked for; results.json is rewritten after each one."""
-    names = list(faults.SCENARIOS) if args.scenario == "all" else [args.scenario]
+    names = list(faults.SCENARIOS) if args.scenario == "all" else args.scenario.split(",")
     plan = Plan("burst", args.count, args.seed, baseline=False)
     results: dict[str, Any] = {
         "generated": out.name,
         "machine": machine(),
-        "config": {"count": args.count, "seed": args.seed, "strike_at": args.strike_at},
+        "config": {
+            "count": args.count,
+            "seed": args.seed,
+            "strike_at": args.strike_at,
+            "profile": args.profile,
+        },
         "scenarios": [],
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -111,14 +122,14 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         for name in names:
             print(f"== {name}: {faults.SCENARIOS[name].description}, {args.count:,} BEs")
             result = faults.run_on_fresh_stack(
-                faults.SCENARIOS[name], plan, strike_at=args.strike_at
+                faults.SCENARIOS[name], plan, profile=args.profile, strike_at=args.strike_at
             )
             results["scenarios"].append(result.to_json())
             (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
             print(faults.format_table([result.to_json()]))
     finally:
         if args.down:
-            faults.fault_stack().down()
+            faults.fault_stack(args.profile).down()
     return results
 
 
@@ -129,14 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in faults.SCENARIOS.values():
             print(f"{scenario.name:<22} {scenario.description}")
         return 0
-    if args.summary:  # from an earlier run's results
-        results = json.loads(Path(args.summary).read_text())
+    if args.summary:  # from earlier runs' results
+        files = [json.loads(Path(name).read_text()) for name in args.summary.split(",")]
+        results = {
+            **files[0],
+            "generated": max(f["generated"] for f in files),
+            "scenarios": [s for f in files for s in f["scenarios"]],
+        }
         print(faults.format_table(results["scenarios"]))
         for path in write_summary(results, root, args.note):
             print(f"written: {path}")
         return 0
-    if args.scenario != "all" and args.scenario not in faults.SCENARIOS:
-        print(f"unknown scenario {args.scenario!r}; --list shows them", file=sys.stderr)
+    unknown = [n for n in args.scenario.split(",") if n not in faults.SCENARIOS]
+    if args.scenario != "all" and unknown:
+        print(f"unknown scenario {', '.join(unknown)}; --list shows them", file=sys.stderr)
         return 2
     out = args.out or root / "faults-results" / faults.stamp()
     try:
