@@ -46,6 +46,7 @@ from clearance_bench import invariants
 from clearance_bench.benchmark import Plan, prepare_day
 from clearance_bench.load import Log, Measurement, measure, topic_partitions
 from clearance_bench.pipeline_run import TERMINAL_KINDS, target_from_stack
+from clearance_bench.sampling import parse_metrics
 
 PROFILE = "faults"
 SERVICES = ("be-intake", "bis-verifier", "rms-router", "warehouse-seal", "ooc-issuer")
@@ -187,6 +188,7 @@ class ScenarioResult:
     recovery_s: float | None = None  # fault end -> drained (None: never drained)
     total_s: float = 0.0  # first submission -> drained
     lag_at_end: dict[str, int] = field(default_factory=dict)
+    backlog_at_end: dict[str, int] = field(default_factory=dict)
     verdict: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -205,6 +207,7 @@ class ScenarioResult:
             "recovery_s": None if self.recovery_s is None else round(self.recovery_s, 1),
             "total_s": round(self.total_s, 1),
             "lag_at_end": self.lag_at_end,
+            "outbox_backlog_at_end": self.backlog_at_end,
             "passed": self.passed,
             "invariants": self.verdict,
             "notes": self.notes,
@@ -212,9 +215,11 @@ class ScenarioResult:
 
 
 class LagProbe:
-    """Per consumer group: records on its committed partitions not yet committed."""
+    """Per consumer group: records on its committed partitions not yet committed; per
+    service: its outbox backlog (rows not yet relayed to Kafka), from its /metrics."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, metrics_urls: Mapping[str, str] | None = None) -> None:
+        self.metrics_urls = dict(metrics_urls or {})
         self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
 
@@ -237,6 +242,18 @@ class LagProbe:
             ends = await self.consumer.end_offsets(partitions) if partitions else {}
             lags[group] = sum(max(ends[tp] - meta.offset, 0) for tp, meta in committed.items())
         return lags
+
+    async def backlogs(self) -> dict[str, int]:
+        """A service that does not answer counts as a backlog (-1): not drained."""
+        backlogs: dict[str, int] = {}
+        async with httpx.AsyncClient(timeout=5) as client:
+            for name, url in self.metrics_urls.items():
+                try:
+                    response = await client.get(url)
+                    backlogs[name] = int(parse_metrics(response.text).outbox_backlog)
+                except httpx.HTTPError:
+                    backlogs[name] = -1
+        return backlogs
 
 
 async def read_back(bootstrap: str) -> list[invariants.Record]:
@@ -341,26 +358,31 @@ async def run_scenario(
     drain: dict[str, Any] = {"lags": {}}
 
     async def watch_drain() -> None:
-        """From the fault's end: the first moment every BE is terminal and every group's
-        lag is 0 (polled every 0.5 s)."""
+        """From the fault's end: the first moment every BE is terminal, every group's lag
+        is 0 and every service's outbox is empty (polled every 0.5 s)."""
         await until(lambda: "end" in fault)
         m = box[0]
-        async with LagProbe(bootstrap) as probe:
+        urls = {name: f"{svc.url}/metrics" for name, svc in stack.services.items()}
+        async with LagProbe(bootstrap, urls) as probe:
             while True:
                 complete = len(m.arrivals) == len(m.keys)
                 lags: dict[str, int] = {}
                 with contextlib.suppress(Exception):
                     lags = await probe.lags()
+                backlogs = await probe.backlogs()
                 if lags:
                     drain["lags"] = lags
-                if complete and lags and not any(lags.values()):
+                drain["backlogs"] = backlogs
+                if complete and lags and not any(lags.values()) and not any(backlogs.values()):
                     drain["at"] = time.monotonic()
                     return
                 await asyncio.sleep(0.5)
 
     striking = asyncio.create_task(strike())
     draining = asyncio.create_task(watch_drain())
-    wait_s = drain_timeout_s if drain_timeout_s is not None else plan.wait_s + 120
+    # Measured from the first submission: the fault itself (a broker restart under load
+    # takes minutes here) comes on top of the day's own drain time.
+    wait_s = drain_timeout_s if drain_timeout_s is not None else plan.wait_s + 900
     measurement = await measure(
         label="faults",
         bootstrap=bootstrap,
@@ -379,20 +401,22 @@ async def run_scenario(
         result.notes.append("every BE was terminal before the fault ended")
     await striking
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.shield(draining), timeout=300)
+        await asyncio.wait_for(asyncio.shield(draining), timeout=120)
     draining.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await draining
     result.terminal = len(measurement.arrivals)
     result.fault_s = fault["end"] - fault["start"]
     result.lag_at_end = drain["lags"]
+    result.backlog_at_end = drain.get("backlogs", {})
     if "at" in drain:
         result.recovery_s = drain["at"] - fault["end"]
         result.total_s = drain["at"] - measurement.started_at
     else:
         result.total_s = time.monotonic() - measurement.started_at
         result.notes.append(
-            f"not drained: {measurement.missing} BEs not terminal, lags {drain['lags']}"
+            f"not drained: {measurement.missing} BEs not terminal, lags {drain['lags']}, "
+            f"outbox backlogs {drain.get('backlogs')}"
         )
     result.notes.extend(measurement.notes)
     await asyncio.sleep(3)  # any resend surfaces
