@@ -57,6 +57,8 @@ BOOTSTRAP=kafka:9092
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic custodian.gate-out.reported.v1.dlq --partitions 1 --replication-factor 1
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic aeo-directory.aeo-certificate.recorded.v1 --partitions 3 --replication-factor 1 --config cleanup.policy=compact
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic aeo-directory.aeo-certificate.recorded.v1.dlq --partitions 1 --replication-factor 1
+/opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic clearance.assessment-routing.published.v1 --partitions 3 --replication-factor 1 --config cleanup.policy=compact
+/opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic clearance.assessment-routing.published.v1.dlq --partitions 1 --replication-factor 1
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic icegate.igm.entered-inward.v1 --partitions 3 --replication-factor 1
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic icegate.igm.entered-inward.v1.dlq --partitions 1 --replication-factor 1
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --create --if-not-exists --topic icegate.bill-of-entry.amendment-filed.v1 --partitions 3 --replication-factor 1

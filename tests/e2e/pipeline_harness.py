@@ -18,6 +18,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from be_intake.domain.filing import PERMANENT_IECS
 from clearance_contracts import E_GATEPASS_ISSUED, event_key, example, topic_for
 from clearance_domain import BillOfEntryRef
 from clearance_local.identity import IdentityProvider
@@ -335,9 +336,12 @@ class Pipeline:
     async def facts_before(
         self, be: dict[str, Any], *, certify: bool = True, arrive: bool = True
     ) -> None:
-        """What precedes a filing: the importer's AEO certificate (its claimed tier) and the
+        """What precedes a filing: the importer's AEO certificate (its claimed tier; none for
+        a permanent IEC of INTAKE-IEC-2/-4, the shared code of an exempt category) and the
         carrier's arrival, each waited for until be-intake holds it."""
-        if certify and be.get("aeo_tier") and len(be["iec"]) == 10 and be["iec"].isalnum():
+        iec = be["iec"]
+        own_iec = len(iec) == 10 and iec.isalnum() and iec not in PERMANENT_IECS
+        if certify and be.get("aeo_tier") and own_iec:
             await self.certify(be["iec"], be["aeo_tier"])
         igm = be.get("igm")
         if arrive and igm and igm.get("inward_date"):

@@ -79,6 +79,16 @@ class Seals:
         sale = seal_sale(seal_no, warehouse, **changes)
         await self.pipeline.publish(SEAL_SOLD, sale, "/rfid-vendors/test-vendor")
 
+    async def cleared_and_sealed(self) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        """A warehousing BE filed and cleared (OOC-WH-1), its first container's seal affixed
+        for the move to the warehouse (SEAL-DATA-1): the BE, the seal and the trip's view."""
+        be = new_bill_of_entry("W")
+        await self.pipeline.file(be)
+        await self.pipeline.listener.wait_for(GATEPASS, key_of(be))
+        seal_no = be["containers"][0]["seal_no"]
+        await self.seal(seal_no, be)
+        return be, seal_no, await self.trip(seal_no, _sealed)
+
     async def seal(self, seal_no: str, be: dict[str, Any] | None = None, **changes: Any) -> None:
         """SEAL-DATA-1: the sealing of a customs station -> warehouse movement."""
         sealing = await self.sealing(seal_no, be, **changes)
@@ -242,12 +252,7 @@ async def test_seal_trip_1_a_clean_trip_clears_the_be_and_makes_a_printable_repo
 async def test_seal_tamper_2_a_tampered_arrival_refuses_unloading_and_alerts(
     pipeline: Pipeline, seals: Seals
 ) -> None:
-    be = new_bill_of_entry("W")
-    await pipeline.file(be)
-    await pipeline.listener.wait_for(GATEPASS, key_of(be))
-    seal_no = be["containers"][0]["seal_no"]
-    await seals.seal(seal_no, be)
-    await seals.trip(seal_no, _sealed)
+    be, seal_no, _ = await seals.cleared_and_sealed()
     await seals.scan(seal_no, be["warehouse_code"], tamper_status="tampered")
     [alert] = await _alerts(pipeline, key_of(be), seal_no, "tamper_at_warehouse")
     assert alert["actions"] == ["unloading_refused", "bond_officer_informed"]
@@ -296,12 +301,7 @@ async def test_seal_tamper_1_a_tampered_export_requires_examination(
 async def test_seal_link_1_a_tid_that_is_not_the_sold_seals_is_a_tamper(
     pipeline: Pipeline, seals: Seals
 ) -> None:
-    be = new_bill_of_entry("W")
-    await pipeline.file(be)
-    await pipeline.listener.wait_for(GATEPASS, key_of(be))
-    seal_no = be["containers"][0]["seal_no"]
-    await seals.seal(seal_no, be)
-    await seals.trip(seal_no, _sealed)
+    be, seal_no, _ = await seals.cleared_and_sealed()
     await seals.scan(seal_no, be["warehouse_code"], tid="E280117000000000DEADBEEF")
     [alert] = await _alerts(pipeline, key_of(be), seal_no, "tid_mismatch")
     assert alert["reasons"][0]["rule_id"] == "SEAL-LINK-1"
@@ -333,12 +333,7 @@ async def test_seal_delay_1_a_trip_not_arrived_in_time_alerts_the_bond_officer(
 async def test_seal_ack_1_no_acknowledgement_in_a_month_raises_the_duty_demand(
     pipeline: Pipeline, seals: Seals
 ) -> None:
-    be = new_bill_of_entry("W")
-    await pipeline.file(be)
-    await pipeline.listener.wait_for(GATEPASS, key_of(be))
-    seal_no = be["containers"][0]["seal_no"]
-    await seals.seal(seal_no, be)
-    view = await seals.trip(seal_no, _sealed)
+    be, seal_no, view = await seals.cleared_and_sealed()
     due = datetime.fromisoformat(view["trip"]["acknowledgement_due_at"])
     sealed = datetime.fromisoformat(view["trip"]["sealed_at"])
     assert 28 <= (due - sealed).days <= 31  # one calendar month
@@ -355,12 +350,7 @@ async def test_seal_ack_1_no_acknowledgement_in_a_month_raises_the_duty_demand(
 async def test_seal_ack_1_an_extended_deadline_postpones_the_demand(
     pipeline: Pipeline, seals: Seals
 ) -> None:
-    be = new_bill_of_entry("W")
-    await pipeline.file(be)
-    await pipeline.listener.wait_for(GATEPASS, key_of(be))
-    seal_no = be["containers"][0]["seal_no"]
-    await seals.seal(seal_no, be)
-    view = await seals.trip(seal_no, _sealed)
+    be, seal_no, view = await seals.cleared_and_sealed()
     due = datetime.fromisoformat(view["trip"]["acknowledgement_due_at"])
     extended = due + timedelta(days=10)
     async with seals.client() as client:

@@ -14,6 +14,7 @@ from clearance_bench.catalogue import REGISTER_SNAPSHOT_DATE
 from clearance_bench.load import (
     Log,
     Measurement,
+    Message,
     Schedule,
     encode,
     encode_event,
@@ -86,16 +87,21 @@ def workload_summary(filings: list[Filing]) -> dict[str, Any]:
     }
 
 
-async def run_benchmark(
-    plan: Plan,
-    target: PipelineTarget,
-    *,
-    numbering_path: Path,
-    out_dir: Path,
-    log: Log = print,
-) -> Outcome:
-    """Generate, run the pipeline, run the baseline, write the outputs; never asserts targets."""
-    info = machine()  # before our own load moves the load average
+@dataclass(frozen=True)
+class Day:
+    """A generated day, encoded, with its facts already known to the pipeline."""
+
+    filings: list[Filing]
+    messages: list[Message]
+    companions: list[Message | None]
+    first_be_no: int
+
+
+async def prepare_day(
+    plan: Plan, target: PipelineTarget, *, numbering_path: Path, log: Log = print
+) -> Day:
+    """Generate the day, publish the AEO certificates and arrivals and wait until be-intake
+    has them, preload the seal sales; return the filings and payments to publish."""
     first_be_no = reserve_be_numbers(numbering_path, REGISTER_SNAPSHOT_DATE, plan.count)
     filings = generate(plan.count, seed=plan.seed, first_be_no=first_be_no, mix=plan.mix)
     messages = encode(filings)
@@ -114,9 +120,29 @@ async def run_benchmark(
     await wait_consumed(
         target.kafka_bootstrap, "be-intake", [facts.AEO_CERTIFICATE, facts.ARRIVAL], log=log
     )
+    await seal_sales.preload(target.kafka_bootstrap, seal_sales.seal_sales(filings), log, 600)
+    return Day(filings, messages, companions, first_be_no)
+
+
+async def run_benchmark(
+    plan: Plan,
+    target: PipelineTarget,
+    *,
+    numbering_path: Path,
+    out_dir: Path,
+    log: Log = print,
+) -> Outcome:
+    """Generate, run the pipeline, run the baseline, write the outputs; never asserts targets."""
+    info = machine()  # before our own load moves the load average
+    day = await prepare_day(plan, target, numbering_path=numbering_path, log=log)
+    filings, messages, companions, first_be_no = (
+        day.filings,
+        day.messages,
+        day.companions,
+        day.first_be_no,
+    )
     partitions = await intake_partitions(target.kafka_bootstrap)
     driver = Watched("bench-driver", fixed_pid(os.getpid()), with_children=False)
-    await seal_sales.preload(target.kafka_bootstrap, seal_sales.seal_sales(filings), log, 600)
     log(f"pipeline: {plan.count:,} BEs ({plan.mode}), BE numbers from {first_be_no:07d}")
     pipeline = await run_pipeline(
         target,

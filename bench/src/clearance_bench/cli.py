@@ -7,8 +7,10 @@
 Brings the `bench` profile up (Kafka, PostgreSQL, Zipkin and the five services,
 under .data/bench/, on free ports), runs the pipeline and then the bare relay
 baseline with the same messages, prints the table and writes results.json,
-bes.csv and timeline.png. The stack is left running for the next run (`--down`
-stops it).
+bes.csv and timeline.png. Each run starts from a fresh bench stack: a state left by
+earlier runs (topics with their backlogs, BEs filed by an older workload) would be
+measured with it. `--reuse` keeps it (quicker, for repeated runs of one build). The
+stack is left running afterwards (`--down` stops it).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, help="seconds to wait for the last terminal event")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare relay baseline")
     parser.add_argument("--down", action="store_true", help="stop the bench stack afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the bench stack's state from earlier runs"
+    )
     return parser
 
 
@@ -74,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = args.out or repo_root() / "bench-results" / f"{args.mode}-{stamp}"
     stack = Stack(StackConfig.from_env(PROFILE))
+    if not args.reuse:
+        print(f"Resetting the '{PROFILE}' stack (--reuse keeps it)")
+        stack.reset()
+        stack = Stack(StackConfig.from_env(PROFILE))
     # The load generator, listener and bare relays (subprocesses) authenticate as the
     # Kafka administrator: they write the upstream's topic and read every service's.
     os.environ.update(stack.endpoints.kafka_admin.as_env())
@@ -103,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.partitions and outcome.results["config"]["partitions"] != args.partitions:
         print(
             f"note: the intake topic has {outcome.results['config']['partitions']} partitions; "
-            f"--partitions applies when topics are created (clearance-local --profile {PROFILE} "
-            "reset, then rerun)"
+            "--partitions applies when topics are created (rerun without --reuse)"
         )
     return 0 if outcome.complete else 1
 

@@ -258,14 +258,18 @@ async def measure(
     stall_s: float = 60.0,
     log: Log = print,
     companions: Sequence[Message | None] = (),
+    on_start: Callable[[Measurement], None] | None = None,
 ) -> Measurement:
-    """Publish `messages`, wait until each has a terminal record (or timeout/stall), sample."""
+    """Publish `messages`, wait until each has a terminal record (or timeout/stall), sample.
+    `on_start` gets the measurement as it begins (the fault suite watches its progress)."""
     m = Measurement(
         label=label,
         schedule=schedule,
         keys=[message.key for message in messages],
         payload_bytes=[len(message.value) for message in messages],
     )
+    if on_start is not None:
+        on_start(m)
     listener = TerminalListener(bootstrap, terminal_kinds, m)
     await listener.start()
     sampler = Sampler(watched)

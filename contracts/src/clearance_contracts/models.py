@@ -270,6 +270,35 @@ class AeoDirectoryAeoCertificateRecorded(TypedDict):
     recorded_at: str
 
 
+class Group(TypedDict):
+    group: str
+    centre: str
+    description: str
+    first_heading: str
+    last_heading: str
+
+
+class AssessmentRoutingPublished(TypedDict):
+    """
+    rms-router published the faceless assessment routing table (RMS-FAG-1: the Faceless
+    Assessment Group and National Assessment Centre of each chapter or heading range) of one
+    version of its effective-dated RMS rule set (`assessment_groups` of policy `rms-rule-set`),
+    once per version: when a version is loaded at start-up and whenever an administrator adds
+    one. A reference topic, compacted by rule-set version: rms-router owns the table; consumers
+    keep what they read, never an edited copy. Consumer: be-intake, which names the group of a
+    BE's principal item (the item of highest value) under the version in force on the BE date in
+    the ICES acknowledgement CHCAI02 field 23 'Appraising Group' (C3, spec v2.23 p. 53).
+    """
+
+    routing_id: str
+    rule_set: PolicyRef
+    effective_from: str
+    effective_until: str | None
+    source_document: str
+    groups: list[Group]
+    published_at: str
+
+
 class Officer(TypedDict):
     """
     The officer who recorded it: the subject of their identity, and their customs location.
@@ -574,6 +603,7 @@ class IcesAcknowledgementIssued(TypedDict):
     outcome: Literal["registered", "duplicate", "pending", "rejected"]
     error_codes: list[ErrorCode]
     bill_of_entry_ref: BillOfEntryRef | None
+    appraising_group: NotRequired[str | None]
     faults: list[Fault]
     acknowledgement_file: str
     acknowledgement: str
@@ -1068,6 +1098,25 @@ class AssessmentResult(TypedDict):
     reasons: NotRequired[list[str]]
 
 
+class Version(TypedDict):
+    rule_set: PolicyRef
+    effective_from: str
+    effective_until: str | None
+    source_document: str
+    groups: list[Group]
+
+
+class AssessmentRouting(TypedDict):
+    """
+    What be-intake holds of rms-router's faceless assessment routing (RMS-FAG-1), each rule-set
+    version as rms-router published it on clearance.assessment-routing.published.v1: the table
+    CHCAI02 field 23 'Appraising Group' is picked from (the version in force on the BE date).
+    Empty until be-intake has consumed a version.
+    """
+
+    versions: list[Version]
+
+
 class ShippingBillRef1(TypedDict):
     """
     For the examination of an export whose RFID seal was tampered at the customs station (SEAL-
@@ -1378,7 +1427,7 @@ class BillOfEntryStatusPendingAmendment(TypedDict):
     requested_at: str
 
 
-class Version(TypedDict):
+class Version1(TypedDict):
     version: BeVersion
     amendment: BillOfEntryStatusAmendment | None
     registered_at: str
@@ -1457,6 +1506,7 @@ class IcesAcknowledgement(TypedDict):
     outcome: Literal["registered", "duplicate", "pending", "rejected"]
     error_codes: list[ErrorCode]
     bill_of_entry_ref: BillOfEntryRef | None
+    appraising_group: NotRequired[str | None]
     faults: list[Fault]
     acknowledgement_file: str
     acknowledgement: str
@@ -2024,7 +2074,7 @@ class BillOfEntryStatus(TypedDict):
     gatepass_no: str | None
     pending_amendment: BillOfEntryStatusPendingAmendment | None
     history: list[BillOfEntryStatusEntry]
-    versions: list[Version]
+    versions: list[Version1]
     reasons: list[Reason]
     updated_at: str
     stuck: bool
@@ -2033,6 +2083,7 @@ class BillOfEntryStatus(TypedDict):
 
 EventData: TypeAlias = (
     AeoDirectoryAeoCertificateRecorded
+    | AssessmentRoutingPublished
     | AssessmentCompleted
     | BillOfEntryNoticePublished
     | BillOfEntryInvalidated

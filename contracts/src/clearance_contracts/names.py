@@ -33,6 +33,8 @@ DUTY_PAYMENT_RECORDED: Final = "clearance.duty-payment.recorded.v1"
 BILL_OF_ENTRY_NOTICE_PUBLISHED: Final = "clearance.bill-of-entry-notice.published.v1"
 ICES_ACKNOWLEDGEMENT_ISSUED: Final = "clearance.ices-acknowledgement.issued.v1"
 ICES_MESSAGE_ISSUED: Final = "clearance.ices-message.issued.v1"
+# rms-router's faceless assessment routing (RMS-FAG-1), read by be-intake (issue 9).
+ASSESSMENT_ROUTING_PUBLISHED: Final = "clearance.assessment-routing.published.v1"
 # Facts of the other services that be-intake folds into its status view (CONTRACTS.md).
 RFID_SEAL_SOLD: Final = "vendor.rfid-seal.sold.v1"
 RFID_SEAL_AFFIXED: Final = "vendor.rfid-seal.affixed.v1"
@@ -76,6 +78,7 @@ BILL_OF_ENTRY_AMENDMENT: Final = "bill-of-entry.amendment.v1"
 AMENDMENT_DECISION: Final = "bill-of-entry.amendment-decision.v1"
 OFFICER_WAIVER: Final = "officer.waiver.v1"
 AEO_CERTIFICATES: Final = "aeo.certificates.v1"
+ASSESSMENT_ROUTING: Final = "assessment-routing.v1"
 IGM_ARRIVAL: Final = "igm.arrival.v1"
 HTTP_ERROR: Final = "error.v1"
 #: be-intake: the answer to an ICES 1.5 flat file uploaded (issue 9).
@@ -113,6 +116,7 @@ HTTP_SCHEMAS: Final[tuple[str, ...]] = (
     AMENDMENT_DECISION,
     OFFICER_WAIVER,
     AEO_CERTIFICATES,
+    ASSESSMENT_ROUTING,
     IGM_ARRIVAL,
     HTTP_ERROR,
     ICES_ACKNOWLEDGEMENT,

@@ -33,6 +33,7 @@ class FakeIntake:
         self.submissions: list[tuple[str, Identity | None, str]] = []
         self.timeline: list[TimelineEntry] = []
         self.directory: dict[str, dict[str, Any]] = {}
+        self.routing: dict[str, dict[str, Any]] = {}
         self.arrivals: list[dict[str, Any]] = []
         self.dead_letters: list[tuple[Identity, str, str]] = []
         self.resolved: list[tuple[Identity, str]] = []
@@ -102,6 +103,12 @@ class FakeIntake:
             if certificate["iec"] in iecs:
                 found.setdefault(certificate["iec"], []).append(certificate)
         return found
+
+    def record_routing(self, routing: dict[str, Any]) -> None:
+        self.routing[routing["routing_id"]] = routing
+
+    async def routings(self) -> list[dict[str, Any]]:
+        return list(self.routing.values())
 
     def record_arrival(self, arrival: dict[str, Any]) -> None:
         self.arrivals.append(arrival)

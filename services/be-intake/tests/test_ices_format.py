@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from be_intake.adapters.ices import flatfile, mapping, spec
 from be_intake.adapters.ices.flatfile import Fault
-from be_intake.adapters.ices.samples import cachi01, example_be, with_ices_fields
+from be_intake.adapters.ices.samples import cachi01, cachi01_a, example_be, with_ices_fields
 from clearance_contracts import validate_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -397,3 +397,136 @@ def test_flat_to_canonical_to_flat_reproduces_every_field(be: dict[str, Any]) ->
     again = flatfile.read(cachi01(parsed | {"port_code": be["port_code"]}).encode())
     assert isinstance(again, flatfile.Message)
     assert [r.values for r in again.records] == [r.values for r in first.records]
+
+
+# -- CACHI01_A rendered by the samples (spec pp. 12, 38-39) ----------------------------------
+
+
+def registered(be: dict[str, Any]) -> dict[str, Any]:
+    """The BE as be-intake holds it once its CACHI01 is registered under a BE number."""
+    parsed = parse(cachi01(be))
+    assert isinstance(parsed, dict), parsed
+    return parsed | {"be_no": "5000001", "be_date": "2025-03-20", "filed_at": be["filed_at"]}
+
+
+def applied(before: dict[str, Any], text: str) -> dict[str, Any] | list[Fault]:
+    message = flatfile.read(text.encode("ascii"))
+    if isinstance(message, list):
+        return message
+    request = mapping.amendment(message)
+    return request if isinstance(request, list) else mapping.amended(before, request)
+
+
+def _change_quantity(be: dict[str, Any]) -> None:
+    be["invoices"][0]["items"][0]["quantity"] = 650
+
+
+def _change_consignment_and_address(be: dict[str, Any]) -> None:
+    be["country_of_consignment"] = "HK"
+    be["importer_address"] = "Plot 7, TTC Industrial Area, Navi Mumbai, Maharashtra 400705"
+
+
+def _add_container_drop_item(be: dict[str, Any]) -> None:
+    be["containers"].append(
+        {"container_no": "MSKU7364520", "seal_no": "CN4471824", "fcl_lcl": "LCL"}
+    )
+    be["invoices"][0]["items"].pop()
+
+
+def _add_invoice(be: dict[str, Any]) -> None:
+    invoice = copy.deepcopy(be["invoices"][0])
+    invoice.update(invoice_sl_no=2, invoice_no="DHZL-2503-0118", invoice_value=1200.0)
+    invoice["items"] = invoice["items"][:1]
+    be["invoices"].append(invoice)
+    be["ices_fields"]["INVOICE/2"] = dict(be["ices_fields"]["INVOICE/1"])
+    # ITEMS 25-28, BCD / CVD notification and serial, are M in a supplemented item (p. 24)
+    notifications = {"25": "050/2017", "26": "1", "27": "NIL", "28": "NIL"}  # test values
+    be["ices_fields"]["ITEMS/2/1"] = be["ices_fields"]["ITEMS/1/1"] | notifications
+
+
+def _move_supplier_and_factory(be: dict[str, Any]) -> None:
+    """INVOICE 24-28 and ITEMS 84-88 (pp. 19-20, 26): a supplier's and a factory's address."""
+    moved = "No. 1199, Bin'an Road, Binjiang District, Hangzhou, Zhejiang 310053, China"
+    be["invoices"][0]["supplier_address"] = moved
+    be["invoices"][0]["items"][1]["manufacturing_location"] = moved
+
+
+def _add_document(be: dict[str, Any]) -> None:
+    be["supporting_documents"].append(
+        {
+            "document_type": "other",
+            "reference": "LTR-2503-7",
+            "issued_by": "SECURUS VISION SYSTEMS PRIVATE LIMITED",
+            "issued_on": "2025-03-19",
+        }
+    )
+    be["ices_fields"]["SUPPORTINGDOCS/9"] = dict(be["ices_fields"]["SUPPORTINGDOCS/1"]) | {
+        "13": "LTR-2503-7"
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "codes_expected"),
+    [
+        (_change_quantity, ["A_ITEM"]),
+        (_change_consignment_and_address, ["A_MAIN"]),
+        (_add_container_drop_item, ["D_ITEM", "S_CONT"]),
+        (_add_invoice, ["S_INV", "S_ITEM"]),
+        (_move_supplier_and_factory, ["A_INV", "A_ITEM"]),
+        (_add_document, ["S_DOCS"]),
+    ],
+)
+def test_an_amendment_rendered_from_two_versions_applies_to_the_second(
+    change: Any, codes_expected: list[str]
+) -> None:
+    """`cachi01_a(before, after)` read as CACHI01_A (p. 39: one AMEND record per amendment
+    code) and applied to the registered BE gives `after`: A records carry the changed fields
+    and those M in mode A (ITEMS 20 end use, p. 24), S records whole (p. 38), D the keys."""
+    be = example_be()
+    be["invoices"][0]["exchange_rate"] = 86.15
+    before = registered(be)
+    after = copy.deepcopy(before)
+    change(after)
+    text = cachi01_a(before, after, reason="as per packing list", letter_no="L-1")
+    message = flatfile.read(text.encode("ascii"))
+    assert isinstance(message, flatfile.Message), message
+    assert message.header.message_id == spec.AMENDMENT
+    assert sorted(r.text(7) for r in message.of("AMEND")) == codes_expected
+    result = applied(before, text)
+    assert isinstance(result, dict), result
+    assert {k: v for k, v in result.items() if k != "ices_fields"} == {
+        k: v for k, v in after.items() if k != "ices_fields"
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda be: be["invoices"][0]["items"][0].update(cth="85299090"),  # ITEMS 22: X in A
+        lambda be: be["duty"].update(total_duty=1.0),  # the SADUTY statement
+        lambda be: be.update(be_no="5000002"),  # the BE amended is the key
+        lambda be: None,  # nothing changed
+    ],
+)
+def test_what_no_amendment_can_say_is_not_representable(change: Any) -> None:
+    before = registered(example_be())
+    after = copy.deepcopy(before)
+    change(after)
+    with pytest.raises(mapping.NotRepresentable):
+        cachi01_a(before, after, reason="x", letter_no="L-1")
+
+
+def test_a_supplemented_invoice_in_a_currency_the_be_has_no_exchange_for_is_fault_17() -> None:
+    """EXCHANGE is not taken in an amendment (X in A, S, D, p. 12): a new invoice takes the
+    rate the BE has for its currency, and a currency it has none for is a fault."""
+    be = example_be()
+    be["invoices"][0]["exchange_rate"] = 86.15
+    before = registered(be)
+    after = copy.deepcopy(before)
+    _add_invoice(after)
+    text = cachi01_a(before, after, reason="a second invoice", letter_no="L-2")
+    result = applied(before, text)
+    assert isinstance(result, dict), result
+    assert result["invoices"][1]["exchange_rate"] == 86.15
+    in_euros = replace_field(text, "INVOICE", 43, "EUR")  # the S record's currency
+    assert codes(applied(before, in_euros)) == {"17"}

@@ -219,12 +219,24 @@ class FakeAudit:
         return [entry.action for entry in self.entries]
 
 
+class FakeRoutingPublications:
+    def __init__(self) -> None:
+        self.published: dict[tuple[str, int], datetime] = {}
+
+    async def claim(self, policy_id: str, version: int, at: datetime) -> bool:
+        if (policy_id, version) in self.published:
+            return False
+        self.published[policy_id, version] = at
+        return True
+
+
 @dataclass
 class Stores:
     bills: FakeBills = field(default_factory=FakeBills)
     decisions: FakeDecisions = field(default_factory=FakeDecisions)
     tasks: FakeTasks = field(default_factory=FakeTasks)
     audit: FakeAudit = field(default_factory=FakeAudit)
+    routing: FakeRoutingPublications = field(default_factory=FakeRoutingPublications)
     clock: ControllableClock = field(
         default_factory=lambda: ControllableClock(datetime(2025, 3, 20, 6, 0, tzinfo=UTC))
     )
@@ -242,6 +254,7 @@ class FakeRmsUnitOfWork(FakeUnitOfWork):
         self.tasks = stores.tasks
         self.importers = stores.importers
         self.audit = stores.audit
+        self.routing = stores.routing
 
 
 @pytest.fixture

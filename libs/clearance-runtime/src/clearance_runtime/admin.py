@@ -22,8 +22,13 @@ Administrator = Annotated[Principal, Depends(requires("administrator"))]
 JsonObject = Annotated[dict[str, Any], Body()]
 
 
-def policy_routes(store: PolicyStore, clock: Clock) -> APIRouter:
-    """List, read, and add versions of the service's policies (administrators)."""
+def policy_routes(
+    store: PolicyStore,
+    clock: Clock,
+    changed: Callable[[], Awaitable[None]] | None = None,
+) -> APIRouter:
+    """List, read, and add versions of the service's policies (administrators); `changed`
+    runs after a version is added (the service's `ServiceParts.policies_changed`)."""
     api = APIRouter(prefix="/admin/policies", tags=["administration"])
     book: Policies = store.policies
 
@@ -61,6 +66,8 @@ def policy_routes(store: PolicyStore, clock: Clock) -> APIRouter:
             policy = await store.add_version(parsed, f"admin:{who.subject}")
         except InvalidPolicy as error:
             raise HTTPException(status_code=422, detail=str(error)) from error
+        if changed is not None:
+            await changed()
         return policy.summary()
 
     return api

@@ -72,6 +72,11 @@ class ServiceParts(Generic[U]):
     render_events: Callable[[Any, Any], None] | None = None
     policy_kinds: Sequence[PolicyKind[Any]] = ()
     policies_path: Path | None = None
+    # Called after the policy book changed: at start-up once the files are stored, after an
+    # administrator added a version, when a refresh finds the table changed (another
+    # replica). E.g. rms-router publishing what others must know of its rule sets (through
+    # its outbox, once per version: the callee makes it idempotent).
+    policies_changed: Callable[[], Awaitable[None]] | None = None
 
 
 def clock_from(settings: ServiceSettings) -> Clock:
@@ -143,6 +148,7 @@ class ServiceRuntime(Generic[U]):
         await self._until_database_answers()
         await self._restore_clock()
         await self.load_policies()
+        await self._policies_changed()
         self._producer = idempotent_producer(
             s.kafka_bootstrap, f"{s.service_name}-producer", self.kafka_security
         )
@@ -217,7 +223,12 @@ class ServiceRuntime(Generic[U]):
         self._tasks.append(asyncio.create_task(work, name=name))
 
     async def _refresh_policies(self) -> None:
-        await self.policy_store.refresh()
+        if await self.policy_store.refresh():
+            await self._policies_changed()
+
+    async def _policies_changed(self) -> None:
+        if self.parts.policies_changed is not None:
+            await self.parts.policies_changed()
 
     async def _repeat(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
         while not self._stop.is_set():
@@ -303,7 +314,9 @@ class ServiceRuntime(Generic[U]):
         app.add_middleware(BodyLimit, max_bytes=s.http_max_body_bytes)
         app.include_router(self._operational_routes())
         if self.parts.policy_kinds:
-            app.include_router(policy_routes(self.policy_store, self.clock))
+            app.include_router(
+                policy_routes(self.policy_store, self.clock, changed=self._policies_changed)
+            )
         if isinstance(self.clock, ControllableClock):
             app.include_router(clock_routes(self.clock, self._remember_clock))
         for router in routers:

@@ -12,7 +12,7 @@ class Settings(ServiceSettings):
     # A BE neither out of charge, held nor rejected this long after be-intake first saw it
     # counts in the gauge clearance_bills_of_entry_not_terminal (alert BillsOfEntryNotTerminal).
     not_terminal_after_s: float = 1800.0
-    # ICES 1.5 flat files dropped here (`*.be`, `*.beamd`) are answered beside them with
-    # `.ack` / `.nak` (issue 9); empty: no inbox.
+    # ICES 1.5 flat files dropped here (`<name>.be`, `<name>.beamd`) are answered beside them
+    # with `<name>.ack` / `.nak`, `<name>.beamd.ack` / `.nak` (issue 9); empty: no inbox.
     ices_inbox_dir: str = ""
     ices_inbox_every_s: float = 2.0

@@ -13,6 +13,7 @@ from rms_router.config import Settings
 from rms_router.domain.rule_set import RULE_SET
 from rms_router.entrypoints import http
 from rms_router.service_layer.handlers import handlers, timer_handlers
+from rms_router.service_layer.routing import routing_publisher
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 POLICIES = Path(__file__).parent / "policies"
@@ -30,6 +31,7 @@ def build(
     )
     runtime = ServiceRuntime(settings, parts, migrations_path=MIGRATIONS, clock=clock)
     parts.handlers = handlers(runtime.policies)
+    parts.policies_changed = routing_publisher(runtime.unit_of_work, runtime.policies)
     api = http.router(
         runtime.unit_of_work,
         runtime.sessions,

@@ -99,6 +99,19 @@ _CERTIFICATES = text(
     "SELECT certificate_no, iec, tier, valid_from, valid_to, suspended_from, revoked_from "
     "FROM aeo_certificate WHERE iec = ANY(CAST(:iecs AS text[]))"
 )
+_ROUTING = text(
+    "INSERT INTO assessment_routing (policy_id, version, effective_from, effective_until, "
+    "source_document, groups, published_at) VALUES (:policy_id, :version, :effective_from, "
+    ":effective_until, :source_document, CAST(:groups AS jsonb), :published_at) "
+    "ON CONFLICT (policy_id, version) DO UPDATE SET effective_from = EXCLUDED.effective_from, "
+    "effective_until = EXCLUDED.effective_until, source_document = EXCLUDED.source_document, "
+    "groups = EXCLUDED.groups, published_at = EXCLUDED.published_at "
+    "WHERE assessment_routing.published_at <= EXCLUDED.published_at"
+)
+_ROUTINGS = text(
+    "SELECT policy_id, version, effective_from, effective_until, source_document, groups "
+    "FROM assessment_routing ORDER BY policy_id, version"
+)
 _ARRIVAL = text(
     "INSERT INTO carrier_arrival (port_code, igm_no, igm_date, inward_date, mode, "
     "master_bills, recorded_at) VALUES (:port_code, :igm_no, :igm_date, :inward_date, :mode, "
@@ -310,6 +323,35 @@ class SqlIntake:
         for row in rows:
             found[row.iec].append({key: _iso(value) for key, value in row._mapping.items()})
         return found
+
+    def record_routing(self, routing: dict[str, Any]) -> None:
+        until = routing.get("effective_until")
+        self.uow.defer(
+            _ROUTING,
+            {
+                "policy_id": routing["rule_set"]["policy_id"],
+                "version": routing["rule_set"]["version"],
+                "effective_from": datetime.fromisoformat(routing["effective_from"]),
+                "effective_until": None if until is None else datetime.fromisoformat(until),
+                "source_document": routing["source_document"],
+                "groups": _json(routing["groups"]),
+                "published_at": datetime.fromisoformat(routing["published_at"]),
+            },
+        )
+
+    async def routings(self) -> list[dict[str, Any]]:
+        await self.uow.flush()  # the batch's own routing first
+        rows = await self.uow.session.execute(_ROUTINGS)
+        return [
+            {
+                "rule_set": {"policy_id": row.policy_id, "version": row.version},
+                "effective_from": row.effective_from.isoformat(),
+                "effective_until": _iso(row.effective_until),
+                "source_document": row.source_document,
+                "groups": row.groups,
+            }
+            for row in rows
+        ]
 
     def record_arrival(self, arrival: dict[str, Any]) -> None:
         self.uow.defer(

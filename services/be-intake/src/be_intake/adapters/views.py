@@ -33,6 +33,10 @@ _STUCK = text(
     "SELECT count(*) FROM (SELECT DISTINCT port_code, be_no, be_date FROM dead_letter "
     "WHERE resolved_at IS NULL) AS stuck"
 )
+_ROUTING = text(
+    "SELECT policy_id, version, effective_from, effective_until, source_document, groups "
+    "FROM assessment_routing ORDER BY policy_id, version"
+)
 _CERTIFICATES = text(
     "SELECT certificate_no, iec, tier, entity_name, valid_from, valid_to, suspended_from, "
     "revoked_from, recorded_at FROM aeo_certificate WHERE iec = :iec ORDER BY valid_from"
@@ -88,6 +92,20 @@ async def filer_of(session: AsyncSession, identity: Identity) -> tuple[str | Non
 
 async def certificates(session: AsyncSession, iec: str) -> list[dict[str, Any]]:
     return [iso(dict(r._mapping)) for r in await session.execute(_CERTIFICATES, {"iec": iec})]
+
+
+async def assessment_routing(session: AsyncSession) -> list[dict[str, Any]]:
+    """rms-router's routing of each rule-set version, as be-intake holds it (RMS-FAG-1)."""
+    return [
+        {
+            "rule_set": {"policy_id": r.policy_id, "version": r.version},
+            "effective_from": r.effective_from.isoformat(),
+            "effective_until": iso(r.effective_until),
+            "source_document": r.source_document,
+            "groups": r.groups,
+        }
+        for r in await session.execute(_ROUTING)
+    ]
 
 
 async def arrival(

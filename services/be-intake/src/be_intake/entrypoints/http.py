@@ -19,6 +19,7 @@ import orjson
 from clearance_contracts import (
     AEO_CERTIFICATES,
     AMENDMENT_DECISION,
+    ASSESSMENT_ROUTING,
     BILL_OF_ENTRY_ACCEPTED,
     BILL_OF_ENTRY_AMENDMENT,
     BILL_OF_ENTRY_AMENDMENT_FILED,
@@ -384,6 +385,20 @@ def router(
         async with sessions() as session:
             body = {"iec": iec, "certificates": await views.certificates(session, iec)}
         validate_http(AEO_CERTIFICATES, body)
+        return body
+
+    @api.get(
+        "/assessment-routing",
+        tags=["reference data"],
+        summary="rms-router's faceless assessment routing (RMS-FAG-1), as be-intake holds it",
+        responses={200: _json(ASSESSMENT_ROUTING), **_AUTH},
+    )
+    async def assessment_routing(_: Reader) -> dict[str, Any]:
+        """Each rule-set version's table as rms-router published it: the table the ICES
+        acknowledgement's appraising group (CHCAI02 field 23) is picked from."""
+        async with sessions() as session:
+            body = {"versions": await views.assessment_routing(session)}
+        validate_http(ASSESSMENT_ROUTING, body)
         return body
 
     @api.get(

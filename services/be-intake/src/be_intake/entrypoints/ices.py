@@ -4,7 +4,8 @@
 or the `name` query parameter) and answers with the acknowledgement (CHCAI02) and every
 fault, as JSON (`ices.acknowledgement.v1`): 202 registered / pending, 200 duplicate, 422
 rejected, 413 too large. The inbox watcher (`watch_inbox`, a periodic task) answers each
-`*.be` / `*.beamd` dropped in the directory with `<name>.ack` / `<name>.nak` beside it.
+`<name>.be` dropped in the directory with `<name>.ack` / `<name>.nak` beside it, each
+`<name>.beamd` with `<name>.beamd.ack` / `.nak`.
 
 Later messages of a BE filed as a flat file (CHCAI04 processed BE, spec p. 55; CHCAI07
 out-of-charge BE, p. 56): `GET /ices/messages/{port_code}/{be_no}/{be_date}/{message_id}`
@@ -185,7 +186,8 @@ def watch_inbox(
 ) -> Callable[[], Awaitable[None]]:
     """A periodic task: each file named as the spec names BE messages (`<jobno><year>.be`,
     `.beamd`, p. 10-11) without an answer yet is read and answered beside it (`.ack` /
-    `.nak`, written whole then renamed). A file too large is answered without being read."""
+    `.nak`, written whole then renamed; an amendment's answer under its whole name,
+    `ices.ack_name`). A file too large is answered without being read."""
 
     async def scan() -> None:
         for name, raw in await asyncio.to_thread(_waiting, directory):
@@ -207,8 +209,8 @@ def _waiting(directory: Path) -> list[tuple[str, bytes]]:
     for path in sorted(directory.iterdir()):
         if _NAME.fullmatch(path.name) is None or not path.is_file():
             continue
-        stem = path.name.rsplit(".", 1)[0]
-        if (directory / f"{stem}.ack").exists() or (directory / f"{stem}.nak").exists():
+        answers = (ices.ack_name(path.name, positive) for positive in (True, False))
+        if any((directory / answer).exists() for answer in answers):
             continue
         too_large = path.stat().st_size > flatfile.MAX_BYTES
         out.append((path.name, b"x" * (flatfile.MAX_BYTES + 1) if too_large else path.read_bytes()))

@@ -2,9 +2,9 @@
 request arrives.
 
 Every consumed event becomes a work item (`messages.py`); the items of a batch are
-processed together once per batch (`process`): the directory and arrivals first,
-then the filings (validated, deduplicated, registered in one statement), then
-everything else in arrival order against the BEs' cases, read locked in one
+processed together once per batch (`process`): the directory, rms-router's assessment
+routing and arrivals first, then the filings (validated, deduplicated, registered in one
+statement), then everything else in arrival order against the BEs' cases, read locked in one
 statement and written in one. The HTTP API and the timers take the same path with a
 batch of one. The cases record the events their changes cause (notices, payments,
 invalidations); `render_events` turns them into contract events.
@@ -21,6 +21,7 @@ from typing import Any
 from clearance_contracts import (
     AEO_CERTIFICATE_RECORDED,
     ASSESSMENT_COMPLETED,
+    ASSESSMENT_ROUTING_PUBLISHED,
     BILL_OF_ENTRY_AMENDMENT_FILED,
     BILL_OF_ENTRY_FILED,
     BILL_OF_ENTRY_INVALIDATED,
@@ -92,6 +93,7 @@ from be_intake.service_layer.messages import (
     Payment,
     PriorEntryExpired,
     Result,
+    Routing,
     Waiver,
 )
 from be_intake.service_layer.unit_of_work import IntakeUnitOfWork, NewBillOfEntry, TimelineEntry
@@ -139,6 +141,8 @@ def item_of(event: CloudEvent) -> Item | None:
         return Amendment(data, event.id)
     if event.type == AEO_CERTIFICATE_RECORDED:
         return Certificate(data)
+    if event.type == ASSESSMENT_ROUTING_PUBLISHED:
+        return Routing(data)
     if event.type == IGM_ENTERED_INWARD:
         return Arrival(data)
     if event.type == DUTY_PAYMENT_RECEIVED:
@@ -207,6 +211,8 @@ async def process(
     for item in items:
         if isinstance(item, Certificate):
             intake.record_certificate(item.data)
+        elif isinstance(item, Routing):
+            intake.record_routing(item.data)
     for item in items:
         if isinstance(item, Arrival):
             intake.record_arrival(item.data)
@@ -221,7 +227,7 @@ async def process(
     for n, item in enumerate(items):
         if isinstance(item, Arrival):
             touched += waiting[n]
-        elif not isinstance(item, Certificate | Filing):
+        elif not isinstance(item, Certificate | Routing | Filing):
             touched.append(item.identity)
     cases = await intake.cases(list(dict.fromkeys(touched)))
     batch = _Batch(uow, book, uow.clock.now(), cases, [], _traces(items, carriers))

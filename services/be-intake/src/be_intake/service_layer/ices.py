@@ -36,6 +36,7 @@ from clearance_runtime.policies import PolicyBook
 from be_intake.adapters.ices import flatfile, mapping, messages, spec
 from be_intake.adapters.ices.flatfile import Fault
 from be_intake.domain.case import filer_of
+from be_intake.domain.routing import appraising_group
 from be_intake.service_layer.handlers import process
 from be_intake.service_layer.messages import Amendment, Filing, FlatFile, Result
 from be_intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -61,10 +62,16 @@ class Acknowledgement:
 
 
 def ack_name(name: str, positive: bool) -> str:
-    """`<ICEGATE MESSAGE FILE NO>.ack` / `.nak` (spec p. 11): the input's name, its
-    extension replaced."""
+    """`<ICEGATE MESSAGE FILE NO>.ack` / `.nak` (spec p. 11): for a fresh BE the input's
+    name, its extension replaced (`401272025.be` -> `401272025.ack`); for an amendment the
+    whole name (`401272025.beamd` -> `401272025.beamd.ack`), as the spec names a BE and its
+    amendments after the same job (`<jobno><year>.be`, `<jobno><year>.beamd`, p. 10): the
+    amendment's answer neither overwrites the BE's nor passes for it."""
+    suffix = "ack" if positive else "nak"
+    if name.endswith(".beamd"):
+        return f"{name}.{suffix}"
     stem = name.rsplit(".", 1)[0] if "." in name else name
-    return f"{stem}.{'ack' if positive else 'nak'}"
+    return f"{stem}.{suffix}"
 
 
 async def receive(
@@ -122,6 +129,9 @@ async def _fresh(
     if result.outcome == "rejected":
         return _nak(uow, message, _rule_faults(result), name, channel, raw)
     ref = result.ref or BillOfEntryRef.from_data(data)
+    # RMS-FAG-1: rms-router's routing as it published it, for the version in force on the
+    # BE date (None: none held yet, or a heading the table does not list; README)
+    group = appraising_group(await uow.intake.routings(), ref.be_date, data)
     text = messages.positive(
         to=message.header.sender,
         control_no=message.header.control_no,
@@ -131,9 +141,9 @@ async def _fresh(
         be_no=ref.be_no,
         be_date=ref.be_date,
         be_type=data["be_type"],
-        appraising_group="",  # rms-router's routing table decides it later (README)
+        appraising_group=group or "",
     )
-    return _ack(uow, message, result.outcome, ref, text, name, channel, raw, filer)
+    return _ack(uow, message, result.outcome, ref, text, name, channel, raw, filer, group)
 
 
 async def _amend(
@@ -208,9 +218,11 @@ def _ack(
     channel: str,
     raw: bytes,
     filer: str,
+    appraising_group: str | None = None,
 ) -> Acknowledgement:
     ack = Acknowledgement(outcome, ack_name(name, True), text, ref)
     ack.data = _event(uow, message, ack, name, channel, filer)
+    ack.data["appraising_group"] = appraising_group
     _publish(uow, ack)
     return ack
 

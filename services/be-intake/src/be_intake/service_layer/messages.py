@@ -24,6 +24,13 @@ class Certificate:
 
 
 @dataclass(frozen=True)
+class Routing:
+    """clearance.assessment-routing.published.v1 (rms-router's RMS-FAG-1 table)"""
+
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Arrival:
     """icegate.igm.entered-inward.v1"""
 
@@ -138,6 +145,7 @@ class AmendmentDecision:
 
 Item = (
     Certificate
+    | Routing
     | Arrival
     | Filing
     | Amendment

@@ -102,6 +102,16 @@ class Intake(Protocol):
         """Every certificate of these IECs."""
         ...
 
+    def record_routing(self, routing: dict[str, Any]) -> None:
+        """rms-router's assessment routing of a rule-set version (RMS-FAG-1), as published
+        (`clearance.assessment-routing.published.v1`; a later publication wins)."""
+        ...
+
+    async def routings(self) -> list[dict[str, Any]]:
+        """Every rule-set version's routing held: `rule_set`, `effective_from`,
+        `effective_until`, `source_document`, `groups` as the event has them."""
+        ...
+
     def record_arrival(self, arrival: dict[str, Any]) -> None: ...
 
     async def arrivals_for(self, cases: Sequence[IntakeCase]) -> dict[Identity, dict[str, Any]]:

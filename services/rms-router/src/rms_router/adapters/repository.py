@@ -362,3 +362,22 @@ class SqlAudit:
                 "detail": _json(dict(entry.detail)),
             },
         )
+
+
+_CLAIM_ROUTING = text(
+    "INSERT INTO assessment_routing_published (policy_id, version, published_at) "
+    "VALUES (:policy_id, :version, :at) ON CONFLICT DO NOTHING RETURNING version"
+)
+
+
+class SqlRoutingPublications:
+    """The rule-set versions whose routing is published (`assessment_routing_published`)."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self.uow = uow
+
+    async def claim(self, policy_id: str, version: int, at: datetime) -> bool:
+        """True the first time a version is claimed (a concurrent claim waits for this
+        transaction and then finds it taken)."""
+        params = {"policy_id": policy_id, "version": version, "at": at}
+        return (await self.uow.session.execute(_CLAIM_ROUTING, params)).first() is not None

@@ -11,6 +11,7 @@ from rms_router.adapters.repository import (
     SqlBills,
     SqlDecisions,
     SqlImporters,
+    SqlRoutingPublications,
     SqlTasks,
 )
 
@@ -23,3 +24,4 @@ class SqlRmsUnitOfWork(SqlUnitOfWork):
         self.tasks = SqlTasks(self)
         self.importers = SqlImporters(self)
         self.audit = SqlAudit(self)
+        self.routing = SqlRoutingPublications(self)

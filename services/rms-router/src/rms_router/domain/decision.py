@@ -146,8 +146,7 @@ def decide(facts: RiskFacts, rule_set: RuleSet, rule_set_ref: PolicyRef) -> RmsD
     ordered = tuple(name for name in _ORDER if name in selections)
     outcome = next((lane for name, lane in _PRIMARY if name in selections), "facilitated")
 
-    principal = facts.principal_item()
-    group_line = rule_set.assessment_group(principal.cth) if principal else None
+    principal, group_line = rule_set.routing.route(facts.items)
     reasons = [cite(reason) for reason in selected.reasons]
     if principal is not None:
         reasons.append(cite(_group_reason(principal.cth, group_line)))

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from clearance_domain import BillOfEntryRef
+from clearance_domain.assessment_routing import item_value
 from clearance_domain.money import decimal_of
 
 from rms_router.domain.rule_set import RuleSet
@@ -133,7 +134,7 @@ class RiskFacts:
                     int(item["item_sl_no"]),
                     item["cth"],
                     item["country_of_origin"],
-                    decimal_of(item["quantity"]) * decimal_of(item["unit_price"]),
+                    item_value(item),
                 )
                 for invoice in be["invoices"]
                 for item in invoice["items"]
@@ -156,10 +157,6 @@ class RiskFacts:
     def transshipped(self) -> bool:
         origin, consignment = self.country_of_origin, self.country_of_consignment
         return bool(origin and consignment and origin != consignment)
-
-    def principal_item(self) -> ItemFacts | None:
-        """The item of highest value (ties: the first filed): it decides the group."""
-        return max(self.items, key=lambda item: item.value, default=None)
 
     def for_conditions(self, rule_set: RuleSet) -> dict[str, Any]:
         """The facts under the field names of the condition language."""

@@ -15,7 +15,9 @@ One effective-dated, versioned policy (`rms-rule-set`, files in
   it is interdicted with probability `rate`, drawn from a hash of the BE
   identity, version and rule-set version (RMS-LANES-1), so replays agree;
 - `assessment_groups`: RMS-FAG-1, the Faceless Assessment Group and National
-  Assessment Centre of each chapter or heading range;
+  Assessment Centre of each chapter or heading range (read, and routed by, the shared
+  kernel's `clearance_domain.assessment_routing`; rms-router publishes each version's
+  table on `clearance.assessment-routing.published.v1` for be-intake's CHCAI02);
 - `partner_agencies`: the agencies whose NOC a tariff line needs, by CTH prefix.
 """
 
@@ -24,10 +26,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any
 
 from clearance_domain import Reason
+from clearance_domain.assessment_routing import AssessmentGroup, AssessmentRouting
 from clearance_runtime.policies import PolicyKind
 
 from rms_router.domain.conditions import Predicate, compile_condition, compile_item_condition
@@ -43,7 +45,6 @@ _FORCED_MINIMUM = {
     "assessment_invalidated": frozenset({"assessment"}),
 }
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_GROUP = re.compile(r"^[0-9][A-Z0-9]{0,2}$")  # the ICES appraising group, C3
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,20 +85,6 @@ class Lane:
 
 
 @dataclass(frozen=True, slots=True)
-class AssessmentGroup:
-    """RMS-FAG-1: one line of the table (headings are 4-digit, inclusive)."""
-
-    group: str
-    centre: str
-    description: str
-    first_heading: str
-    last_heading: str
-
-    def covers(self, heading: str) -> bool:
-        return self.first_heading <= heading <= self.last_heading
-
-
-@dataclass(frozen=True, slots=True)
 class PartnerAgency:
     agency: str
     name: str
@@ -109,16 +96,12 @@ class RuleSet:
     rules: tuple[Rule, ...]
     forced: Mapping[str, ForcedOutcome]
     lanes: tuple[Lane, ...]
-    assessment_groups: tuple[AssessmentGroup, ...]
+    routing: AssessmentRouting
     partner_agencies: tuple[PartnerAgency, ...]
 
     def assessment_group(self, cth: str) -> AssessmentGroup | None:
         """RMS-FAG-1: the group of a tariff item's heading, if the table lists it."""
-        heading = cth[:4]
-        for line in self.assessment_groups:
-            if line.covers(heading):
-                return line
-        return None
+        return self.routing.group_of(cth)
 
     def agencies_for(self, cth: str) -> tuple[str, ...]:
         """The partner agencies whose NOC this tariff line needs (RMS-3)."""
@@ -146,16 +129,12 @@ def parse_rule_set(body: Any) -> RuleSet:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise ValueError(f"rule ids are used twice: {duplicates}")
-    groups = tuple(
-        _group(data, f"assessment_groups[{n}]")
-        for n, data in enumerate(_list(body, "assessment_groups"))
-    )
-    _no_overlap(groups)
+    routing = AssessmentRouting.parse(_list(body, "assessment_groups"))
     agencies = tuple(
         _agency(data, f"partner_agencies[{n}]")
         for n, data in enumerate(_list(body, "partner_agencies"))
     )
-    return RuleSet(rules, forced, lanes, groups, agencies)
+    return RuleSet(rules, forced, lanes, routing, agencies)
 
 
 RULE_SET: PolicyKind[RuleSet] = PolicyKind(
@@ -266,43 +245,6 @@ def _lane(data: Any, where: str) -> Lane:
         then=then,
         description=_text(data, "description", where, required=False),
     )
-
-
-def _group(data: Any, where: str) -> AssessmentGroup:
-    data = _closed(data, {"group", "centre", "description", "chapters", "headings"}, where)
-    group = _text(data, "group", where)
-    if not _GROUP.match(group):
-        raise ValueError(f"{where}.group: {group!r} is not an appraising group code")
-    span = data.get("chapters") if "chapters" in data else data.get("headings")
-    if ("chapters" in data) == ("headings" in data) or not isinstance(span, list):
-        raise ValueError(f"{where}: `chapters` [first, last] or `headings` [first, last]")
-    if len(span) == 1:
-        span = [span[0], span[0]]
-    digits = 2 if "chapters" in data else 4
-    if len(span) != 2 or not all(
-        isinstance(v, str) and v.isdigit() and len(v) == digits for v in span
-    ):
-        raise ValueError(f"{where}: one or two (first, last) {digits}-digit codes")
-    first, last = span if digits == 4 else (span[0] + "00", span[1] + "99")
-    if first > last:
-        raise ValueError(f"{where}: {first} comes after {last}")
-    return AssessmentGroup(
-        group,
-        _text(data, "centre", where),
-        _text(data, "description", where, required=False),
-        first,
-        last,
-    )
-
-
-def _no_overlap(groups: Sequence[AssessmentGroup]) -> None:
-    ordered = sorted(groups, key=lambda g: g.first_heading)
-    for before, after in pairwise(ordered):
-        if after.first_heading <= before.last_heading:
-            raise ValueError(
-                f"assessment_groups: {before.group} and {after.group} both cover"
-                f" heading {after.first_heading}"
-            )
 
 
 def _agency(data: Any, where: str) -> PartnerAgency:

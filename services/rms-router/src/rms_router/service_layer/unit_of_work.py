@@ -119,6 +119,14 @@ class Audit(Protocol):
         ...
 
 
+class RoutingPublications(Protocol):
+    """The rule-set versions whose assessment routing is published (RMS-FAG-1)."""
+
+    async def claim(self, policy_id: str, version: int, at: datetime) -> bool:
+        """True the first time a version is claimed: publish it then, in this transaction."""
+        ...
+
+
 class RmsUnitOfWork(UnitOfWork, Protocol):
     @property
     def bills(self) -> Bills: ...
@@ -134,3 +142,6 @@ class RmsUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def audit(self) -> Audit: ...
+
+    @property
+    def routing(self) -> RoutingPublications: ...

@@ -702,6 +702,33 @@ def amendment(message: Message) -> AmendmentRequest | list[Fault]:
     )
 
 
+def _supplier_address(invoice: dict[str, Any], record: Record) -> None:
+    """INVOICE 24-28 (p. 19-20), as a fresh BE reads them; blank parts: unchanged."""
+    address = _pack(record, INVOICE_ADDRESS)
+    if address is not None:
+        invoice["supplier_address"] = address
+
+
+def _exchange_rate(
+    be: dict[str, Any], invoice: dict[str, Any], record: Record, faults: list[Fault]
+) -> None:
+    """The rate of a supplemented invoice (or one amended into another currency): the one
+    the BE has for its currency, as `<TABLE>EXCHANGE` is not taken in an amendment (X in A,
+    S and D, p. 12)."""
+    currency = invoice.get("currency")
+    rates = {
+        i["exchange_rate"]
+        for i in be["invoices"]
+        if i is not invoice and i.get("currency") == currency and "exchange_rate" in i
+    }
+    invoice.pop("exchange_rate", None)
+    if rates:
+        invoice["exchange_rate"] = rates.pop()
+    elif currency is not None and f"EXCHANGE/{currency}" not in be.get("ices_fields", {}):
+        expected = f"a currency of the BE's <TABLE>EXCHANGE (p. 17), not {currency}"
+        faults.append(_fault("17", expected, record, 43))
+
+
 def amended(current: dict[str, Any], request: AmendmentRequest) -> dict[str, Any] | list[Fault]:
     """The BE as it reads after the request's records: A records change the fields they
     fill (p. 13, 19, 24, 36: blank is unchanged), S records add, D records delete."""
@@ -726,11 +753,17 @@ def amended(current: dict[str, Any], request: AmendmentRequest) -> dict[str, Any
                 be["invoices"].remove(invoice)
                 del invoices[number]
             elif mode == "A" and invoice is not None:
+                currency = invoice.get("currency")
                 invoice |= _scalars(record, INVOICE_FIELDS)
+                _supplier_address(invoice, record)
+                if invoice.get("currency") != currency:
+                    _exchange_rate(be, invoice, record, faults)
             elif mode == "S" and invoice is None:
                 invoices[number] = {"invoice_sl_no": number, "items": []} | _scalars(
                     record, INVOICE_FIELDS
                 )
+                _supplier_address(invoices[number], record)
+                _exchange_rate(be, invoices[number], record, faults)
                 be["invoices"].append(invoices[number])
                 bag[f"INVOICE/{number}"] = _bag(record)
             else:
@@ -748,6 +781,9 @@ def amended(current: dict[str, Any], request: AmendmentRequest) -> dict[str, Any
                 item |= _scalars(record, ITEM_FIELDS)
                 if record.text(12):
                     item["description"] = _item(record)["description"]
+                location = _pack(record, ITEM_LOCATION)
+                if location is not None:
+                    item["manufacturing_location"] = location
             elif mode == "S" and item is None:
                 invoice["items"].append(_item(record))
                 bag[f"ITEMS/{number}/{item_no}"] = _bag(record)

@@ -1,0 +1,175 @@
+"""`clearance-faults`: the fault suite against the local `faults` stack (issue 17).
+
+    uv run clearance-faults --scenario kill-ooc-issuer --count 1000
+    uv run clearance-faults --scenario all              # every scenario, 10,000 BEs each
+    uv run clearance-faults --list
+    uv run clearance-faults --summary faults-results/<time>/results.json
+
+Each scenario runs on a freshly reset `faults` stack (.data/faults/): the benchmark's
+day in one burst, the fault once a fifth of the BEs are terminal, then the invariants
+(`invariants.py`) and the time from the fault's end to a drained pipeline. Writes
+`faults-results/<time>/results.json` and prints the table; `--summary` (with a results
+file, or after a run) writes the table into FAULTS.md and `faults-summary.json`.
+The exit code is 0 when every scenario drained and every invariant held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from clearance_local.config import repo_root
+from clearance_local.process import StackError
+
+from clearance_bench import faults
+from clearance_bench.benchmark import Plan
+from clearance_bench.report import machine
+
+SUMMARY_BEGIN = "<!-- faults-summary:begin -->"
+SUMMARY_END = "<!-- faults-summary:end -->"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clearance-faults", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--scenario", default="all", help="scenario names, comma-separated (--list), or 'all'"
+    )
+    parser.add_argument(
+        "--profile", default=faults.PROFILE, help="the stack's profile (default faults)"
+    )
+    parser.add_argument("--count", type=int, default=10_000, help="BEs per scenario (10000)")
+    parser.add_argument("--seed", type=int, default=42, help="workload seed (default 42)")
+    parser.add_argument(
+        "--strike-at", type=float, default=0.2, help="share of BEs terminal when it strikes"
+    )
+    parser.add_argument("--out", type=Path, help="output folder (faults-results/<time>/)")
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument(
+        "--summary",
+        nargs="?",
+        const="",
+        metavar="RESULTS[,RESULTS]",
+        help="write the table into FAULTS.md and faults-summary.json (from the results files "
+        "given, their scenarios in order, or from this run)",
+    )
+    parser.add_argument("--note", default="", help="a line written with the summary")
+    parser.add_argument("--down", action="store_true", help="stop the faults stack afterwards")
+    return parser
+
+
+def write_summary(results: dict[str, Any], root: Path, note: str = "") -> list[Path]:
+    """The table into FAULTS.md between its markers, and the results' summary as JSON."""
+    scenarios = results["scenarios"]
+    summary = {
+        "generated": results["generated"],
+        "machine": results["machine"],
+        "note": note or results.get("note", ""),
+        "scenarios": [
+            {k: v for k, v in s.items() if k != "invariants"}
+            | {
+                "invariants_hold": s["invariants"].get("holds"),
+                "violation_counts": s["invariants"].get("violation_counts"),
+                "terminal_kinds": s["invariants"].get("terminal_kinds"),
+                "resent": s["invariants"].get("resent"),
+                "dead_letters": s["invariants"].get("dead_letters"),
+                "duty_demands": s["invariants"].get("duty_demands"),
+                "gatepasses": s["invariants"].get("gatepasses"),
+            }
+            for s in scenarios
+        ],
+    }
+    summary_path = root / "faults-summary.json"
+    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+    doc = root / "FAULTS.md"
+    text = doc.read_text() if doc.exists() else f"# Faults\n\n{SUMMARY_BEGIN}\n{SUMMARY_END}\n"
+    block = "\n".join(
+        [
+            SUMMARY_BEGIN,
+            f"Generated {results['generated']} by `bin/clearance faults --summary`"
+            + (f"; {summary['note']}" if summary["note"] else "")
+            + ".",
+            "",
+            faults.format_table(scenarios, markdown=True),
+            SUMMARY_END,
+        ]
+    )
+    head, rest = text.split(SUMMARY_BEGIN, 1)
+    tail = rest.split(SUMMARY_END, 1)[1]
+    doc.write_text(head + block + tail)
+    return [doc, summary_path]
+
+
+def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """Every scenario asked for; results.json is rewritten after each one."""
+    names = list(faults.SCENARIOS) if args.scenario == "all" else args.scenario.split(",")
+    plan = Plan("burst", args.count, args.seed, baseline=False)
+    results: dict[str, Any] = {
+        "generated": out.name,
+        "machine": machine(),
+        "config": {
+            "count": args.count,
+            "seed": args.seed,
+            "strike_at": args.strike_at,
+            "profile": args.profile,
+        },
+        "scenarios": [],
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        for name in names:
+            print(f"== {name}: {faults.SCENARIOS[name].description}, {args.count:,} BEs")
+            result = faults.run_on_fresh_stack(
+                faults.SCENARIOS[name], plan, profile=args.profile, strike_at=args.strike_at
+            )
+            results["scenarios"].append(result.to_json())
+            (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+            print(faults.format_table([result.to_json()]))
+    finally:
+        if args.down:
+            faults.fault_stack(args.profile).down()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    root = repo_root()
+    if args.list:
+        for scenario in faults.SCENARIOS.values():
+            print(f"{scenario.name:<22} {scenario.description}")
+        return 0
+    if args.summary:  # from earlier runs' results
+        files = [json.loads(Path(name).read_text()) for name in args.summary.split(",")]
+        results = {
+            **files[0],
+            "generated": max(f["generated"] for f in files),
+            "scenarios": [s for f in files for s in f["scenarios"]],
+        }
+        print(faults.format_table(results["scenarios"]))
+        for path in write_summary(results, root, args.note):
+            print(f"written: {path}")
+        return 0
+    unknown = [n for n in args.scenario.split(",") if n not in faults.SCENARIOS]
+    if args.scenario != "all" and unknown:
+        print(f"unknown scenario {', '.join(unknown)}; --list shows them", file=sys.stderr)
+        return 2
+    out = args.out or root / "faults-results" / faults.stamp()
+    try:
+        results = run(args, out)
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print()
+    print(faults.format_table(results["scenarios"]))
+    print(f"\nresults: {out / 'results.json'}")
+    if args.summary is not None:
+        for path in write_summary(results, root, args.note):
+            print(f"written: {path}")
+    ok = all(s["passed"] for s in results["scenarios"])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
