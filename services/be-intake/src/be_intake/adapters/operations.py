@@ -29,9 +29,12 @@ _KNOWN = (
     " UNION SELECT port_code, be_no, be_date FROM dead_letter)"
 )
 # When a BE reached each milestone: the service clock's time of the first fact that put it there.
+# By the fact's type, not the status recorded with it: an entry carries the status at the end
+# of its batch, so a registration folded with its payment in one batch says `paid`.
 _MILESTONES = (
     " LEFT JOIN LATERAL (SELECT min(t.at) AS first_seen_at,"
-    "  min(t.at) FILTER (WHERE t.status = 'accepted') AS registered_at,"
+    "  min(t.at) FILTER (WHERE t.event_type = 'clearance.bill-of-entry.registered.v1')"
+    "   AS registered_at,"
     "  min(t.at) FILTER (WHERE t.producer = 'rms-router') AS rms_decided_at,"
     "  min(t.at) FILTER (WHERE t.event_type = 'clearance.out-of-charge.issued.v1') AS released_at,"
     "  min(t.at) FILTER (WHERE t.event_type = 'clearance.out-of-charge.held.v1') AS held_at,"

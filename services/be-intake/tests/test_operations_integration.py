@@ -1,0 +1,71 @@
+"""be-intake's staff search on real PostgreSQL: each BE's milestones from its timeline."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from be_intake.adapters import operations
+from be_intake.bootstrap import MIGRATIONS
+from be_intake.config import Settings
+from clearance_contracts import (
+    BILL_OF_ENTRY_REGISTERED,
+    DUTY_PAYMENT_RECEIVED,
+    OUT_OF_CHARGE_ISSUED,
+    RMS_DECISION_MADE,
+)
+from clearance_runtime.database import create_engine, session_factory
+from clearance_runtime.migrations import upgrade
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+pytestmark = pytest.mark.integration
+
+_CASE = text(
+    "INSERT INTO intake_case (port_code, be_no, be_date, version, registered, status, iec,"
+    " state, updated_at) VALUES ('INNSA1', :be_no, :be_date, 1, true, 'released',"
+    " 'AAGCS4417M', '{}', :at)"
+)
+_ENTRY = text(
+    "INSERT INTO timeline (port_code, be_no, be_date, version, event_type, producer, summary,"
+    " status, notice_code, reasons, at) VALUES ('INNSA1', :be_no, :be_date, 1, :event_type,"
+    " :producer, 'test', :status, NULL, CAST(:reasons AS jsonb), :at)"
+)
+
+
+@pytest.fixture(scope="module")
+async def engine(service_dsns: dict[str, str]) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(Settings(database_url=service_dsns["be_intake"]))
+    await upgrade(engine, MIGRATIONS, "be_intake")
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_registration_folded_with_its_payment_is_still_the_registration_milestone(
+    engine: AsyncEngine,
+) -> None:
+    """Filing and payment in one batch: both entries carry the batch's final status (`paid`),
+    none says `accepted`; registration is found by its fact (INTAKE-BE-2), not that status."""
+    be_no, be_date = f"{secrets.randbelow(10**7):07d}", date(2099, 1, 2)
+    filed = datetime(2099, 1, 2, 10, tzinfo=UTC)
+    entries = [
+        (BILL_OF_ENTRY_REGISTERED, "be-intake", "paid", filed),
+        (DUTY_PAYMENT_RECEIVED, "icegate-e-payment", "paid", filed),
+        (RMS_DECISION_MADE, "rms-router", "assessed", filed + timedelta(seconds=1)),
+        (OUT_OF_CHARGE_ISSUED, "ooc-issuer", "released", filed + timedelta(seconds=2)),
+    ]
+    async with session_factory(engine)() as session, session.begin():
+        await session.execute(_CASE, {"be_no": be_no, "be_date": be_date, "at": filed})
+        for event_type, producer, status, at in entries:
+            values = {"event_type": event_type, "producer": producer, "status": status, "at": at}
+            await session.execute(
+                _ENTRY, values | {"be_no": be_no, "be_date": be_date, "reasons": json.dumps([])}
+            )
+    async with session_factory(engine)() as session:
+        [found] = await operations.search(session, be_no=be_no, be_date=be_date)
+    assert found["registered_at"] == filed
+    assert found["rms_decided_at"] == filed + timedelta(seconds=1)
+    assert found["released_at"] == filed + timedelta(seconds=2)
