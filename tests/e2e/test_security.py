@@ -151,6 +151,32 @@ async def test_an_officer_of_another_location_is_403(pipeline: Pipeline) -> None
     assert "location=INNSA1" in elsewhere.json()["detail"]
 
 
+async def test_an_officers_search_and_verdicts_stay_within_its_location(
+    pipeline: Pipeline,
+) -> None:
+    """The staff search finds no BE of another location (asked for that port: 403), and
+    bis-verifier answers another location's verdict with 403."""
+    be = new_bill_of_entry("H")  # port INNSA1
+    await pipeline.file(be)
+    await pipeline.listener.wait_for(GATEPASS, key_of(be))
+    mumbai = headers("officer", "officer-innsa1", location="INNSA1")
+    chennai = headers("officer", "officer-inmaa1", location="INMAA1")
+    query = {"be_no": be["be_no"], "be_date": be["be_date"]}
+    async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=10) as client:
+        found = await client.get("/bills-of-entry", params=query, headers=mumbai)
+        unseen = await client.get("/bills-of-entry", params=query, headers=chennai)
+        asked = await client.get(
+            "/bills-of-entry", params={**query, "port_code": "INNSA1"}, headers=chennai
+        )
+    assert len(found.json()["bills_of_entry"]) == 1
+    assert unseen.json()["bills_of_entry"] == []
+    assert asked.status_code == 403
+    verdict = f"/verifications/{key_of(be)}"
+    async with httpx.AsyncClient(base_url=pipeline.services["bis-verifier"].url) as client:
+        assert (await client.get(verdict, headers=mumbai)).status_code == 200
+        assert (await client.get(verdict, headers=chennai)).status_code == 403
+
+
 async def test_a_filer_files_only_bes_of_its_own_cb_code_or_iec(pipeline: Pipeline) -> None:
     be = new_bill_of_entry("H")
     async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=10) as client:
