@@ -38,16 +38,9 @@ HTTP_PORT = 8080
 #: (the registry server of deploy/bis-registry, the component `bis-registry` below, reads it).
 SHARED_DOMAIN_DIR = "/app/shared/domain"
 
-#: Kafka client settings of issue 14 (SASL/SCRAM principals per service): the runtime's
-#: `ServiceSettings.kafka_security_protocol`, `kafka_sasl_mechanism`, `kafka_sasl_username`,
-#: `kafka_sasl_password`, `kafka_ssl_cafile` (clearance_runtime.kafka.KafkaSecurity).
-PENDING_KAFKA_SECURITY_SETTINGS = (
-    "CLEARANCE_KAFKA_SECURITY_PROTOCOL",
-    "CLEARANCE_KAFKA_SASL_MECHANISM",
-    "CLEARANCE_KAFKA_SASL_USERNAME",
-    "CLEARANCE_KAFKA_SASL_PASSWORD",
-    "CLEARANCE_KAFKA_SSL_CAFILE",
-)
+#: The realm of the platform's identity provider (deploy/local/keycloak/clearance-realm.json):
+#: a token's issuer is `<identity provider URL>/realms/clearance`.
+REALM_PATH = "/realms/clearance"
 
 
 @dataclass(frozen=True)
