@@ -281,7 +281,11 @@ async def test_officer_ooc_for_a_non_aeo_importer(ooc: Ooc) -> None:
     await ooc.pay(be, be["duty"]["total_duty"])
     held = await ooc.held(be, lambda body: body.get("grantable") is True)
     assert "no AEO certificate" in held["reasons"][0]["message"]
-    queue = (await ooc.http.get("/queues/out-of-charge", headers=OFFICER)).json()["queue"]
+    # FIFO: the newest entry is last, behind every BE the session's other tests left held
+    # at INNSA1, so the whole queue (the route's maximum page), not its first 100.
+    queue = (
+        await ooc.http.get("/queues/out-of-charge", params={"limit": 500}, headers=OFFICER)
+    ).json()["queue"]
     assert key_of(be) in [key_of(entry["bill_of_entry_ref"]) for entry in queue]
     elsewhere = headers("officer", "officer.inmun1.ooc-01", location="INMUN1")
     assert (

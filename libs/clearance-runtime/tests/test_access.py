@@ -83,7 +83,7 @@ def _app(issuer: Issuer, max_body: int = 1000) -> FastAPI:
     ) -> dict[str, Any]:
         return {"subject": who.subject, "functions": sorted(who.values("functions"))}
 
-    @app.post("/upload")
+    @app.post("/upload", responses={409: {"description": "uploaded already"}})
     async def upload(
         request: Request, _: Annotated[Principal, Depends(requires("upstream"))]
     ) -> dict[str, int]:
@@ -228,4 +228,6 @@ def test_every_route_documents_its_problem_answers(issuer: Issuer) -> None:
     answers = spec["paths"]["/upload"]["post"]["responses"]
     assert {"401", "403", "413", "415", "422"} <= set(answers)
     assert "application/problem+json" in answers["401"]["content"]
+    # A status the route documents itself is answered as problem details too.
+    assert "application/problem+json" in answers["409"]["content"]
     assert "HTTPBearer" in spec["components"]["securitySchemes"]

@@ -207,6 +207,11 @@ def document_problems(app: FastAPI) -> None:
                 }
             else:
                 given.setdefault("content", {}).setdefault(PROBLEM_JSON, {"schema": PROBLEM_SCHEMA})
+        # Any other error a route documents (a 409, a 502) is raised as HTTPException too,
+        # so it is answered as problem details as well.
+        for status, given in route.responses.items():
+            if int(status) >= 400:
+                given.setdefault("content", {}).setdefault(PROBLEM_JSON, {"schema": PROBLEM_SCHEMA})
 
 
 def _api_routes(routes: Iterable[Any]) -> Iterator[Any]:
