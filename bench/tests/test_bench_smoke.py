@@ -21,8 +21,13 @@ SMOKE_COUNT = 300
 @pytest.mark.e2e
 @pytest.mark.timeout(300)
 async def test_smoke_burst_through_pipeline_and_baseline(
-    infra: Endpoints, service_processes: dict[str, ServiceProcess], tmp_path: Path
+    infra: Endpoints,
+    service_processes: dict[str, ServiceProcess],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    for name, value in infra.kafka_admin.as_env().items():  # the bench's clients authenticate
+        monkeypatch.setenv(name, value)
     target = PipelineTarget(infra.kafka_bootstrap, service_watch(service_processes))
     plan = Plan("burst", SMOKE_COUNT, seed=7, timeout_s=120)
     outcome = await run_benchmark(

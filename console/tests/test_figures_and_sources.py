@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
 from clearance_console import sources
 from clearance_console.figures import day_bounds, day_figures, percentile
+from clearance_runtime.access import ClientCredentials
 
 pytestmark = pytest.mark.unit
 
@@ -105,19 +107,38 @@ async def test_queue_depths_per_location_and_group_with_the_oldest_item() -> Non
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
         rows = await sources.queue_depths(
-            client, {"rms-router": "http://rms"}, {"X-Clearance-Roles": "officer"}
+            client, {"rms-router": "http://rms"}, {"Authorization": "Bearer console-token"}
         )
     assert [(r["location"], r["group"], r["depth"], r["oldest"]) for r in rows] == [
         ("INMAA1", "2A", 1, "2025-03-20T09:00:00Z"),
         ("INNSA1", "5C", 2, "2025-03-20T10:01:00Z"),
     ]
     assert seen[0].url.path == "/queues/examination"
-    assert seen[0].headers["x-clearance-roles"] == "officer"  # the caller's identity passed on
+    assert seen[0].headers["authorization"] == "Bearer console-token"  # the console's own
 
 
-def test_only_identity_headers_are_passed_on() -> None:
-    headers = {"Authorization": "Bearer t", "X-Clearance-Roles": "officer", "Cookie": "c"}
-    assert sources.forwarded(headers) == {
-        "Authorization": "Bearer t",
-        "X-Clearance-Roles": "officer",
-    }
+async def test_the_console_reads_with_its_own_client_credentials_token() -> None:
+    """ClientCredentials: the token endpoint from the issuer's OpenID configuration, the
+    client credentials grant, the token kept until it nearly expires."""
+    posted: list[dict[str, str]] = []
+
+    async def fetch(url: str) -> dict[str, str]:
+        assert url == "http://idp/realms/r/.well-known/openid-configuration"
+        return {"token_endpoint": "http://idp/realms/r/token"}
+
+    async def post(url: str, form: Any) -> dict[str, Any]:
+        posted.append(dict(form))
+        return {"access_token": f"t{len(posted)}", "expires_in": 300}
+
+    creds = ClientCredentials(
+        "http://idp/realms/r", "clearance-console", "s3", post=post, fetch=fetch
+    )
+    assert await creds.headers() == {"Authorization": "Bearer t1"}
+    assert await creds.token() == "t1"  # cached
+    assert posted == [
+        {
+            "grant_type": "client_credentials",
+            "client_id": "clearance-console",
+            "client_secret": "s3",
+        }
+    ]

@@ -14,7 +14,6 @@ from clearance_deploy import compose, generate, kubernetes, topology
 from clearance_deploy.components import (
     COMPONENTS,
     HTTP_PORT,
-    PENDING_KAFKA_SECURITY_SETTINGS,
     Component,
     HttpCall,
     callers,
@@ -374,12 +373,11 @@ def _environments() -> list[tuple[Component, dict[str, Any]]]:
 
 
 def test_compose_and_kubernetes_use_the_settings_names_of_the_local_stack() -> None:
-    """Every CLEARANCE_* variable is a field of the component's settings class (issue 14's
-    Kafka security settings excepted until they land), or for the BIS registry server a name
-    its CLI reads; the rest are the standard OTEL_*."""
+    """Every CLEARANCE_* variable is a field of the component's settings class, or for the
+    BIS registry server a name its CLI reads; the rest are the standard OTEL_*."""
     seen = set()
     for component, env in _environments():
-        known = _settings_names(component) | set(PENDING_KAFKA_SECURITY_SETTINGS)
+        known = _settings_names(component)
         for name in env:
             if name.startswith("CLEARANCE_"):
                 assert name in known, (component.name, name)
@@ -447,3 +445,25 @@ def test_compose_creates_the_documents_topics_and_the_services_roles() -> None:
             assert f"CREATE SCHEMA {component.schema} AUTHORIZATION {component.schema};" in init
     loaded = yaml.safe_load((generate.deploy_dir() / "compose" / "compose.yaml").read_text())
     assert loaded == compose.compose_document()
+
+
+def test_every_service_checks_tokens_of_the_platforms_issuer_in_compose_and_kubernetes() -> None:
+    """Issue 14: without CLEARANCE_AUTH_ISSUER every protected route answers 401. Compose's
+    Keycloak issues its tokens under the host's address (`--hostname`) that the services
+    expect, and serves them the keys inside the network; in Kubernetes the services may
+    reach the issuer over HTTPS and nothing else outside."""
+    services = compose.compose_document()["services"]
+    keycloak = services["keycloak"]["command"]
+    assert f"--hostname={compose.TOKEN_ISSUER.removesuffix('/realms/clearance')}" in keycloak
+    for component in COMPONENTS:
+        env = services[component.name]["environment"]
+        k8s_env = _container_env(component.name)
+        if not component.runtime:
+            assert "CLEARANCE_AUTH_ISSUER" not in env
+            assert "CLEARANCE_AUTH_ISSUER" not in k8s_env
+            continue
+        assert env["CLEARANCE_AUTH_ISSUER"] == compose.TOKEN_ISSUER
+        assert env["CLEARANCE_AUTH_JWKS_URL"].startswith("http://keycloak:8080/realms/clearance/")
+        assert k8s_env["CLEARANCE_AUTH_ISSUER"] == kubernetes.ClusterProfile().token_issuer
+        egress = _named("NetworkPolicy")[component.name]["spec"]["egress"]
+        assert {"protocol": "TCP", "port": 443} in [p for rule in egress for p in rule["ports"]]

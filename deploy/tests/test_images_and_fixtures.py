@@ -174,10 +174,19 @@ def test_the_dockerfile_is_multi_stage_non_root_locked_and_checks_health() -> No
     assert f"ARG UV_VERSION={uv_version}" in text
 
 
-def test_the_keycloak_realm_holds_the_platforms_roles_and_no_users() -> None:
-    realm = json.loads((DEPLOY / "compose" / "keycloak" / "clearance-realm.json").read_text())
+def test_compose_imports_the_one_realm_with_the_platforms_roles_and_no_credentials() -> None:
+    """Compose's Keycloak imports the local stack's realm file: the platform's roles, users
+    that are SAMPLE DATA (service accounts aside) and no password or client secret."""
+    [volume] = compose.compose_document()["services"]["keycloak"]["volumes"]
+    folder = DEPLOY / "compose" / volume.split(":")[0]
+    realm = json.loads((folder / "clearance-realm.json").read_text())
     assert [role["name"] for role in realm["roles"]["realm"]] == list(ROLES)
-    assert realm["users"] == []
+    people = [u for u in realm["users"] if "serviceAccountClientId" not in u]
+    assert people
+    assert all(u["username"].startswith("sample-") for u in people)
+    assert "SAMPLE DATA" in realm["displayName"]
+    assert not any("credentials" in u for u in realm["users"])
+    assert not any("secret" in client for client in realm["clients"])
 
 
 def test_compose_secrets_come_from_the_environment_file() -> None:

@@ -9,7 +9,7 @@ import random
 import string
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,11 +21,13 @@ from aiokafka.errors import KafkaError
 from be_intake.domain.filing import PERMANENT_IECS
 from clearance_contracts import E_GATEPASS_ISSUED, event_key, example, topic_for
 from clearance_domain import BillOfEntryRef
+from clearance_local.identity import IdentityProvider
 from clearance_local.kafka import partitions_of
 from clearance_local.services import ServiceProcess
 from clearance_local.stack import Endpoints
 from clearance_runtime.clock import CUSTOMS_TIMEZONE
 from clearance_runtime.envelope import CloudEvent
+from clearance_runtime.kafka import KafkaSecurity, client_options
 from rms_router.domain.decision import interdiction_draw
 
 FILED = "icegate.bill-of-entry.filed.v1"
@@ -62,12 +64,65 @@ WATCHED = (
 # ICES 1.5 messages (CHCAI04, CHCAI07) to the filer of a flat file (issue 9).
 ICES_MESSAGE = "clearance.ices-message.issued.v1"
 NOTICES = (NOTICE, ICES_MESSAGE)  # keyed by the filer, not the BE
-ADMINISTRATOR = {"X-Clearance-Subject": "test-administrator", "X-Clearance-Roles": "administrator"}
+#: Where each role is, unless a test says otherwise: the example BE's customs broker and
+#: port, and the port's default custodian (SAMPLE DATA).
+DEFAULT_SCOPE: dict[str, dict[str, str]] = {
+    "filer": {"cb_code": str(example(FILED)["customs_broker_code"])},
+    "officer": {"location": "INNSA1"},
+    "custodian": {"custodian": "INNSA1CFS1"},
+}
+_identities: list[IdentityProvider] = []
 
 
-def headers(role: str, subject: str | None = None) -> dict[str, str]:
-    """The stand-in identity of access.requires (X-Clearance-* headers)."""
-    return {"X-Clearance-Subject": subject or f"test-{role}", "X-Clearance-Roles": role}
+def use_identities(provider: IdentityProvider) -> None:
+    """The session's identity provider (tests/e2e/conftest.py sets it once)."""
+    _identities[:] = [provider]
+
+
+class Identity(Mapping[str, str]):
+    """The request headers of one caller: `Authorization: Bearer <access token>` of a user
+    of the test stack's Keycloak holding `role` and `scope` (token claims, the services'
+    scope vocabulary: location, groups, cb_code, iec, custodian, functions), whose username
+    is `subject`. Signed by Keycloak and verified against its JWKS like any caller's; the
+    token is fetched when a request first reads the headers, and cached until it nearly
+    expires. Usable wherever headers are: `client.get(url, headers=identity)`."""
+
+    def __init__(self, role: str, subject: str | None = None, **scope: str) -> None:
+        """`role`: one role, or several comma-separated (one user holding them all)."""
+        self.role = role
+        self.subject = subject
+        defaults = [DEFAULT_SCOPE.get(name.strip(), {}) for name in role.split(",")]
+        self.scope = {k: v for default in defaults for k, v in default.items()} | scope
+
+    def token(self) -> str:
+        if not _identities:
+            raise RuntimeError("no identity provider: the e2e conftest sets it per session")
+        return _identities[0].token(self.role, user=self.subject, **self.scope)
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token()}"}
+
+    def __getitem__(self, name: str) -> str:
+        return self._headers()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("Authorization",))
+
+    def __len__(self) -> int:
+        return 1
+
+    def but(self, subject: str | None = None, **scope: str) -> Identity:
+        """The same role with another subject or scope."""
+        return Identity(self.role, subject or self.subject, **{**self.scope, **scope})
+
+
+def headers(role: str, subject: str | None = None, **scope: str) -> Identity:
+    """THE test identity: the headers of a caller holding `role`, named `subject`, with
+    `scope` (defaults: DEFAULT_SCOPE), carrying a real Keycloak token."""
+    return Identity(role, subject, **scope)
+
+
+ADMINISTRATOR = headers("administrator", "test-administrator")
 
 
 def new_iec() -> str:
@@ -156,19 +211,30 @@ def key_of(be: dict[str, Any]) -> str:
 class Listener:
     """Collects every record that appears on the watched topics from now on."""
 
-    def __init__(self, bootstrap: str, topics: tuple[str, ...] = (*WATCHED, *NOTICES)) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: tuple[str, ...] = (*WATCHED, *NOTICES),
+        security: KafkaSecurity | None = None,
+    ) -> None:
+        """`security`: the credentials to read with (default: the test process's, the
+        session stack's Kafka administrator from CLEARANCE_KAFKA_*)."""
         self.bootstrap = bootstrap
         self.topics = topics
+        self.security = security
         self.records: dict[str, list[Any]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        # The test process is the Kafka administrator (CLEARANCE_KAFKA_* of the `infra` fixture).
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options(security)
+        )
 
     async def start(self) -> None:
         await self._consumer.start()
         partitions = [
             TopicPartition(topic, p)
             for topic in self.topics
-            for p in await partitions_of(self.bootstrap, topic)
+            for p in await partitions_of(self.bootstrap, topic, self.security)
         ]
         self._consumer.assign(partitions)
         for tp, offset in (await self._consumer.end_offsets(partitions)).items():
@@ -211,7 +277,10 @@ class Pipeline:
         self.listener = listener
         self.infra = infra
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=infra.kafka_bootstrap, acks="all", enable_idempotence=True
+            bootstrap_servers=infra.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            **client_options(infra.kafka_admin),
         )
 
     @property
@@ -372,8 +441,10 @@ class Pipeline:
                 await self.pay(be)
         return event
 
-    async def status(self, be: dict[str, Any]) -> httpx.Response:
-        return await self.get(f"/bills-of-entry/{key_of(be)}", role="filer")
+    async def status(self, be: dict[str, Any], role: str = "filer") -> httpx.Response:
+        """be-intake's status view, asked by the BE's filer (its CB code), or by `role`
+        (an officer of INNSA1: a BE whose filing was never read has no known filer)."""
+        return await self.get(f"/bills-of-entry/{key_of(be)}", role=role)
 
     async def status_when(
         self, be: dict[str, Any], done: Callable[[dict[str, Any]], bool], timeout: float = 60

@@ -31,13 +31,13 @@ from clearance_contracts import (
 from clearance_local.bis_registry import BisRegistry
 from clearance_local.stack import Endpoints
 from clearance_runtime.envelope import CloudEvent
-from pipeline_harness import Listener, Pipeline
+from pipeline_harness import Listener, Pipeline, headers
 
 pytestmark = pytest.mark.e2e
 
 FILED = "icegate.bill-of-entry.filed.v1"
 WATCHED = (BIS_VERIFICATION_COMPLETED, BIS_VERIFICATION_PENDING, BIS_SAMPLE_CONCLUDED)
-OFFICER = {"X-Clearance-Subject": "officer-7", "X-Clearance-Roles": "officer"}
+OFFICER = headers("officer", "officer-7")
 TOY_PARTS = [f"IS 9873 (Part {n})" for n in (1, 2, 3, 4, 7, 9)]
 TWO_CERTIFICATES = [TOY_PARTS, ["IS 9873", "IS 15644:2006"]]
 

@@ -1,4 +1,8 @@
-"""What other systems see: a BE filed with kcat, the gatepass read with kcat, the OpenAPI."""
+"""What other systems see: a BE filed with kcat, the gatepass read with kcat, the OpenAPI.
+
+kcat authenticates as the README shows: the upstream files with its own SCRAM principal,
+and a custodian reads the gatepass topic with its own.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ async def test_a_be_filed_with_kcat_yields_a_gatepass_readable_with_kcat(
     be = new_bill_of_entry("H")
     await pipeline.facts_before(be)
     bootstrap = pipeline.infra.kafka_bootstrap
+    upstream = _x_options(pipeline, "icegate-upstream")
+    custodian = _x_options(pipeline, "custodian-INNSA1CFS1")  # GATEPASS is its topic
     headers = {
         "ce_specversion": "1.0",
         "ce_id": str(uuid.uuid4()),
@@ -42,6 +48,7 @@ async def test_a_be_filed_with_kcat_yields_a_gatepass_readable_with_kcat(
     header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}={value}")]
     await _kcat(
         "-P",
+        *upstream,
         "-b",
         bootstrap,
         "-t",
@@ -54,10 +61,18 @@ async def test_a_be_filed_with_kcat_yields_a_gatepass_readable_with_kcat(
     await pipeline.pay(be)
     await pipeline.listener.wait_for(GATEPASS, key_of(be))
 
-    out = await _kcat("-C", "-b", bootstrap, "-t", GATEPASS, "-e", "-q", "-f", "%k\t%s\n")
+    out = await _kcat(
+        "-C", *custodian, "-b", bootstrap, "-t", GATEPASS, "-e", "-q", "-f", "%k\t%s\n"
+    )
     mine = [line.split("\t", 1)[1] for line in out.splitlines() if line.startswith(key_of(be))]
     assert len(mine) == 1
     assert json.loads(mine[0])["bill_of_entry_ref"]["be_no"] == be["be_no"]
+
+
+def _x_options(pipeline: Pipeline, party: str) -> list[str]:
+    """`-X security.protocol=sasl_plaintext -X sasl.mechanisms=SCRAM-SHA-512 ...` of a party."""
+    options = pipeline.infra.kafka(party).librdkafka_options("PLAIN")
+    return [arg for option in options for arg in ("-X", option)]
 
 
 async def test_openapi_publishes_the_contract_schemas(pipeline: Pipeline) -> None:

@@ -196,6 +196,23 @@ async def test_an_air_be_uploaded_over_http_is_numbered_and_clears(pipeline: Pip
         assert unknown.status_code == 404, unknown.text
 
 
+async def test_a_filer_uploads_no_be_of_another_cb_code_or_iec(pipeline: Pipeline) -> None:
+    """Issue 14: the file's CB code and IEC must be the uploader's (its token's `cb_code` /
+    `iec` claims); another broker's file is a 403 and registers nothing."""
+    be = new_bill_of_entry("H", mode_of_transport="A")
+    other = headers("filer", "filer-other-broker", cb_code="AAACZ9999ZCH001")
+    async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=30) as client:
+        refused = await client.post(
+            "/ices/messages",
+            content=_flat_file(be, "200009").encode("ascii"),
+            params={"name": f"{be['user_job_no']}2025.be"},
+            headers={"content-type": "text/plain", **other},
+        )
+    assert refused.status_code == 403, refused.text
+    assert "CB code or IEC" in refused.json()["detail"]
+    await _nothing_registered(pipeline, be)
+
+
 async def test_an_air_be_dropped_in_the_inbox_gets_chcai04_and_chcai07_beside_its_ack(
     pipeline: Pipeline,
 ) -> None:

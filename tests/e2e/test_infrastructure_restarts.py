@@ -1,7 +1,9 @@
 """Restart PostgreSQL or Kafka under load: nothing is lost, nothing is issued twice.
 
 These tests restart infrastructure, so they run on a stack of their own (the
-`faults` profile, started by the local provisioner), never on the shared one.
+`faults` profile, started by the local provisioner), never on the shared one. Its services
+accept the tokens of the session's identity provider (the `test` stack's Keycloak, started
+once per session), so the stack starts no Keycloak of its own.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from clearance_local.config import StackConfig
+from clearance_local.identity import IdentityProvider
 from clearance_local.process import terminate
 from clearance_local.stack import Stack
 from pipeline_harness import Listener, Pipeline, disrupt_mid_stream
@@ -18,8 +21,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")
-def fault_stack() -> Iterator[Stack]:
-    stack = Stack(StackConfig.from_env("faults"))
+def fault_stack(identities: IdentityProvider) -> Iterator[Stack]:
+    del identities  # the session's Keycloak runs: the fault stack's services trust it
+    stack = Stack(
+        StackConfig.from_env("faults"), keycloak=Stack(StackConfig.from_env("test")).keycloak
+    )
     stack.up(log=lambda _line: None)
     yield stack
     stack.down()
@@ -27,7 +33,7 @@ def fault_stack() -> Iterator[Stack]:
 
 @pytest.fixture
 async def fault_pipeline(fault_stack: Stack) -> AsyncIterator[Pipeline]:
-    listener = Listener(fault_stack.kafka.bootstrap)
+    listener = Listener(fault_stack.kafka.bootstrap, security=fault_stack.kafka.admin_security)
     await listener.start()
     pipe = Pipeline(fault_stack.services, listener, fault_stack.endpoints)
     await pipe.producer.start()

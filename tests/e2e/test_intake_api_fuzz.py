@@ -15,6 +15,7 @@ those, and nothing else."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -68,7 +69,7 @@ def test_every_answer_of_the_api_is_one_its_openapi_documents(pipeline: Pipeline
             _fuzzer(operation.as_strategy(generation_mode=mode), identity, mode)()
 
 
-def _fuzzer(strategy: Any, identity: dict[str, str], mode: GenerationMode) -> Any:
+def _fuzzer(strategy: Any, identity: Mapping[str, str], mode: GenerationMode) -> Any:
     positive = mode is GenerationMode.POSITIVE
 
     @given(strategy)

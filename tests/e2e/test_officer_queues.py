@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,8 +27,10 @@ from clearance_runtime.envelope import CloudEvent
 from pipeline_harness import (
     GATEPASS,
     SEAL_SOLD,
+    Identity,
     Listener,
     Pipeline,
+    headers,
     key_of,
     new_bill_of_entry,
     new_iec,
@@ -46,7 +48,7 @@ BILL_OF_ENTRY_INVALIDATED = "clearance.bill-of-entry.invalidated.v1"
 AFFIXED = "vendor.rfid-seal.affixed.v1"
 SCANNED = "reader.rfid-seal.scanned.v1"
 TOPICS = (RMS_DECISION_MADE, ASSESSED, EXAMINED, NOC, GATEPASS)
-ADMIN = {"X-Clearance-Subject": "admin.e2e", "X-Clearance-Roles": "administrator"}
+ADMIN = headers("administrator", "admin.e2e")
 GOLD = "71081300"  # gold, non-monetary, unwrought: chapter 71 (rule precious-metals-and-stones)
 PEPPER = "09041120"
 # parts of CCTV cameras: no BIS order covers them (the cameras, 8525 80 90, fall under the
@@ -54,14 +56,9 @@ PEPPER = "09041120"
 CCTV_PARTS = "85299090"  # black pepper: chapter 09 (FSSAI NOC, rule partner-agency-noc)
 
 
-def officer(
-    subject: str = "officer.e2e", location: str = "INNSA1", groups: str = "5C"
-) -> dict[str, str]:
-    return {
-        "X-Clearance-Subject": subject,
-        "X-Clearance-Roles": "officer",
-        "X-Clearance-Scope": f"location={location};groups={groups}",
-    }
+def officer(subject: str = "officer.e2e", location: str = "INNSA1", groups: str = "5C") -> Identity:
+    """An officer of `location` working assessment `groups` (its token's scope claims)."""
+    return headers("officer", subject, location=location, groups=groups)
 
 
 class RmsListener(Listener):
@@ -110,7 +107,7 @@ class Rms:
         return await self.listener.data(RMS_DECISION_MADE, be)
 
     async def claim(
-        self, be: dict[str, Any], queue: str, headers: dict[str, str], kind: str | None = None
+        self, be: dict[str, Any], queue: str, headers: Mapping[str, str], kind: str | None = None
     ) -> dict[str, Any]:
         """Claim the next BE of `queue` until it is this BE's task, completing the others."""
         params = {"kind": kind} if kind else {}
@@ -126,7 +123,7 @@ class Rms:
             await self.complete(task, headers)
         raise AssertionError(f"{key_of(be)} never came up in {queue}")
 
-    async def complete(self, task: dict[str, Any], headers: dict[str, str]) -> None:
+    async def complete(self, task: dict[str, Any], headers: Mapping[str, str]) -> None:
         """Another test's (or an earlier run's) task: done as an officer would."""
         kind, task_id = task["kind"], task["task_id"]
         if kind == "assessment":
@@ -139,14 +136,14 @@ class Rms:
         assert response.status_code == 200, response.text
 
     async def record(
-        self, task: dict[str, Any], path: str, body: dict[str, Any], headers: dict[str, str]
+        self, task: dict[str, Any], path: str, body: dict[str, Any], headers: Mapping[str, str]
     ) -> httpx.Response:
         return await self.client.post(
             f"/tasks/{task['task_id']}/{path}", json=body, headers=headers
         )
 
     async def done(
-        self, task: dict[str, Any], path: str, body: dict[str, Any], headers: dict[str, str]
+        self, task: dict[str, Any], path: str, body: dict[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
         """Record a result of a claimed task (it must be accepted)."""
         response = await self.record(task, path, body, headers)

@@ -17,35 +17,37 @@ import httpx
 import pytest
 from browser import Page, chromium
 from clearance_local.config import StackConfig
+from clearance_local.keycloak import CONSOLE_CLIENT
 from clearance_local.process import free_port
 from clearance_local.services import CONSOLE, ServiceProcess
 from clearance_local.stack import Endpoints
 from clearance_runtime.envelope import CloudEvent
-from pipeline_harness import FILED, GATEPASS, Pipeline, key_of, new_bill_of_entry
+from pipeline_harness import FILED, GATEPASS, Pipeline, headers, key_of, new_bill_of_entry
 from selenium import webdriver
 
 pytestmark = pytest.mark.e2e
 
 IST = timezone(timedelta(hours=5, minutes=30))
-OFFICER = {"X-Clearance-Subject": "officer-1", "X-Clearance-Roles": "officer"}
+OFFICER = headers("officer", "officer-1")
 RELEASED = ("released", "gatepass_issued", "goods_exited")  # statuses after OOC (STATUS-1)
 
 
 @pytest.fixture(scope="module")
 def console(service_processes: dict[str, ServiceProcess], infra: Endpoints) -> Iterator[str]:
     """The operations console as a process, reading the session's five services."""
-    process = ServiceProcess(
-        name=CONSOLE[0],
-        package=CONSOLE[1],
-        port=free_port(0),
-        config=StackConfig.from_env("test"),
-        kafka_bootstrap=infra.kafka_bootstrap,
-        postgres_admin_dsn=infra.postgres_admin_dsn,
-        zipkin_url=infra.zipkin_url,
+    process = ServiceProcess.of(
+        CONSOLE[0],
+        CONSOLE[1],
+        free_port(0),
+        StackConfig.from_env("test"),
+        infra,  # its own Kafka principal and the token issuer
         migrates=False,
         extra_env={
             **{svc.env_name: svc.url for svc in service_processes.values()},
             "CLEARANCE_ZIPKIN_URL": infra.zipkin_url,
+            # It reads the services as itself: its client of the test stack's Keycloak.
+            "CLEARANCE_AUTH_CLIENT_ID": CONSOLE_CLIENT,
+            "CLEARANCE_AUTH_CLIENT_SECRET": infra.console_client_secret,
         },
     )
     process.stop()
@@ -75,7 +77,7 @@ async def stuck(pipeline: Pipeline) -> dict[str, Any]:
     broken = {**be, "invoices": []}
     await pipeline.file(be, CloudEvent.new(FILED, "/icegate/test-upstream", key_of(be), broken))
     async with asyncio.timeout(60):
-        while (response := await pipeline.status(be)).status_code != 200 or not (
+        while (response := await pipeline.status(be, role="officer")).status_code != 200 or not (
             response.json()["stuck"]
         ):
             await asyncio.sleep(0.2)
@@ -96,8 +98,7 @@ def sign_in(page: Page, console: str, role: str = "administrator") -> None:
     page.browser.execute_script("sessionStorage.clear()")  # a fresh person in this tab
     page.open(f"{console}/")
     page.wait_text("#message", "Sign in to see the platform.")
-    page.type("#subject", f"{role}-1")
-    page.find(f"#role option[value='{role}']").click()
+    page.type("#token", headers(role, f"{role}-1").token())  # a real Keycloak token
     page.find("#sign-in button[type=submit]").click()
     page.wait_text("#who", f"Signed in as {role}-1 ({role})")
     page.wait(lambda: page.browser.execute_script("return document.body.dataset.loaded"))
@@ -225,7 +226,7 @@ async def test_be_intake_finds_bes_for_staff_only(
     stuck ones; each with its milestones (filing, registration, RMS decision, release)."""
     async with httpx.AsyncClient(base_url=pipeline.intake_url, timeout=10) as client:
         assert (await client.get("/bills-of-entry")).status_code == 401
-        filer = {"X-Clearance-Subject": "f", "X-Clearance-Roles": "filer"}
+        filer = headers("filer", "f-filer")
         assert (await client.get("/bills-of-entry", headers=filer)).status_code == 403
         query = {k: cleared[k] for k in ("be_no", "iec", "port_code", "be_date")}
         milestones = ("first_seen_at", "registered_at", "rms_decided_at", "released_at")
@@ -274,7 +275,7 @@ async def test_be_intake_gauges_the_bes_not_terminal(
 
 def test_the_console_api_refuses_callers_without_a_role(console: str) -> None:
     assert httpx.get(f"{console}/api/flow", timeout=10).status_code == 401
-    filer = {"X-Clearance-Subject": "f", "X-Clearance-Roles": "filer"}
+    filer = headers("filer", "f-filer")
     assert httpx.get(f"{console}/api/flow", headers=filer, timeout=10).status_code == 403
     replay = {"topic": "x.dlq", "partition": 0, "offset": 0}
     response = httpx.post(

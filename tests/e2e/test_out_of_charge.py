@@ -40,7 +40,7 @@ from clearance_contracts import (
 from clearance_runtime.envelope import CloudEvent
 from custodian_simulator import CustodianSimulator
 from PIL import Image
-from pipeline_harness import Listener, Pipeline, key_of, new_bill_of_entry
+from pipeline_harness import Identity, Listener, Pipeline, headers, key_of, new_bill_of_entry
 
 pytestmark = pytest.mark.e2e
 
@@ -53,19 +53,18 @@ TOPICS = (
     BIS_VERIFICATION_COMPLETED,
     *GATEPASS_TOPICS.values(),
 )
-OFFICER = {"x-clearance-subject": "officer.innsa1.ooc-02", "x-clearance-roles": "officer",
-           "x-clearance-scope": "location=INNSA1"}  # fmt: skip
-ADMIN = {"x-clearance-subject": "admin-1", "x-clearance-roles": "administrator"}
+OFFICER = headers("officer", "officer.innsa1.ooc-02", location="INNSA1")
+ADMIN = headers("administrator", "admin-1")
 
 
-def _custodian(code: str) -> dict[str, str]:
-    return {"x-clearance-subject": f"{code}-system", "x-clearance-roles": "custodian",
-            "x-clearance-scope": f"custodian={code}"}  # fmt: skip
+def _custodian(code: str) -> Identity:
+    """The custodian's system: its token's `custodian` claim is its code."""
+    return headers("custodian", f"{code.lower()}-system", custodian=code)
 
 
-def _filer(scope: str) -> dict[str, str]:
-    return {"x-clearance-subject": "filer-1", "x-clearance-roles": "filer",
-            "x-clearance-scope": scope}  # fmt: skip
+def _filer(**scope: str) -> Identity:
+    """A filer bound to exactly `scope` (cb_code and/or iec; nothing else)."""
+    return headers("filer", "filer-1", **{"cb_code": "", "iec": "", **scope})
 
 
 class Ooc:
@@ -229,7 +228,7 @@ async def test_automatic_ooc_for_aeo_t2_with_a_signed_e_ooc(ooc: Ooc, tmp_path: 
     assert gatepass["ooc_no"] == issued["ooc_no"]
     assert gatepass["containers"][0]["qr"].startswith("EGP1|")
 
-    response = await ooc.http.get(issued["document"]["url"], headers=_filer(f"iec={be['iec']}"))
+    response = await ooc.http.get(issued["document"]["url"], headers=_filer(iec=be["iec"]))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     pdf = tmp_path / "e-ooc.pdf"
@@ -268,10 +267,10 @@ async def test_automatic_ooc_for_aeo_t2_with_a_signed_e_ooc(ooc: Ooc, tmp_path: 
         jwt.decode(f"{head}.{altered}.{signature}", jwt.PyJWK(key).key, algorithms=["ES256"])
 
     broker = await ooc.http.get(
-        issued["document"]["url"], headers=_filer(f"cb_code={be['customs_broker_code']}")
+        issued["document"]["url"], headers=_filer(cb_code=be["customs_broker_code"])
     )
     assert broker.status_code == 200
-    other = await ooc.http.get(issued["document"]["url"], headers=_filer("iec=AAACZ9999Z"))
+    other = await ooc.http.get(issued["document"]["url"], headers=_filer(iec="AAACZ9999Z"))
     assert other.status_code == 404
 
 
@@ -282,9 +281,13 @@ async def test_officer_ooc_for_a_non_aeo_importer(ooc: Ooc) -> None:
     await ooc.pay(be, be["duty"]["total_duty"])
     held = await ooc.held(be, lambda body: body.get("grantable") is True)
     assert "no AEO certificate" in held["reasons"][0]["message"]
-    queue = (await ooc.http.get("/queues/out-of-charge", headers=OFFICER)).json()["queue"]
+    # FIFO: the newest entry is last, behind every BE the session's other tests left held
+    # at INNSA1, so the whole queue (the route's maximum page), not its first 100.
+    queue = (
+        await ooc.http.get("/queues/out-of-charge", params={"limit": 500}, headers=OFFICER)
+    ).json()["queue"]
     assert key_of(be) in [key_of(entry["bill_of_entry_ref"]) for entry in queue]
-    elsewhere = {**OFFICER, "x-clearance-scope": "location=INMUN1"}
+    elsewhere = headers("officer", "officer.inmun1.ooc-01", location="INMUN1")
     assert (
         await ooc.http.get("/queues/out-of-charge?location=INNSA1", headers=elsewhere)
     ).status_code == 403
@@ -292,7 +295,7 @@ async def test_officer_ooc_for_a_non_aeo_importer(ooc: Ooc) -> None:
     assert response.status_code == 200, response.text
     [issued] = await ooc.wait(OUT_OF_CHARGE_ISSUED, be)
     assert issued["mode"] == "officer"
-    assert issued["officer"] == {"officer_id": OFFICER["x-clearance-subject"], "location": "INNSA1"}
+    assert issued["officer"] == {"officer_id": "officer.innsa1.ooc-02", "location": "INNSA1"}
     again = await ooc.decide(be, "grant")
     assert again.status_code == 409  # exactly one OOC
 

@@ -33,6 +33,7 @@ from pipeline_harness import (
     SEAL_RECONCILED,
     SEAL_SOLD,
     Pipeline,
+    headers,
     key_of,
     new_bill_of_entry,
     new_seal_no,
@@ -44,8 +45,8 @@ pytestmark = pytest.mark.e2e
 
 AFFIXED = "vendor.rfid-seal.affixed.v1"
 SCANNED = "reader.rfid-seal.scanned.v1"
-OFFICER = {"X-Clearance-Subject": "officer-4711", "X-Clearance-Roles": "officer"}
-CUSTODIAN = {"X-Clearance-Subject": "licensee-maa4w001", "X-Clearance-Roles": "custodian"}
+OFFICER = headers("officer", "officer-4711")
+CUSTODIAN = headers("custodian", "licensee-maa4w001")
 DELAY_HOURS = 72  # seal-circular's inordinate_delay_hours (checked against the policy below)
 
 
@@ -452,7 +453,7 @@ async def test_seal_sales_from_a_vendors_bulk_file(pipeline: Pipeline, seals: Se
         f"{unlisted},{tid_of(unlisted)},QQQQ,MAA4W001,{now}",
         f"ABC 1,{tid_of(good)},ABC,MAA4W001,{now}",
     ]
-    vendor = {"X-Clearance-Subject": "elck-uploader", "X-Clearance-Roles": "upstream"}
+    vendor = headers("upstream", "elck-uploader")
     async with seals.client() as client:
         answer = await client.post(
             "/seals/sales",

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient
 from clearance_local.kafka import ensure_topics
-from clearance_runtime.kafka import idempotent_producer
+from clearance_runtime.kafka import client_options, idempotent_producer
 
 from clearance_bench.load import Log, Measurement, Message, Schedule, measure, topic_partitions
 from clearance_bench.sampling import Watched, fixed_pid
@@ -53,6 +53,7 @@ async def relay(bootstrap: str, hop: int, group: str) -> None:
     source, sink = TOPICS[hop], TOPICS[hop + 1]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
+        **client_options(),
         group_id=group,
         client_id=f"{group}-consumer",
         enable_auto_commit=False,
@@ -98,7 +99,7 @@ async def prepare_topics(bootstrap: str, partitions: int, log: Log = print) -> N
     wrong = [topic for topic, count in existing.items() if count != partitions]
     if wrong:
         log(f"  re-creating {', '.join(wrong)} with {partitions} partitions")
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options())
         await admin.start()
         try:
             await admin.delete_topics(wrong)

@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Resetting the '{PROFILE}' stack (--reuse keeps it)")
         stack.reset()
         stack = Stack(StackConfig.from_env(PROFILE))
+    # The load generator, listener and bare relays (subprocesses) authenticate as the
+    # Kafka administrator: they write the upstream's topic and read every service's.
+    os.environ.update(stack.endpoints.kafka_admin.as_env())
     print(f"Bringing up the '{PROFILE}' stack in {stack.config.data_dir}")
     try:
         stack.up(log=print, services=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -39,8 +40,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from clearance_contracts import BILL_OF_ENTRY_FILED, DUTY_DEMAND_RAISED, E_GATEPASS_ISSUED
 from clearance_local.config import StackConfig
+from clearance_local.identity import IdentityProvider
 from clearance_local.process import read_pid, terminate
 from clearance_local.stack import Stack
+from clearance_runtime.kafka import client_options
 
 from clearance_bench import invariants
 from clearance_bench.benchmark import Plan, prepare_day
@@ -51,7 +54,6 @@ from clearance_bench.sampling import parse_metrics
 PROFILE = "faults"
 SERVICES = ("be-intake", "bis-verifier", "rms-router", "warehouse-seal", "ooc-issuer")
 MONTH_S = 31 * 24 * 3600
-ADMIN_HEADERS = {"X-Clearance-Subject": "fault-suite", "X-Clearance-Roles": "administrator"}
 
 
 @dataclass(frozen=True)
@@ -134,11 +136,17 @@ def _registry_down(seconds: float) -> Callable[[Stack, Log], None]:
 
 def _clock_month(stack: Stack, log: Log) -> None:
     log("  fault: every service's clock moved 31 days forward")
+    endpoints = stack.endpoints
+    identity = IdentityProvider(endpoints.keycloak_url, endpoints.keycloak_admin_password)
+    try:
+        headers = identity.headers("administrator")
+    finally:
+        identity.close()
     for name in SERVICES:
         response = httpx.post(
             f"{stack.services[name].url}/admin/clock",
             json={"advance_seconds": MONTH_S},
-            headers=ADMIN_HEADERS,
+            headers=headers,
             timeout=30,
         )
         response.raise_for_status()
@@ -220,8 +228,12 @@ class LagProbe:
 
     def __init__(self, bootstrap: str, metrics_urls: Mapping[str, str] | None = None) -> None:
         self.metrics_urls = dict(metrics_urls or {})
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=10000, **client_options()
+        )
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options()
+        )
 
     async def __aenter__(self) -> LagProbe:
         await self.admin.start()
@@ -258,7 +270,9 @@ class LagProbe:
 
 async def read_back(bootstrap: str) -> list[invariants.Record]:
     """Every record of the topics the invariants read, from the beginning to the end now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=10000, **client_options()
+    )
     await admin.start()
     try:
         topics = [
@@ -271,7 +285,9 @@ async def read_back(bootstrap: str) -> list[invariants.Record]:
         ]
     finally:
         await admin.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options()
+    )
     await consumer.start()
     records: list[invariants.Record] = []
     try:
@@ -336,6 +352,9 @@ async def run_scenario(
 ) -> ScenarioResult:
     """The day through the running `stack` with `scenario` striking once `strike_at` of the
     BEs are terminal; then drain, read back, check."""
+    # The suite's own clients and the load generator (subprocesses) sign in as the Kafka
+    # administrator: they write the upstream's topic and read every service's.
+    os.environ.update(stack.endpoints.kafka_admin.as_env())
     target = target_from_stack(stack)
     bootstrap = target.kafka_bootstrap
     result = ScenarioResult(scenario.name, scenario.description, plan.count)

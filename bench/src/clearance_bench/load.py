@@ -20,7 +20,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from clearance_runtime.envelope import CloudEvent
-from clearance_runtime.kafka import idempotent_producer
+from clearance_runtime.kafka import client_options, idempotent_producer
 
 from clearance_bench.sampling import Sample, Sampler, Watched
 from clearance_bench.workload import Filing
@@ -111,7 +111,11 @@ class Measurement:
 
 async def topic_partitions(bootstrap: str, topics: Sequence[str]) -> dict[str, int]:
     """The partition count of each of `topics` that exists."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=10000,
+        **client_options(),
+    )
     await admin.start()
     try:
         described = await admin.describe_topics(list(topics))
@@ -135,6 +139,7 @@ class TerminalListener:
         self.progress = asyncio.Event()
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
+            **client_options(),
             enable_auto_commit=False,
             fetch_max_wait_ms=20,
             client_id=f"bench-listener-{measurement.label}",
@@ -348,8 +353,12 @@ async def wait_consumed(
 ) -> None:
     """Until consumer group `group` has committed every record of `topics` (be-intake has
     the directory and the arrivals before the first filing)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=10000, **client_options()
+    )
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options()
+    )
     await admin.start()
     await consumer.start()
     try:

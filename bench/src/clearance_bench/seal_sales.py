@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from clearance_runtime.envelope import CloudEvent
-from clearance_runtime.kafka import idempotent_producer
+from clearance_runtime.kafka import client_options, idempotent_producer
 
 from clearance_bench.load import Log, Message
 from clearance_bench.workload import Filing
@@ -66,8 +66,8 @@ async def preload(bootstrap: str, messages: Sequence[Message], log: Log, timeout
         await producer.flush()
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **client_options())
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options())
     await consumer.start()
     await admin.start()
     try:

@@ -2,8 +2,10 @@
 
 The page itself (`/`, `/static/...`) is public and holds no data; every `/api/...`
 route takes `clearance_runtime.access.requires(...)` as its one dependency
-(officers and administrators read; administrators replay dead letters), and the
-caller's identity is passed on to the services it reads.
+(officers and administrators read; administrators replay dead letters): the caller's
+bearer token is verified as the services verify it. The console then reads the services
+as itself, with its own token (client credentials of the `clearance-console` client),
+and Kafka's dead letters as its own principal.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from typing import Annotated, Any
 
 import httpx
 from clearance_runtime import dlq
-from clearance_runtime.access import Principal, requires
+from clearance_runtime.access import (
+    AuthConfig,
+    ClientCredentials,
+    Principal,
+    TokenVerifier,
+    requires,
+)
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -55,6 +63,33 @@ def build(settings: Settings | None = None) -> FastAPI:
         title="clearance: operations console", lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.token_verifier = (
+        TokenVerifier(
+            AuthConfig(
+                issuer=settings.auth_issuer,
+                audience=settings.auth_audience,
+                jwks_url=settings.auth_jwks_url,
+                roles_claim=settings.auth_roles_claim,
+                subject_claim=settings.auth_subject_claim,
+            )
+        )
+        if settings.auth_issuer
+        else None
+    )
+    itself = ClientCredentials(
+        settings.auth_issuer,
+        settings.auth_client_id,
+        settings.auth_client_secret.get_secret_value(),
+    )
+
+    async def own_headers() -> dict[str, str]:
+        """The console's own token for the services (none without an issuer or secret)."""
+        if not (settings.auth_issuer and settings.auth_client_secret.get_secret_value()):
+            return {}
+        try:
+            return await itself.headers()
+        except (httpx.HTTPError, KeyError, ValueError) as error:
+            raise HTTPException(502, f"the console cannot sign in: {error!r}") from error
 
     def client() -> httpx.AsyncClient:
         return state["client"]
@@ -74,10 +109,9 @@ def build(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api")
 
     async def call(url: str, request: Request, **params: Any) -> Any:
+        del request  # the caller is checked by the route; the console reads as itself
         try:
-            return await sources.get_json(
-                client(), url, sources.forwarded(request.headers), **params
-            )
+            return await sources.get_json(client(), url, await own_headers(), **params)
         except sources.ServiceError as error:
             raise HTTPException(status_code=502, detail=str(error)) from error
 
@@ -167,11 +201,7 @@ def build(settings: Settings | None = None) -> FastAPI:
     @api.get("/queues")
     async def queues(request: Request, _caller: Annotated[Principal, _READ]) -> Any:
         """Officers' queue depths and oldest item per location and group."""
-        return {
-            "queues": await sources.queue_depths(
-                client(), services, sources.forwarded(request.headers)
-            )
-        }
+        return {"queues": await sources.queue_depths(client(), services, await own_headers())}
 
     @api.get("/flow")
     async def flow(_caller: Annotated[Principal, _READ]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,6 +19,18 @@ class Settings(BaseSettings):
     rms_router_url: str = "http://127.0.0.1:8003"
     warehouse_seal_url: str = "http://127.0.0.1:8004"
     ooc_issuer_url: str = "http://127.0.0.1:8005"
+    #: Kafka credentials of the console's own principal (dead letters: read, replay):
+    #: CLEARANCE_KAFKA_SECURITY_PROTOCOL, ..._SASL_USERNAME, ... (clearance_runtime.kafka).
+    #: Bearer tokens: the issuer whose tokens the console's callers carry (as the services).
+    auth_issuer: str = ""
+    auth_audience: str = "clearance"
+    auth_jwks_url: str = ""
+    auth_roles_claim: str = "roles"
+    auth_subject_claim: str = "sub"
+    #: The console reads the services as itself: a confidential client of the issuer
+    #: (client credentials grant). Empty secret: no service token (reads answer 401).
+    auth_client_id: str = "clearance-console"
+    auth_client_secret: SecretStr = SecretStr("")
     #: The trace viewer (Zipkin); empty: no trace links.
     zipkin_url: str = ""
     log_level: str = "INFO"

@@ -18,6 +18,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from clearance_contracts import topics
 from clearance_runtime.dlq import DeadLetter
+from clearance_runtime.kafka import client_options
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -39,12 +40,6 @@ QUEUES: tuple[QueueSource, ...] = (QueueSource("rms-router", "/queues/examinatio
 
 class ServiceError(RuntimeError):
     """A service did not answer as expected; the message says which and how."""
-
-
-def forwarded(headers: Mapping[str, str]) -> dict[str, str]:
-    """The caller's identity headers, passed on to the services (a token later)."""
-    names = ("authorization", "x-clearance-subject", "x-clearance-roles", "x-clearance-scope")
-    return {name: value for name, value in headers.items() if name.lower() in names}
 
 
 async def get_json(
@@ -145,7 +140,10 @@ async def dead_letters(bootstrap: str, timeout_s: float = 10.0) -> list[DeadLett
     """Every record on every dead-letter topic, read once from start to end."""
     names = [spec.name for spec in topics() if spec.dead_letter]
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        **client_options(),  # the console's own principal (CLEARANCE_KAFKA_*)
     )
     await consumer.start()
     letters: list[DeadLetter] = []

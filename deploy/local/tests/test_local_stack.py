@@ -13,6 +13,7 @@ from aiokafka.errors import KafkaError
 from clearance_local.config import SERVICE_SCHEMAS
 from clearance_local.kafka import ensure_topics
 from clearance_local.stack import Endpoints
+from clearance_runtime.kafka import KafkaSecurity, client_options
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,7 @@ async def _new_topic(bootstrap: str) -> str:
 async def test_broker_carries_a_record_end_to_end(kafka_bootstrap: str) -> None:
     topic = await _new_topic(kafka_bootstrap)
     producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True
+        **client_options(), bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True
     )
     await producer.start()
     try:
@@ -38,6 +39,7 @@ async def test_broker_carries_a_record_end_to_end(kafka_bootstrap: str) -> None:
         bootstrap_servers=kafka_bootstrap,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **client_options(),  # the test process's credentials (the Kafka administrator)
     )
     await consumer.start()
     try:
@@ -49,7 +51,10 @@ async def test_broker_carries_a_record_end_to_end(kafka_bootstrap: str) -> None:
 
 async def test_topics_are_not_auto_created(kafka_bootstrap: str) -> None:
     producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_bootstrap, request_timeout_ms=3000, max_batch_size=1024
+        **client_options(),
+        bootstrap_servers=kafka_bootstrap,
+        request_timeout_ms=3000,
+        max_batch_size=1024,
     )
     await producer.start()
     try:
@@ -62,8 +67,15 @@ async def test_topics_are_not_auto_created(kafka_bootstrap: str) -> None:
 async def _kcat(*args: str, stdin: bytes = b"") -> str:
     kcat = shutil.which("kcat")
     assert kcat, "kcat must be installed (bin/clearance installs Debian's kcat)"
+    # The test process's Kafka credentials (the administrator), as kcat -X options.
+    security = [a for o in KafkaSecurity.from_env().librdkafka_options("PLAIN") for a in ("-X", o)]
     proc = await asyncio.create_subprocess_exec(
-        kcat, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        kcat,
+        args[0],
+        *security,
+        *args[1:],
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await asyncio.wait_for(proc.communicate(stdin), timeout=30)
     assert proc.returncode == 0

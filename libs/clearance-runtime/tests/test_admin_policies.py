@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from clearance_runtime.access import Principal, principal
 from clearance_runtime.admin import policy_routes
 from clearance_runtime.clock import ControllableClock
 from clearance_runtime.policies import Policies, Policy, PolicyKind, PolicyVersion
@@ -14,7 +15,8 @@ from fastapi import FastAPI
 
 pytestmark = pytest.mark.unit
 KIND: PolicyKind[Any] = PolicyKind("limits", dict)
-ADMINISTRATOR = {"X-Clearance-Subject": "admin", "X-Clearance-Roles": "administrator"}
+#: The caller the token would name (tokens themselves: test_access.py).
+ADMINISTRATOR = Principal("admin", frozenset({"administrator"}))
 
 
 class FakeStore:
@@ -37,6 +39,7 @@ async def test_an_administrators_version_runs_the_services_changed_callback() ->
         calls.append(len(store.policies.versions("limits")))
 
     app = FastAPI()
+    app.dependency_overrides[principal] = lambda: ADMINISTRATOR
     app.include_router(policy_routes(store, ControllableClock(), changed=changed))  # type: ignore[arg-type]
     version = {
         "effective_from": "2025-04-01",
@@ -45,10 +48,8 @@ async def test_an_administrators_version_runs_the_services_changed_callback() ->
     }
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        added = await client.post("/admin/policies/limits", json=version, headers=ADMINISTRATOR)
-        refused = await client.post(
-            "/admin/policies/limits", json={"body": {}}, headers=ADMINISTRATOR
-        )
+        added = await client.post("/admin/policies/limits", json=version)
+        refused = await client.post("/admin/policies/limits", json={"body": {}})
     assert added.status_code == 201, added.text
     assert refused.status_code == 422, refused.text
     assert calls == [1]  # after the version is stored; not for a refused one

@@ -16,7 +16,7 @@ from clearance_local.kafka import ensure_topics, partitions_of
 from clearance_runtime.consumer import EventConsumer
 from clearance_runtime.database import create_engine, session_factory
 from clearance_runtime.envelope import CloudEvent
-from clearance_runtime.kafka import idempotent_producer, manual_commit_consumer
+from clearance_runtime.kafka import client_options, idempotent_producer, manual_commit_consumer
 from clearance_runtime.migrations import runtime_ddl
 from clearance_runtime.outbox import OutboxRelay
 from clearance_runtime.settings import ServiceSettings
@@ -91,7 +91,7 @@ async def harness(postgres_admin_dsn: str, kafka_bootstrap: str) -> AsyncIterato
 
 
 async def _end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(**client_options(), bootstrap_servers=bootstrap)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic)]
@@ -102,7 +102,9 @@ async def _end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
 
 
 async def _read_from(bootstrap: str, offsets: dict[TopicPartition, int], wanted: int) -> list[Any]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **client_options(), bootstrap_servers=bootstrap, enable_auto_commit=False
+    )
     await consumer.start()
     records: list[Any] = []
     try:
@@ -227,7 +229,7 @@ Record = tuple[list[Any], bytes, bytes]
 
 
 async def _produce(bootstrap: str, topic: str, records: list[Record]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**client_options(), bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         for headers, value, key in records:

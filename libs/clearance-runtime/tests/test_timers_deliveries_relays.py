@@ -20,7 +20,7 @@ from clearance_runtime import dlq
 from clearance_runtime.clock import ControllableClock
 from clearance_runtime.database import create_engine, session_factory
 from clearance_runtime.deliveries import Backoff, DeliveryWorker, http_json_sender
-from clearance_runtime.kafka import idempotent_producer
+from clearance_runtime.kafka import client_options, idempotent_producer
 from clearance_runtime.migrations import runtime_ddl
 from clearance_runtime.outbox import OutboxRelay
 from clearance_runtime.settings import ServiceSettings
@@ -308,7 +308,9 @@ async def test_dead_letters_are_replayed_to_their_topic_without_dlq_headers(
     )
     assert [letter.offset for letter in replayed] == [1]
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **client_options(), bootstrap_servers=kafka_bootstrap, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         consumer.assign([TopicPartition(topic, 0)])

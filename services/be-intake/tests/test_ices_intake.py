@@ -284,3 +284,17 @@ async def test_rms_fag_1_the_rule_set_version_in_force_on_the_be_date_decides(
     after = await _acknowledge(uow_of, book, after_be)
     assert after.ref.be_date.isoformat() == "2025-04-02"
     assert _field_23(after.text) == "5X"
+
+
+def test_a_file_names_whom_it_files_for_so_the_upload_can_check_the_uploader() -> None:
+    """Issue 14: a fresh BE files for its CB code and IEC, an amendment for its sender (whom
+    the amendment is tied to, code 19); an unreadable file for nobody (its NAK says why)."""
+    be = example_be()
+    fresh = cachi01(be).encode()
+    assert ices.filed_as(fresh) == (be["customs_broker_code"], be["iec"])
+    before = {**be, "be_no": "4000127", "be_date": "2025-03-20"}
+    after = copy.deepcopy(before)
+    after["invoices"][0]["items"][0]["quantity"] = 650
+    amendment = cachi01_a(before, after, reason="TYPO", letter_no="1", sender="AAGCS4417M")
+    assert ices.filed_as(amendment.encode()) == ("AAGCS4417M", "AAGCS4417M")
+    assert ices.filed_as(b"not a flat file") is None

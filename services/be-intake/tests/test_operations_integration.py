@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 _CASE = text(
     "INSERT INTO intake_case (port_code, be_no, be_date, version, registered, status, iec,"
-    " state, updated_at) VALUES ('INNSA1', :be_no, :be_date, 1, true, 'released',"
+    " state, updated_at) VALUES (:port_code, :be_no, :be_date, 1, true, 'released',"
     " 'AAGCS4417M', '{}', :at)"
 )
 _ENTRY = text(
@@ -58,7 +58,9 @@ async def test_a_registration_folded_with_its_payment_is_still_the_registration_
         (OUT_OF_CHARGE_ISSUED, "ooc-issuer", "released", filed + timedelta(seconds=2)),
     ]
     async with session_factory(engine)() as session, session.begin():
-        await session.execute(_CASE, {"be_no": be_no, "be_date": be_date, "at": filed})
+        await session.execute(
+            _CASE, {"port_code": "INNSA1", "be_no": be_no, "be_date": be_date, "at": filed}
+        )
         for event_type, producer, status, at in entries:
             values = {"event_type": event_type, "producer": producer, "status": status, "at": at}
             await session.execute(
@@ -69,3 +71,21 @@ async def test_a_registration_folded_with_its_payment_is_still_the_registration_
     assert found["registered_at"] == filed
     assert found["rms_decided_at"] == filed + timedelta(seconds=1)
     assert found["released_at"] == filed + timedelta(seconds=2)
+
+
+async def test_an_officers_search_is_confined_to_its_locations(engine: AsyncEngine) -> None:
+    """The staff search with `port_codes` (an officer's `location` claims) finds no BE of
+    another customs location; without it (an administrator) it finds both."""
+    be_no, be_date = f"{secrets.randbelow(10**7):07d}", date(2099, 1, 3)
+    at = datetime(2099, 1, 3, 10, tzinfo=UTC)
+    async with session_factory(engine)() as session, session.begin():
+        for port_code in ("INNSA1", "INMAA1"):
+            values = {"port_code": port_code, "be_no": be_no, "be_date": be_date, "at": at}
+            await session.execute(_CASE, values)
+    async with session_factory(engine)() as session:
+        mine = await operations.search(session, be_no=be_no, port_codes=["INNSA1"])
+        none = await operations.search(session, be_no=be_no, port_codes=[])
+        every = await operations.search(session, be_no=be_no)
+    assert [row["port_code"] for row in mine] == ["INNSA1"]
+    assert none == []
+    assert sorted(row["port_code"] for row in every) == ["INMAA1", "INNSA1"]

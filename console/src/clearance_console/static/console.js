@@ -1,6 +1,8 @@
-// The operations console's page: reads /api/... with the signed-in person's identity.
-// Until bearer tokens land (issue 14), the identity is the platform's stand-in headers,
-// kept for this browser tab only; the token replaces `identityHeaders` and nothing else.
+// The operations console's page: reads /api/... with the signed-in person's identity, an
+// OpenID Connect access token of the platform's issuer (Keycloak locally:
+// `bin/clearance token --role administrator`), kept for this browser tab only and sent as
+// `Authorization: Bearer`. The console checks it as the services do; the subject and role
+// shown here are read from the token for display only.
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -11,7 +13,17 @@ function identity() {
 
 function identityHeaders() {
   const who = identity();
-  return who ? { "X-Clearance-Subject": who.subject, "X-Clearance-Roles": who.role } : {};
+  return who ? { Authorization: `Bearer ${who.token}` } : {};
+}
+
+function claimsOf(token) {
+  const part = token.split(".")[1] || "";
+  const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
+  try {
+    return JSON.parse(atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4)));
+  } catch (_) {
+    return {};
+  }
 }
 
 function say(text) {
@@ -267,9 +279,15 @@ function showIdentity() {
 document.addEventListener("DOMContentLoaded", () => {
   $("#sign-in").addEventListener("submit", (event) => {
     event.preventDefault();
+    const token = $("#token").value.trim();
+    const claims = claimsOf(token);
+    const roles = Array.isArray(claims.roles) ? claims.roles : [];
+    const platform = ["administrator", "officer", "filer", "custodian", "upstream"];
+    const role = platform.find((name) => roles.includes(name)) || "none";
     sessionStorage.setItem("clearance.identity", JSON.stringify({
-      subject: $("#subject").value.trim(), role: $("#role").value,
+      token, subject: claims.preferred_username || claims.sub || "?", role,
     }));
+    $("#token").value = "";
     showIdentity();
     refresh().catch(fail);
   });

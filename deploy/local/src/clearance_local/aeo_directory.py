@@ -24,9 +24,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from clearance_contracts import AEO_CERTIFICATE_RECORDED, validate_event
+from clearance_runtime.kafka import KafkaSecurity, client_options
 
 SAMPLE = Path(__file__).parent / "sample_data" / "aeo-directory.SAMPLE.csv"
 SOURCE = "/aeo-directory/bulk-loader"
+#: Its Kafka principal (an external party of the catalogue): it may write this topic alone.
+PARTY = "aeo-directory"
 _COLUMNS = (
     "certificate_no", "iec", "tier", "entity_name", "valid_from", "valid_to",
     "suspended_from", "revoked_from",
@@ -74,9 +77,18 @@ def headers(certificate: dict[str, Any]) -> list[tuple[str, bytes]]:
     ]
 
 
-async def publish(bootstrap: str, certificates: Iterable[dict[str, Any]]) -> int:
+async def publish(
+    bootstrap: str,
+    certificates: Iterable[dict[str, Any]],
+    security: KafkaSecurity | None = None,
+) -> int:
     """Publish certificates keyed by their number (the topic is compacted by it)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        **client_options(security),
+    )
     await producer.start()
     count = 0
     try:
@@ -93,6 +105,6 @@ async def publish(bootstrap: str, certificates: Iterable[dict[str, Any]]) -> int
     return count
 
 
-async def load_file(bootstrap: str, path: Path) -> int:
+async def load_file(bootstrap: str, path: Path, security: KafkaSecurity | None = None) -> int:
     text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-    return await publish(bootstrap, read_certificates(text))
+    return await publish(bootstrap, read_certificates(text), security)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 KAFKA_VERSION = "4.1.1"
 ZIPKIN_VERSION = "3.5.1"
+# The newest Keycloak line that still runs on Java 17 (its class files are Java 17).
+KEYCLOAK_VERSION = "26.5.6"
 LOG4J_VERSION = "2.24.3"
 SLF4J_VERSION = "2.0.17"
 
@@ -27,6 +29,7 @@ DEFAULT_PORTS = {
     "kafka_controller": 19093,
     "postgres": 15432,
     "zipkin": 9411,
+    "keycloak": 18080,
     "prometheus": 9090,
     "console": 8000,
     "bis-registry": 8010,
@@ -66,8 +69,10 @@ class StackConfig:
     root: Path = field(default_factory=repo_root)
     kafka_version: str = KAFKA_VERSION
     zipkin_version: str = ZIPKIN_VERSION
+    keycloak_version: str = KEYCLOAK_VERSION
     kafka_heap: str = "512m"
     zipkin_heap: str = "512m"
+    keycloak_heap: str = "512m"
     partitions: int = 3
     wanted_ports: dict[str, int] = field(default_factory=dict)
     #: Ports set in the environment: they win over the remembered ones.
@@ -106,6 +111,11 @@ class StackConfig:
     def cache_dir(self) -> Path:
         """Downloaded jars, shared by all profiles and kept by `reset`."""
         return self.data_root / "cache"
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Generated passwords and keys of this profile, owner-only (clearance_local.secrets)."""
+        return self.data_dir / "secrets"
 
     @property
     def logs_dir(self) -> Path:

@@ -6,6 +6,13 @@ cannot enter a clone in a private folder (a home directory of mode 700, as
 root's is): then the cluster lives in the `postgres` user's own home
 (`~postgres/clearance/<clone and profile>/`) and `.data/<profile>/postgres` is a
 link to it, so `logs`, `down` and `reset` find it as before.
+
+Passwords are generated (`.data/<profile>/secrets/`, owner-only): the administrator's
+(`clearance_admin`, the cluster's bootstrap superuser, used only to provision) and one per
+service role. Service roles are members of `clearance_services`, which `pg_hba.conf` lets
+connect to the platform's database alone, over loopback, with SCRAM; they hold no
+CONNECT on any other database, are no superusers, create no roles or databases, and each
+owns only its own schema.
 """
 
 from __future__ import annotations
@@ -16,21 +23,35 @@ import os
 import pwd
 import shutil
 import subprocess
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import asyncpg
 
 from clearance_local.config import SERVICE_SCHEMAS, StackConfig
 from clearance_local.process import StackError, port_is_open, run, wait_until
+from clearance_local.secrets import Secrets
 
 DATABASE = "clearance"
 ADMIN_ROLE = "clearance_admin"
-# Local-only credentials: the cluster listens on loopback alone.
-ADMIN_PASSWORD = "clearance_admin"
+#: The group of every service role: what pg_hba.conf lets in (to the platform's database).
+SERVICES_GROUP = "clearance_services"
+# What clusters made before passwords were generated used; replaced at the next start.
+_LEGACY_ADMIN_PASSWORD = "clearance_admin"
+
+_PG_HBA = f"""# Written by clearance-local: who may connect to what (loopback only).
+# TYPE  DATABASE    USER               ADDRESS        METHOD
+local   all         {ADMIN_ROLE}       scram-sha-256
+host    all         {ADMIN_ROLE}       127.0.0.1/32   scram-sha-256
+host    {DATABASE}  +{SERVICES_GROUP}  127.0.0.1/32   scram-sha-256
+"""
 
 
-def service_password(schema: str) -> str:
-    return f"{schema}_local"
+def service_passwords(
+    secrets: Secrets, schemas: tuple[str, ...] = SERVICE_SCHEMAS
+) -> dict[str, str]:
+    """The generated password of each service role."""
+    return {schema: secrets.password(f"postgres-{schema}") for schema in schemas}
 
 
 def _bindir() -> Path:
@@ -74,6 +95,7 @@ class Postgres:
         self.config = config
         self.port = port
         self.link = config.data_dir / "postgres"
+        self.secrets = Secrets(config.secrets_dir)
 
     @property
     def home(self) -> Path:
@@ -94,8 +116,16 @@ class Postgres:
         return self.data / "postmaster.pid"
 
     @property
+    def admin_password(self) -> str:
+        return self.secrets.password("postgres-admin")
+
+    @property
     def admin_dsn(self) -> str:
-        return f"postgresql://{ADMIN_ROLE}:{ADMIN_PASSWORD}@127.0.0.1:{self.port}/{DATABASE}"
+        return f"postgresql://{ADMIN_ROLE}:{self.admin_password}@127.0.0.1:{self.port}/{DATABASE}"
+
+    @property
+    def service_passwords(self) -> dict[str, str]:
+        return service_passwords(self.secrets)
 
     def env(self) -> dict[str, str]:
         return {"CLEARANCE_POSTGRES_ADMIN_DSN": self.admin_dsn}
@@ -159,7 +189,9 @@ class Postgres:
         self._chown(home, server_log)
         if not (data / "PG_VERSION").exists():
             pwfile = home / "pwfile"
-            pwfile.write_text(ADMIN_PASSWORD)
+            pwfile.unlink(missing_ok=True)
+            pwfile.touch(mode=0o600)
+            pwfile.write_text(self.admin_password)
             self._chown(pwfile)
             try:
                 run(
@@ -182,6 +214,8 @@ class Postgres:
                 )
             finally:
                 pwfile.unlink(missing_ok=True)
+        hba = data / "pg_hba.conf"
+        _write_as_owner(hba, _PG_HBA, self._chown)
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={home} -c max_connections=200 "
@@ -206,8 +240,20 @@ class Postgres:
             what=f"starting PostgreSQL (log {server_log})",
         )
         wait_until(self.is_ready, what="PostgreSQL", timeout=30, log_path=self.log_path)
+        asyncio.run(self._adopt_legacy_password())
         asyncio.run(ensure_database(self.admin_dsn.rsplit("/", 1)[0] + "/postgres"))
-        asyncio.run(provision_database(self.admin_dsn))
+        asyncio.run(provision_database(self.admin_dsn, passwords=self.service_passwords))
+
+    async def _adopt_legacy_password(self) -> None:
+        """A cluster made before passwords were generated gets its generated one now."""
+        try:
+            conn = await asyncpg.connect(self.admin_dsn.rsplit("/", 1)[0] + "/postgres")
+        except asyncpg.InvalidPasswordError:
+            legacy = self.admin_dsn.replace(self.admin_password, _LEGACY_ADMIN_PASSWORD, 1)
+            conn = await asyncpg.connect(legacy.rsplit("/", 1)[0] + "/postgres")
+            password = self.admin_password.replace("'", "''")
+            await conn.execute(f"ALTER ROLE {ADMIN_ROLE} PASSWORD '{password}'")
+        await conn.close()
 
     def stop(self) -> bool:
         if not (self.data / "postmaster.pid").exists():
@@ -276,25 +322,39 @@ def _reachable_home(config: StackConfig) -> Path:
     return home / "clearance" / f"{config.profile}-{tag}"
 
 
-async def provision_database(admin_dsn: str, schemas: tuple[str, ...] = SERVICE_SCHEMAS) -> None:
-    """Give each service a schema and a login role confined to it.
+async def provision_database(
+    admin_dsn: str,
+    schemas: tuple[str, ...] = SERVICE_SCHEMAS,
+    *,
+    passwords: Mapping[str, str],
+) -> None:
+    """Give each service a schema and a login role confined to it, with its password.
 
     Works against any server reachable by `admin_dsn` (local cluster or
-    container); idempotent.
+    container); idempotent. No role but the administrator may connect to any other
+    database of the server (CONNECT revoked from PUBLIC there).
     """
     conn = await asyncpg.connect(admin_dsn)
     try:
         await conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         database = await conn.fetchval("SELECT current_database()")
         await conn.execute(f'REVOKE ALL ON DATABASE "{database}" FROM PUBLIC')
+        others = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname <> $1 AND datallowconn", database
+        )
+        for row in others:
+            await conn.execute(f'REVOKE CONNECT, TEMPORARY ON DATABASE "{row[0]}" FROM PUBLIC')
+        if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", SERVICES_GROUP):
+            await conn.execute(f"CREATE ROLE {SERVICES_GROUP} NOLOGIN")
         for schema in schemas:
             exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", schema)
-            password = service_password(schema).replace("'", "''")
+            password = passwords[schema].replace("'", "''")
             verb = "ALTER" if exists else "CREATE"
             await conn.execute(
-                f"{verb} ROLE {schema} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                f"PASSWORD '{password}'"
+                f"{verb} ROLE {schema} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                f"NOBYPASSRLS PASSWORD '{password}'"
             )
+            await conn.execute(f"GRANT {SERVICES_GROUP} TO {schema}")
             await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {schema}')
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {schema}")
             await conn.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
@@ -313,7 +373,13 @@ async def ensure_database(server_dsn: str, database: str = DATABASE) -> None:
         await conn.close()
 
 
-def service_dsn(admin_dsn: str, schema: str) -> str:
+def service_dsn(admin_dsn: str, schema: str, password: str) -> str:
     """The DSN of `schema`'s own role on the server and database of `admin_dsn`."""
     hostpart = admin_dsn.split("@", 1)[1]
-    return f"postgresql://{schema}:{service_password(schema)}@{hostpart}"
+    return f"postgresql://{schema}:{password}@{hostpart}"
+
+
+def _write_as_owner(path: Path, text: str, chown: Callable[..., None]) -> None:
+    path.write_text(text)
+    os.chmod(path, 0o600)
+    chown(path)

@@ -16,18 +16,21 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from clearance_runtime.kafka import KafkaSecurity
 
 from clearance_local import images
 from clearance_local.bis_registry import BisRegistry
 from clearance_local.config import SERVICE_SCHEMAS, StackConfig
+from clearance_local.identity import IdentityProvider
 from clearance_local.kafka import ensure_topics
 from clearance_local.postgres import (
-    ADMIN_PASSWORD,
     ensure_database,
     provision_database,
     service_dsn,
+    service_passwords,
 )
 from clearance_local.process import free_port
+from clearance_local.secrets import Secrets
 from clearance_local.services import SERVICES, ServiceProcess
 from clearance_local.stack import Endpoints, Stack
 from clearance_local.topics import platform_topic_configs, platform_topics
@@ -52,7 +55,17 @@ def _from_environment() -> Endpoints | None:
     dsn = os.environ.get("CLEARANCE_TEST_POSTGRES_DSN")
     if not (kafka and dsn):
         return None
-    return Endpoints(kafka, dsn, os.environ.get("CLEARANCE_TEST_ZIPKIN_URL", ""))
+    return Endpoints(
+        kafka,
+        dsn,
+        os.environ.get("CLEARANCE_TEST_ZIPKIN_URL", ""),
+        service_db_passwords=_test_passwords(),
+    )
+
+
+def _test_passwords() -> dict[str, str]:
+    """Service role passwords for a server the tests did not start (generated, kept)."""
+    return service_passwords(Secrets(StackConfig.from_env("test").secrets_dir))
 
 
 def _docker_answers() -> bool:
@@ -82,7 +95,10 @@ def _from_testcontainers() -> Iterator[Endpoints]:
     zipkin = DockerContainer(images.ZIPKIN.ref).with_exposed_ports(images.ZIPKIN_PORT)
     for key, value in images.zipkin_environment().items():
         zipkin = zipkin.with_env(key, value)
-    postgres = images.postgres_environment(ADMIN_PASSWORD)
+    # Containers are a CI convenience without the broker's SASL or generated passwords;
+    # the local provisioner (below) is the secured stack the tests normally run on.
+    test_secrets = Secrets(StackConfig.from_env("test").secrets_dir)
+    postgres = images.postgres_environment(test_secrets.password("postgres-admin"))
     with (
         kafka,
         PostgresContainer(
@@ -97,7 +113,7 @@ def _from_testcontainers() -> Iterator[Endpoints]:
         url = (
             f"http://{zipkin.get_container_host_ip()}:{zipkin.get_exposed_port(images.ZIPKIN_PORT)}"
         )
-        yield Endpoints(f"127.0.0.1:{kafka_port}", dsn, url)
+        yield Endpoints(f"127.0.0.1:{kafka_port}", dsn, url, service_db_passwords=_test_passwords())
 
 
 @pytest.fixture(scope="session")
@@ -115,6 +131,10 @@ def infra() -> Iterator[Endpoints]:
         return
     stack = Stack(StackConfig.from_env("test"))
     endpoints = stack.up(log=lambda _line: None, services=False)
+    # The test process itself is the Kafka administrator: clients the tests make without
+    # naming credentials read them from CLEARANCE_KAFKA_* (clearance_runtime.kafka);
+    # every service process gets its own principal instead (ServiceProcess.env).
+    os.environ.update(endpoints.kafka_admin.as_env())
     yield endpoints
     if not os.environ.get("CLEARANCE_TEST_KEEP_STACK"):
         stack.down()
@@ -124,9 +144,14 @@ def _prepare(endpoints: Endpoints) -> None:
     """What `up` does for its own stack: database, roles, schemas, topics."""
     admin_dsn = endpoints.postgres_admin_dsn
     asyncio.run(ensure_database(admin_dsn.rsplit("/", 1)[0] + "/postgres"))
-    asyncio.run(provision_database(admin_dsn))
+    asyncio.run(provision_database(admin_dsn, passwords=endpoints.service_db_passwords))
     asyncio.run(
-        ensure_topics(endpoints.kafka_bootstrap, platform_topics(3), platform_topic_configs())
+        ensure_topics(
+            endpoints.kafka_bootstrap,
+            platform_topics(3),
+            platform_topic_configs(),
+            endpoints.kafka_admin,
+        )
     )
 
 
@@ -167,14 +192,12 @@ def service_processes(
     """
     config = StackConfig.from_env("test")
     services = {
-        name: ServiceProcess(
-            name=name,
-            package=package,
-            port=free_port(0),
-            config=config,
-            kafka_bootstrap=infra.kafka_bootstrap,
-            postgres_admin_dsn=infra.postgres_admin_dsn,
-            zipkin_url=infra.zipkin_url,
+        name: ServiceProcess.of(
+            name,
+            package,
+            free_port(0),
+            config,
+            infra,
             # Tests may move each service's clock (POST /admin/clock): timers, deadlines.
             extra_env={
                 "CLEARANCE_OUTBOX_POLL_INTERVAL_S": "0.5",
@@ -191,7 +214,7 @@ def service_processes(
         service.start(wait=False, migrate=True)
     try:
         for service in services.values():
-            service.wait_ready()
+            service.wait_ready(timeout=240)  # a loaded 2-core machine starts slowly
         yield services
     finally:
         for service in services.values():
@@ -201,4 +224,23 @@ def service_processes(
 @pytest.fixture(scope="session")
 def service_dsns(infra: Endpoints) -> dict[str, str]:
     """Per service schema: the DSN of the login role confined to that schema."""
-    return {schema: service_dsn(infra.postgres_admin_dsn, schema) for schema in SERVICE_SCHEMAS}
+    return {
+        schema: service_dsn(infra.postgres_admin_dsn, schema, infra.service_db_passwords[schema])
+        for schema in SERVICE_SCHEMAS
+    }
+
+
+@pytest.fixture(scope="session")
+def kafka_admin(infra: Endpoints) -> KafkaSecurity:
+    """The Kafka administrator's credentials (a super user): for test clients that read or
+    write any topic, as the harness does."""
+    return infra.kafka_admin
+
+
+@pytest.fixture(scope="session")
+def identities(infra: Endpoints) -> Iterator[IdentityProvider]:
+    """Bearer tokens from the stack's identity provider: `identities.headers("officer",
+    location="INNSA1")` are the headers of an officer of INNSA1 (the user is made once)."""
+    provider = IdentityProvider(infra.keycloak_url, infra.keycloak_admin_password)
+    yield provider
+    provider.close()

@@ -16,14 +16,19 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
+from clearance_runtime.kafka import KafkaSecurity
 
 from clearance_local.config import DEFAULT_PORTS as CONFIG_PORTS
 from clearance_local.config import StackConfig
 from clearance_local.postgres import service_dsn
 from clearance_local.process import StackError, read_pid, spawn, terminate, wait_until
 from clearance_local.secrets import signing_keys
+
+if TYPE_CHECKING:
+    from clearance_local.stack import Endpoints
 
 # (service name, Python package) in pipeline order.
 SERVICES = (
@@ -56,6 +61,39 @@ class ServiceProcess:
     landing: str = "/docs"
     needs: tuple[str, ...] = field(default=("postgres", "topics"))
     infrastructure = False
+    #: The service's own Kafka principal (None: no authentication).
+    kafka_security: KafkaSecurity | None = None
+    #: The service role's PostgreSQL password.
+    database_password: str = ""
+    #: The issuer whose bearer tokens the service accepts.
+    auth_issuer: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        package: str,
+        port: int,
+        config: StackConfig,
+        endpoints: Endpoints,
+        extra_env: dict[str, str] | None = None,
+        **options: Any,
+    ) -> ServiceProcess:
+        """The service `name` on a stack's endpoints, with its own credentials."""
+        return cls(
+            name=name,
+            package=package,
+            port=port,
+            config=config,
+            kafka_bootstrap=endpoints.kafka_bootstrap,
+            postgres_admin_dsn=endpoints.postgres_admin_dsn,
+            zipkin_url=endpoints.zipkin_url,
+            extra_env=extra_env,
+            kafka_security=endpoints.kafka(name),
+            database_password=endpoints.service_db_passwords.get(package, ""),
+            auth_issuer=endpoints.auth_issuer,
+            **options,
+        )
 
     @property
     def log_path(self) -> Path:
@@ -97,13 +135,20 @@ class ServiceProcess:
 
     def env(self) -> dict[str, str]:
         env = {
-            "CLEARANCE_DATABASE_URL": service_dsn(self.postgres_admin_dsn, self.package),
+            "CLEARANCE_DATABASE_URL": service_dsn(
+                self.postgres_admin_dsn, self.package, self.database_password
+            ),
             "CLEARANCE_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "CLEARANCE_HTTP_PORT": str(self.port),
             "CLEARANCE_INSTANCE_ID": self.instance_id,
+            "CLEARANCE_AUTH_ISSUER": self.auth_issuer,
+            # Usernames cannot be edited in the local realm: readable officer ids.
+            "CLEARANCE_AUTH_SUBJECT_CLAIM": "preferred_username",
             "OTEL_SERVICE_NAME": self.name,
             "PYTHONUNBUFFERED": "1",  # log lines reach the log file as they are written
         }
+        if self.kafka_security is not None:
+            env |= self.kafka_security.as_env()
         if self.name == "be-intake":  # brokers' ICES 1.5 flat files dropped here (issue 9)
             env["CLEARANCE_ICES_INBOX_DIR"] = str(self.config.data_dir / "ices-inbox")
         if self.name == "ooc-issuer":  # OOC-EOOC-1: its signing keys, never committed

@@ -20,15 +20,18 @@ import asyncio
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from clearance_runtime.kafka import PLAINTEXT, KafkaSecurity
 
 from clearance_local.bis_registry import BisRegistry
 from clearance_local.config import StackConfig
 from clearance_local.kafka import Kafka, ensure_topics
+from clearance_local.keycloak import CONSOLE_CLIENT, Keycloak
 from clearance_local.ports import PortBook
 from clearance_local.postgres import Postgres
 from clearance_local.process import StackError, log_tail, port_is_open
@@ -60,17 +63,41 @@ class Component(Protocol):
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where a running stack answers; what tests and services connect to."""
+    """Where a running stack answers, and the credentials of its parties; what tests and
+    services connect with.
+
+    `kafka_admin` is the bootstrap Kafka administrator (operators' tools, the test
+    harness); `kafka_parties` each party's own SCRAM credentials (services, upstream,
+    custodians); `service_db_passwords` each service role's PostgreSQL password;
+    `auth_issuer` the token issuer, and `keycloak_*` how to reach its administration
+    (tokens by hand, test tokens).
+    """
 
     kafka_bootstrap: str
     postgres_admin_dsn: str
     zipkin_url: str
+    kafka_admin: KafkaSecurity = PLAINTEXT
+    kafka_parties: Mapping[str, KafkaSecurity] = field(default_factory=dict)
+    service_db_passwords: Mapping[str, str] = field(default_factory=dict)
+    auth_issuer: str = ""
+    keycloak_url: str = ""
+    keycloak_admin_password: str = field(default="", repr=False)
+    #: The operations console's own client secret (client credentials grant).
+    console_client_secret: str = field(default="", repr=False)
+
+    def kafka(self, party: str) -> KafkaSecurity:
+        """The Kafka credentials of one party (KeyError for a party the contract lacks)."""
+        return self.kafka_parties[party] if self.kafka_parties else PLAINTEXT
 
     def as_env(self) -> dict[str, str]:
+        """Addresses only: secrets stay in the secrets folder."""
         return {
             "CLEARANCE_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
-            "CLEARANCE_POSTGRES_ADMIN_DSN": self.postgres_admin_dsn,
+            "CLEARANCE_KAFKA_SECURITY_PROTOCOL": self.kafka_admin.protocol,
+            "CLEARANCE_KAFKA_SASL_MECHANISM": self.kafka_admin.mechanism,
+            "CLEARANCE_POSTGRES_URL": self.postgres_admin_dsn.split("@", 1)[1],
             "CLEARANCE_ZIPKIN_URL": self.zipkin_url,
+            "CLEARANCE_AUTH_ISSUER": self.auth_issuer,
             "OTEL_TRACES_EXPORTER": "zipkin",
             "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{self.zipkin_url}/api/v2/spans",
         }
@@ -79,8 +106,12 @@ class Endpoints:
 class Stack:
     """Every component of one profile, with the ports the profile remembers."""
 
-    def __init__(self, config: StackConfig) -> None:
+    def __init__(self, config: StackConfig, *, keycloak: Keycloak | None = None) -> None:
+        """`keycloak`: another stack's running identity provider to trust instead of one of
+        this stack's own (a test stack beside the session's); it is neither started nor
+        stopped here."""
         self.config = config
+        self._shared_keycloak = keycloak
         self.ports = PortBook(
             config.run_dir / "ports.json", config.wanted_ports, config.fixed_ports
         )
@@ -92,6 +123,7 @@ class Stack:
         self.kafka = Kafka(self.config, ports["kafka"], ports["kafka_controller"])
         self.postgres = Postgres(self.config, ports["postgres"])
         self.zipkin = Zipkin(self.config, ports["zipkin"])
+        self.keycloak = self._shared_keycloak or Keycloak(self.config, ports["keycloak"])
         self.bis_registry = BisRegistry(self.config, ports["bis-registry"])
         self.services = {name: self._app(name, package) for name, package in SERVICES}
         # bis-verifier asks the BIS registry server as a deployment asks the BIS source.
@@ -100,6 +132,9 @@ class Stack:
         self.console.landing = "/"
         self.console.extra_env = {
             **{svc.env_name: svc.url for svc in self.services.values()},
+            # It reads the services as itself (client credentials of its Keycloak client).
+            "CLEARANCE_AUTH_CLIENT_ID": CONSOLE_CLIENT,
+            "CLEARANCE_AUTH_CLIENT_SECRET": self.keycloak.client_secret(CONSOLE_CLIENT),
             "CLEARANCE_ZIPKIN_URL": self.zipkin.url,
         }
         self.prometheus = Prometheus(
@@ -126,22 +161,44 @@ class Stack:
             zipkin_url=self.zipkin.url,
             migrates=migrates,
             needs=needs,
+            kafka_security=self.kafka.security(name),
+            database_password=self.postgres.service_passwords.get(package, ""),
+            auth_issuer=self.keycloak.issuer,
         )
 
     @property
     def components(self) -> dict[str, Component]:
         """Every component, in the order `status` lists them."""
-        listed: list[Component] = [self.postgres, self.kafka, self.zipkin, self.prometheus]
+        listed: list[Component] = [
+            self.postgres,
+            self.kafka,
+            self.zipkin,
+            self.prometheus,
+        ]
+        if self._shared_keycloak is None:
+            listed.insert(3, self.keycloak)
         listed.append(self.bis_registry)
         listed += [*self.services.values(), self.console]
         return {component.name: component for component in listed}
 
     @property
     def endpoints(self) -> Endpoints:
+        from clearance_contracts import topics
+
+        from clearance_local.kafka_acl import parties
+
+        services, external = parties(topics())
         return Endpoints(
             kafka_bootstrap=self.kafka.bootstrap,
             postgres_admin_dsn=self.postgres.admin_dsn,
             zipkin_url=self.zipkin.url,
+            kafka_admin=self.kafka.admin_security,
+            kafka_parties={p: self.kafka.security(p) for p in (*services, *external)},
+            service_db_passwords=self.postgres.service_passwords,
+            auth_issuer=self.keycloak.issuer,
+            keycloak_url=self.keycloak.url,
+            keycloak_admin_password=self.keycloak.admin_password,
+            console_client_secret=self.keycloak.client_secret(CONSOLE_CLIENT),
         )
 
     def addresses(self) -> dict[str, str]:
@@ -205,10 +262,13 @@ class Stack:
                 self.kafka.bootstrap,
                 platform_topics(self.config.partitions),
                 platform_topic_configs(),
+                self.kafka.admin_security,
             )
         )
         if created:
             log(f"  topics created: {len(created)} ({', '.join(created[:3])}, …)")
+        users, acls = self.kafka.provision()
+        log(f"  kafka          {users} principals, {acls} ACLs from the AsyncAPI document")
 
     def _check_all_ours(self, chosen: Iterable[Component]) -> None:
         """After the start: every component still runs and answers as ours."""

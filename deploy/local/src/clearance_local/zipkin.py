@@ -11,7 +11,7 @@ from clearance_local.process import listens_on, read_pid, run, spawn, terminate,
 
 
 class Zipkin:
-    """In-memory Zipkin; services export spans to `spans_endpoint`."""
+    """In-memory Zipkin on loopback only; services export spans to `spans_endpoint`."""
 
     name = "zipkin"
     needs: tuple[str, ...] = ()

@@ -38,16 +38,9 @@ HTTP_PORT = 8080
 #: (the registry server of deploy/bis-registry, the component `bis-registry` below, reads it).
 SHARED_DOMAIN_DIR = "/app/shared/domain"
 
-#: Kafka client settings that the security issue (14: SASL/SCRAM principals per service) adds
-#: to `ServiceSettings`. Until it lands the runtime ignores them (pydantic `extra="ignore"`);
-#: the names are proposed here and must match issue 14's at merge.
-PENDING_KAFKA_SECURITY_SETTINGS = (
-    "CLEARANCE_KAFKA_SECURITY_PROTOCOL",
-    "CLEARANCE_KAFKA_SASL_MECHANISM",
-    "CLEARANCE_KAFKA_SASL_USERNAME",
-    "CLEARANCE_KAFKA_SASL_PASSWORD",
-    "CLEARANCE_KAFKA_SSL_CAFILE",
-)
+#: The realm of the platform's identity provider (deploy/local/keycloak/clearance-realm.json):
+#: a token's issuer is `<identity provider URL>/realms/clearance`.
+REALM_PATH = "/realms/clearance"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from clearance_deploy import topology
 from clearance_deploy.components import (
     COMPONENTS,
     HTTP_PORT,
+    REALM_PATH,
     Component,
     common_environment,
 )
@@ -38,6 +39,10 @@ PARTITIONS = 3
 ADMIN_PASSWORD_VAR = "CLEARANCE_POSTGRES_ADMIN_PASSWORD"
 KEYCLOAK_PASSWORD_VAR = "CLEARANCE_KEYCLOAK_ADMIN_PASSWORD"
 KEYCLOAK_HOST_PORT = 8180
+#: Tokens are asked for from the host (`localhost:8180`): that is their issuer, which Keycloak
+#: keeps fixed (`--hostname`); services fetch the signing keys inside the network.
+TOKEN_ISSUER = f"http://localhost:{KEYCLOAK_HOST_PORT}{REALM_PATH}"
+JWKS_URL = f"http://keycloak:8080{REALM_PATH}/protocol/openid-connect/certs"
 PROMETHEUS_HOST_PORT = 9090
 POSTGRES_HOST_PORT = 15432
 #: Ports on the host for components the local stack has no port for (`config.DEFAULT_PORTS`).
@@ -88,6 +93,8 @@ def _component_env(component: Component) -> dict[str, str]:
     for call in component.calls:
         env[call.setting] = url_of(call.server)
     if component.runtime:
+        env["CLEARANCE_AUTH_ISSUER"] = TOKEN_ISSUER
+        env["CLEARANCE_AUTH_JWKS_URL"] = JWKS_URL
         env["OTEL_TRACES_EXPORTER"] = "zipkin"
         env["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = f"http://zipkin:{images.ZIPKIN_PORT}/api/v2/spans"
     return env
@@ -171,13 +178,20 @@ def compose_document() -> dict[str, Any]:
         "keycloak": {
             "image": images.KEYCLOAK.ref,
             # The realm (roles, clients) is imported at the first start.
-            "command": ["start-dev", "--import-realm", "--health-enabled=true"],
+            "command": [
+                "start-dev",
+                "--import-realm",
+                "--health-enabled=true",
+                f"--hostname=http://localhost:{KEYCLOAK_HOST_PORT}",
+                "--hostname-backchannel-dynamic=true",
+            ],
             "environment": {
                 "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
                 "KC_BOOTSTRAP_ADMIN_PASSWORD": _required(KEYCLOAK_PASSWORD_VAR),
             },
             "ports": [f"127.0.0.1:{KEYCLOAK_HOST_PORT}:8080"],
-            "volumes": ["./keycloak:/opt/keycloak/data/import:ro"],
+            # The one realm file, the local stack's (roles, clients, scope claims, audience).
+            "volumes": ["../local/keycloak:/opt/keycloak/data/import:ro"],
         },
         "prometheus": {
             "image": images.PROMETHEUS.ref,

@@ -25,6 +25,7 @@ from clearance_deploy import topology
 from clearance_deploy.components import (
     COMPONENTS,
     HTTP_PORT,
+    REALM_PATH,
     Component,
     callers,
     common_environment,
@@ -64,6 +65,15 @@ class ClusterProfile:
     keda_namespace: str = "keda"
     cnpg_namespace: str = "cnpg-system"
     otel_collector: str = "otel-collector"
+    #: The OpenID Connect issuer whose tokens the services accept (any OIDC provider; a
+    #: Keycloak with deploy/local/keycloak/clearance-realm.json imported has this path).
+    identity_provider: str = "https://login.clearance.example"
+    #: Where the identity provider's keys are fetched from (HTTPS): narrow it to its address.
+    identity_provider_cidr: str = "0.0.0.0/0"
+
+    @property
+    def token_issuer(self) -> str:
+        return f"{self.identity_provider}{REALM_PATH}"
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -463,6 +473,7 @@ def _env(component: Component, profile: ClusterProfile) -> list[dict[str, Any]]:
         ]
     if component.runtime:
         env += [
+            {"name": "CLEARANCE_AUTH_ISSUER", "value": profile.token_issuer},
             {"name": "OTEL_TRACES_EXPORTER", "value": "otlp"},
             {
                 "name": "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -669,7 +680,8 @@ def network_policy(component: Component, profile: ClusterProfile = PROFILE) -> M
     it runs on the runtime.
 
     Components call each other only where `Component.calls` says so (bis-verifier asks the BIS
-    registry); every other flow between them is a Kafka topic (and its ACL).
+    registry); every other flow between them is a Kafka topic (and its ACL). Components on
+    the runtime also reach the token issuer's keys over HTTPS (`identity_provider_cidr`).
     """
     name = component.name
     egress: list[dict[str, Any]] = [
@@ -722,6 +734,13 @@ def network_policy(component: Component, profile: ClusterProfile = PROFILE) -> M
             {
                 "to": [{"podSelector": {"matchLabels": _selector(profile.otel_collector)}}],
                 "ports": [{"protocol": "TCP", "port": 4318}],
+            }
+        )
+        # The token issuer's signing keys (JWKS), outside the cluster.
+        egress.append(
+            {
+                "to": [{"ipBlock": {"cidr": profile.identity_provider_cidr}}],
+                "ports": [{"protocol": "TCP", "port": 443}],
             }
         )
     ingress: list[dict[str, Any]] = [

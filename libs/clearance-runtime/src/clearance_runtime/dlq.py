@@ -19,7 +19,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from clearance_runtime.dead_letter import DLQ_HEADERS
-from clearance_runtime.kafka import idempotent_producer
+from clearance_runtime.kafka import KafkaSecurity, client_options, idempotent_producer
 
 REPLAYED_FROM = "dlq_replayed_from"
 
@@ -57,13 +57,18 @@ async def replay(
     *,
     select: Select = lambda _letter: True,
     dry_run: bool = False,
+    security: KafkaSecurity | None = None,
 ) -> list[DeadLetter]:
     """Replay the dead letters of `dlq_topic` that `select` picks; return them.
-    With `dry_run`, list them and publish nothing."""
+    With `dry_run`, list them and publish nothing. Replaying writes to every service's
+    topics, so `security` names an operator's principal (the local stack's Kafka admin)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        **client_options(security),
     )
-    producer = idempotent_producer(bootstrap, "dlq-replayer")
+    producer = idempotent_producer(bootstrap, "dlq-replayer", security)
     await consumer.start()
     await producer.start()
     chosen: list[DeadLetter] = []

@@ -30,12 +30,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clearance_runtime import migrations
+from clearance_runtime.access import AuthConfig, TokenVerifier
 from clearance_runtime.admin import clock_routes, policy_routes
 from clearance_runtime.clock import Clock, ControllableClock, SystemClock
 from clearance_runtime.consumer import EventConsumer, Handler, RawHandler
 from clearance_runtime.database import create_engine, session_factory
 from clearance_runtime.deliveries import Backoff, DeliveryWorker, Sender
-from clearance_runtime.kafka import idempotent_producer, manual_commit_consumer
+from clearance_runtime.kafka import KafkaSecurity, idempotent_producer, manual_commit_consumer
 from clearance_runtime.logs import configure_logging
 from clearance_runtime.outbox import OutboxRelay
 from clearance_runtime.pause import pause
@@ -44,6 +45,12 @@ from clearance_runtime.settings import ServiceSettings
 from clearance_runtime.timers import TimerHandler, TimerWorker
 from clearance_runtime.tracing import configure_tracing, instrument_app
 from clearance_runtime.unit_of_work import SqlUnitOfWork, U, unit_of_work_factory
+from clearance_runtime.web import (
+    BodyLimit,
+    MediaTypeCheck,
+    document_problems,
+    install_problem_handlers,
+)
 
 log = logging.getLogger(__name__)
 _CLOCK_OFFSET = text("SELECT offset_seconds FROM runtime_clock")
@@ -105,6 +112,8 @@ class ServiceRuntime(Generic[U]):
             kind=parts.unit_of_work,
             render_events=parts.render_events,
         )
+        self.kafka_security = KafkaSecurity.from_settings(settings)
+        self.token_verifier = token_verifier(settings)
         self.policies = Policies(list(parts.policy_kinds))
         self.policy_store = PolicyStore(self.engine, self.policies)
         self._stop = asyncio.Event()
@@ -140,7 +149,9 @@ class ServiceRuntime(Generic[U]):
         await self._restore_clock()
         await self.load_policies()
         await self._policies_changed()
-        self._producer = idempotent_producer(s.kafka_bootstrap, f"{s.service_name}-producer")
+        self._producer = idempotent_producer(
+            s.kafka_bootstrap, f"{s.service_name}-producer", self.kafka_security
+        )
         await _start_when_reachable(self._producer, "producer")
         relay = OutboxRelay(
             service=s.service_name,
@@ -165,7 +176,7 @@ class ServiceRuntime(Generic[U]):
     async def _start_consumer(self) -> None:
         s = self.settings
         self._consumer = manual_commit_consumer(
-            s.kafka_bootstrap, s.service_name, f"{s.service_name}-consumer"
+            s.kafka_bootstrap, s.service_name, f"{s.service_name}-consumer", self.kafka_security
         )
         consumer = EventConsumer(
             service=s.service_name,
@@ -278,7 +289,9 @@ class ServiceRuntime(Generic[U]):
 
     def app(self, *, title: str, routers: Sequence[APIRouter] = ()) -> FastAPI:
         """The service's FastAPI app: its routes, administration, `/healthz`, `/readyz`,
-        `/metrics`."""
+        `/metrics`; bearer tokens checked by `access.requires` on every route that declares
+        it; bodies bounded and JSON; every rejection a problem-details body (`web`)."""
+        s = self.settings
 
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -286,9 +299,19 @@ class ServiceRuntime(Generic[U]):
             yield
             await self.stop()
 
-        # /docs and /redoc with Swagger UI and ReDoc served by the service itself (the
-        # fastapi-offline package's assets), so they work where no CDN can be reached.
-        app = FastAPIOffline(title=title, lifespan=lifespan, static_url="/docs-assets")
+        if s.http_docs:
+            # /docs and /redoc with Swagger UI and ReDoc served by the service itself (the
+            # fastapi-offline package's assets), so they work where no CDN can be reached.
+            app = FastAPIOffline(title=title, lifespan=lifespan, static_url="/docs-assets")
+        else:
+            app = FastAPI(
+                title=title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+            )
+        app.state.token_verifier = self.token_verifier
+        install_problem_handlers(app)
+        app.add_middleware(MediaTypeCheck, accepted=s.http_media_types)
+        # Added last, so it runs first: an oversized body is refused before anything reads it.
+        app.add_middleware(BodyLimit, max_bytes=s.http_max_body_bytes)
         app.include_router(self._operational_routes())
         if self.parts.policy_kinds:
             app.include_router(
@@ -298,6 +321,7 @@ class ServiceRuntime(Generic[U]):
             app.include_router(clock_routes(self.clock, self._remember_clock))
         for router in routers:
             app.include_router(router)
+        document_problems(app)
         instrument_app(app)
         return app
 
@@ -322,11 +346,34 @@ class ServiceRuntime(Generic[U]):
                 "checks": checks,
             }
 
-        @router.get("/metrics")
-        async def prometheus() -> Response:
-            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        if self.settings.http_metrics:
+
+            @router.get("/metrics")
+            async def prometheus() -> Response:
+                return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         return router
+
+
+def token_verifier(settings: ServiceSettings) -> TokenVerifier | None:
+    """The checker of bearer tokens the settings describe; None without an issuer (then
+    every protected route answers 401)."""
+    if not settings.auth_issuer:
+        log.warning(
+            "no token issuer configured (CLEARANCE_AUTH_ISSUER): protected routes answer 401"
+        )
+        return None
+    return TokenVerifier(
+        AuthConfig(
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            jwks_url=settings.auth_jwks_url,
+            algorithms=tuple(settings.auth_algorithms),
+            leeway_s=settings.auth_leeway_s,
+            roles_claim=settings.auth_roles_claim,
+            subject_claim=settings.auth_subject_claim,
+        )
+    )
 
 
 async def _start_when_reachable(client: AIOKafkaProducer | AIOKafkaConsumer, what: str) -> None:

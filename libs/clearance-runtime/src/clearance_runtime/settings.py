@@ -7,6 +7,7 @@ serves all of them.
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +23,38 @@ class ServiceSettings(BaseSettings):
     # Who started this process (the local provisioner sets one per start): `/readyz`
     # answers with it, so a provisioner never takes another copy's service for its own.
     instance_id: str = ""
+
+    # Kafka authentication (every client of the service: producer, consumer, admin).
+    # PLAINTEXT (no authentication), SASL_PLAINTEXT (SCRAM over loopback: the local
+    # stack), SASL_SSL (production: SCRAM inside TLS), SSL (TLS only).
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    # TLS (SASL_SSL, SSL): the CA that signed the brokers' certificates (default: the system's).
+    kafka_ssl_cafile: str = ""
+
+    # Bearer tokens (OpenID Connect): the issuer whose tokens the service accepts, the
+    # audience they must name, and where the issuer's keys are (default: the jwks_uri
+    # of the issuer's /.well-known/openid-configuration). No issuer: every route but
+    # /healthz, /readyz (and /metrics, /docs when exposed) answers 401.
+    auth_issuer: str = ""
+    auth_audience: str = "clearance"
+    auth_jwks_url: str = ""
+    auth_algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
+    auth_leeway_s: float = 30.0
+    # The claim listing the roles (a dotted path, e.g. realm_access.roles) and the one
+    # naming the caller (recorded as the officer in every officer decision).
+    auth_roles_claim: str = "roles"
+    auth_subject_claim: str = "sub"
+
+    # Bad input: the largest request body (refused before it is read), the media types a
+    # body may have (any application/*+json too), and whether /docs (+ /openapi.json) and
+    # /metrics are served.
+    http_max_body_bytes: int = 4 * 1024 * 1024
+    http_media_types: tuple[str, ...] = ("application/json",)
+    http_docs: bool = True
+    http_metrics: bool = True
 
     # Consumer: how many records one transaction may take, and how long to wait for them.
     consumer_batch_size: int = 500

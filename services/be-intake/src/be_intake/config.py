@@ -7,6 +7,8 @@ class Settings(ServiceSettings):
     service_name: str = "be-intake"
     db_schema: str = "be_intake"
     http_port: int = 8001
+    # JSON, and the ICES 1.5 flat files brokers upload (POST /ices/messages, text/plain).
+    http_media_types: tuple[str, ...] = ("application/json", "text/plain")
     # A BE neither out of charge, held nor rejected this long after be-intake first saw it
     # counts in the gauge clearance_bills_of_entry_not_terminal (alert BillsOfEntryNotTerminal).
     not_terminal_after_s: float = 1800.0

@@ -3,6 +3,7 @@ of BEs not terminal in time (read only; no unit of work)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -60,6 +61,7 @@ _SEARCH = text(
     + " WHERE (CAST(:be_no AS text) IS NULL OR k.be_no = :be_no)"
     " AND (CAST(:iec AS text) IS NULL OR c.iec = :iec)"
     " AND (CAST(:port_code AS text) IS NULL OR k.port_code = :port_code)"
+    " AND (CAST(:port_codes AS text[]) IS NULL OR k.port_code = ANY(:port_codes))"
     " AND (CAST(:be_date AS date) IS NULL OR k.be_date = :be_date)"
     " AND (CAST(:status AS text) IS NULL OR c.status = :status)"
     " AND (CAST(:seen_from AS timestamptz) IS NULL"
@@ -85,6 +87,7 @@ async def search(
     be_no: str | None = None,
     iec: str | None = None,
     port_code: str | None = None,
+    port_codes: Sequence[str] | None = None,
     be_date: date | None = None,
     seen_from: datetime | None = None,
     seen_until: datetime | None = None,
@@ -92,13 +95,15 @@ async def search(
     stuck: bool | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """BEs matching every given criterion, newest first."""
+    """BEs matching every given criterion, newest first; `port_codes` confines the search
+    to those ports (an officer's locations); None: every port."""
     rows = await session.execute(
         _SEARCH,
         {
             "be_no": be_no,
             "iec": iec,
             "port_code": port_code,
+            "port_codes": None if port_codes is None else list(port_codes),
             "be_date": be_date,
             "seen_from": seen_from,
             "seen_until": seen_until,

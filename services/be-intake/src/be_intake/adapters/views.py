@@ -25,6 +25,10 @@ _DEAD_LETTERS = text(
     "SELECT consumer, event_type, reason, dead_lettered_at, resolved_at IS NOT NULL AS resolved "
     f"FROM dead_letter WHERE {_KEY} ORDER BY dead_lettered_at"
 )
+_FILER = text(
+    "SELECT filing->>'customs_broker_code' AS cb_code, iec FROM bill_of_entry "
+    f"WHERE {_KEY} ORDER BY version DESC LIMIT 1"
+)
 _STUCK = text(
     "SELECT count(*) FROM (SELECT DISTINCT port_code, be_no, be_date FROM dead_letter "
     "WHERE resolved_at IS NULL) AS stuck"
@@ -73,6 +77,17 @@ async def details(session: AsyncSession, identity: Identity) -> dict[str, Any]:
         "versions": [iso(dict(r._mapping)) for r in await session.execute(_VERSIONS, key)],
         "dead_letters": [iso(dict(r._mapping)) for r in await session.execute(_DEAD_LETTERS, key)],
     }
+
+
+async def filer_of(session: AsyncSession, identity: Identity) -> tuple[str | None, str | None]:
+    """(filer: its CB code, or the IEC of an importer filing itself; IEC) of a BE, to check
+    a filer's scope: from its case (registered or rejected), else from its last filing;
+    (None, None) when be-intake knows no filing of this identity."""
+    found = await case_of(session, identity)
+    if found is not None and (found[0].filer or found[0].iec):
+        return found[0].filer, found[0].iec
+    row = (await session.execute(_FILER, _key(identity))).first()
+    return (row.cb_code, row.iec) if row is not None else (None, None)
 
 
 async def certificates(session: AsyncSession, iec: str) -> list[dict[str, Any]]:

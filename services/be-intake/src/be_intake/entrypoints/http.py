@@ -54,10 +54,17 @@ from be_intake.service_layer.messages import (
 )
 from be_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
+#: Who files: a filer (its own BEs only: CB code or IEC) or the upstream system.
 Filer = Annotated[Principal, Depends(requires("filer", "upstream"))]
-Officer = Annotated[Principal, Depends(requires("officer"))]
+#: An officer of the BE's customs location (the `location` claim against the path's port).
+Officer = Annotated[Principal, Depends(requires("officer", location="port_code"))]
+#: Who asks where a BE is: its filer (checked against the BE's CB code / IEC), an officer of
+#: its port, the upstream, a custodian, administrators.
 Reader = Annotated[
-    Principal, Depends(requires("filer", "officer", "upstream", "custodian", "administrator"))
+    Principal,
+    Depends(
+        requires("filer", "officer", "upstream", "custodian", "administrator", location="port_code")
+    ),
 ]
 PortCode = Annotated[str, Path(pattern=r"^[A-Z]{2}[A-Z0-9]{4}$", examples=["INNSA1"])]
 BeNo = Annotated[str, Path(pattern=r"^[0-9]{7}$", examples=["2345678"])]
@@ -87,7 +94,7 @@ def _accepted_or_error(description: str) -> dict[str, Any]:
 
 
 _AUTH: dict[int | str, dict[str, Any]] = {
-    401: _error("no identity: the X-Clearance-Subject and X-Clearance-Roles headers are missing"),
+    401: _error("no valid bearer token (Authorization: Bearer <access token>)"),
     403: _error("the caller lacks the role the route needs"),
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("no Bill of Entry with this identity")}
@@ -177,7 +184,7 @@ def router(
             422: {"description": "rejected on intake rules", **_json(BILL_OF_ENTRY_ACCEPTED)},
         },
     )
-    async def file(request: Request, response: Response, _: Filer) -> dict[str, Any]:
+    async def file(request: Request, response: Response, caller: Filer) -> dict[str, Any]:
         filing = await _body(request)
         # Malformed (the event's schema): 400. The published schema is stricter (the rules a
         # schema can hold); what breaks a rule is rejected with every reason (422).
@@ -185,6 +192,8 @@ def router(
             validate_event(BILL_OF_ENTRY_FILED, filing)
         except ContractViolation as error:
             raise HTTPException(status_code=400, detail=str(error)) from error
+        if not caller.permits(cb_code=filing.get("customs_broker_code"), iec=filing.get("iec")):
+            raise HTTPException(403, "a filer files only BEs of its own CB code or IEC")
         event_id = str(uuid.uuid4())
         async with unit_of_work() as uow:
             filing["filed_at"] = uow.clock.now().isoformat()  # lodged now, here
@@ -200,10 +209,14 @@ def router(
         responses={200: _json(BILL_OF_ENTRY_STATUS), **_AUTH, **_NOT_FOUND, **_BAD_PARAMETER},
     )
     async def status(
-        port_code: PortCode, be_no: BeNo, be_date: BeDate, _: Reader
+        port_code: PortCode, be_no: BeNo, be_date: BeDate, caller: Reader
     ) -> dict[str, Any]:
         identity: Identity = (port_code, be_no, be_date)
         async with sessions() as session:
+            if caller.has("filer"):
+                cb_code, iec = await views.filer_of(session, identity)
+                # Another filer's BE does not exist for this one (404, as an unknown BE).
+                caller.check(cb_code=cb_code or "-", iec=iec or "-")
             found = await views.case_of(session, identity)
             if found is None:
                 raise HTTPException(status_code=404, detail="no Bill of Entry with this identity")
@@ -266,7 +279,7 @@ def router(
         be_date: BeDate,
         request: Request,
         response: Response,
-        _: Filer,
+        caller: Filer,
     ) -> dict[str, Any]:
         data = await _body(request)
         try:  # malformed: 400; a rule broken: 422 with every reason (as for a filing)
@@ -277,6 +290,9 @@ def router(
         if (be["port_code"], be["be_no"], be["be_date"]) != (port_code, be_no, be_date.isoformat()):
             raise HTTPException(status_code=409, detail="the amended BE names another identity")
         async with sessions() as session:
+            if caller.has("filer"):
+                cb_code, iec = await views.filer_of(session, (port_code, be_no, be_date))
+                caller.check(cb_code=cb_code or "-", iec=iec or "-")  # another's BE: 404
             found = await views.case_of(session, (port_code, be_no, be_date))
         if found is None or not found[0].registered:
             raise HTTPException(status_code=404, detail="no Bill of Entry with this identity")

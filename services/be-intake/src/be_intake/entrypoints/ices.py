@@ -91,7 +91,10 @@ def router(
             },
             400: {"description": "the file name is malformed", **_json(HTTP_ERROR)},
             401: {"description": "no identity", **_json(HTTP_ERROR)},
-            403: {"description": "not a filer", **_json(HTTP_ERROR)},
+            403: {
+                "description": "not a filer, or a BE of another CB code or IEC",
+                **_json(HTTP_ERROR),
+            },
             413: {"description": "larger than the limit", **_json(HTTP_ERROR)},
             422: {
                 "description": "rejected: the negative acknowledgement",
@@ -102,7 +105,7 @@ def router(
     async def upload(
         request: Request,
         response: Response,
-        _: Filer,
+        caller: Filer,
         name: Annotated[str | None, Query(max_length=70)] = None,
     ) -> dict[str, Any]:
         file_name = name or request.headers.get("x-ices-file-name") or "upload.be"
@@ -116,6 +119,9 @@ def router(
             raw += chunk
             if len(raw) > flatfile.MAX_BYTES:
                 raise HTTPException(413, f"at most {flatfile.MAX_BYTES} bytes")
+        filer = ices.filed_as(bytes(raw))
+        if filer is not None and not caller.permits(cb_code=filer[0], iec=filer[1]):
+            raise HTTPException(403, "a filer uploads only BEs of its own CB code or IEC")
         ack = await ices.receive(unit_of_work, book, bytes(raw), name=file_name, channel="http")
         response.status_code = _CODES[ack.outcome]
         validate_http(ICES_ACKNOWLEDGEMENT, ack.data)
@@ -145,13 +151,15 @@ def router(
         },
     )
     async def message(
-        port_code: PortCode, be_no: BeNo, be_date: BeDate, message_id: MessageId, _: Filer
+        port_code: PortCode, be_no: BeNo, be_date: BeDate, message_id: MessageId, caller: Filer
     ) -> Response:
         """CHCAI04 once its version's assessment is complete, CHCAI07 once Out of Charge is
         issued (issue 9): the same text `clearance.ices-message.issued.v1` carried."""
         if sessions is None:
             raise HTTPException(404, "no messages here")
         async with sessions() as session:
+            cb_code, iec = await views.filer_of(session, (port_code, be_no, be_date))
+            caller.check(cb_code=cb_code or "-", iec=iec or "-")  # another filer's BE: 404
             found = await views.case_of(session, (port_code, be_no, be_date))
         sent = None if found is None else found[0].ices_message(message_id)
         if sent is None:

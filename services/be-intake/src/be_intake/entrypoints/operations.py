@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from be_intake.adapters import operations
 
-#: Officers and operations staff (administrators) may search across BEs.
-_STAFF = Depends(requires("officer", "administrator"))
+#: Officers and operations staff (administrators) may search across BEs; an officer only
+#: within the customs locations of its token (another location's port_code is a 403).
+_STAFF = Depends(requires("officer", "administrator", location="port_code"))
 _SCHEMA = {"content": {"application/json": {"schema": dereferenced_schema(BILL_OF_ENTRY_SEARCH)}}}
 _REF = ("port_code", "be_no", "be_date", "version")
 _TIMES = (
@@ -49,22 +50,23 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _locations_of(caller: Principal) -> list[str] | None:
+    """The ports an officer's search is confined to; None for an administrator (all)."""
+    if caller.has("administrator"):
+        return None
+    return sorted(caller.values("location"))
+
+
 def router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
     api = APIRouter(prefix="/bills-of-entry", tags=["operations"])
 
     @api.get(
         "",
         summary="Find Bills of Entry by BE number, IEC, port, date, status, first-seen time, stuck",
-        responses={
-            200: {
-                "content": {
-                    "application/json": {"schema": dereferenced_schema(BILL_OF_ENTRY_SEARCH)}
-                }
-            }
-        },
+        responses={200: _SCHEMA},
     )
     async def search(
-        _caller: Annotated[Principal, _STAFF],
+        caller: Annotated[Principal, _STAFF],
         be_no: str | None = None,
         iec: str | None = None,
         port_code: str | None = None,
@@ -83,6 +85,7 @@ def router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
                 be_no=be_no,
                 iec=iec,
                 port_code=port_code,
+                port_codes=_locations_of(caller),
                 be_date=be_date,
                 seen_from=seen_from,
                 seen_until=seen_until,

@@ -74,6 +74,22 @@ def ack_name(name: str, positive: bool) -> str:
     return f"{stem}.{suffix}"
 
 
+def filed_as(raw: bytes) -> tuple[str | None, str | None] | None:
+    """Whom a file files for, as (CB code, IEC): a fresh BE's own; for an amendment its
+    sender, whom `_amend` ties to the BE's filer (code 19). None for a file that cannot be
+    read: its NAK names the faults and registers nothing."""
+    read = flatfile.read(raw)
+    if isinstance(read, list):
+        return None
+    if read.header.message_id != spec.FRESH:
+        return read.header.sender, read.header.sender
+    parsed = mapping.fresh(read)
+    if isinstance(parsed, list):
+        return None
+    be = parsed.bill_of_entry
+    return be.get("customs_broker_code"), be.get("iec")
+
+
 async def receive(
     unit_of_work: Callable[[], AbstractAsyncContextManager[IntakeUnitOfWork]],
     book: PolicyBook,

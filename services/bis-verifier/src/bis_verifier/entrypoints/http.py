@@ -13,7 +13,10 @@ from bis_verifier.adapters.registry_http import CircuitBreaker
 from bis_verifier.adapters.views import verification_view
 from bis_verifier.service_layer.registry import CachedRegistry
 
-Reader = Annotated[Principal, Depends(requires("officer", "upstream", "administrator"))]
+#: An officer reads the verdicts of its own customs locations only (`location` claim).
+Reader = Annotated[
+    Principal, Depends(requires("officer", "upstream", "administrator", location="port_code"))
+]
 Administrator = Annotated[Principal, Depends(requires("administrator"))]
 
 

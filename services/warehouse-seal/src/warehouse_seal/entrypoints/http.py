@@ -47,7 +47,10 @@ from warehouse_seal.service_layer.unit_of_work import SealUnitOfWork
 Vendor = Annotated[Principal, Depends(requires("upstream"))]
 Officer = Annotated[Principal, Depends(requires("officer"))]
 Sealer = Annotated[Principal, Depends(requires("custodian", "officer"))]
-Reader = Annotated[Principal, Depends(requires("officer", "custodian", "upstream"))]
+#: An officer reads a BE's verdict of its own customs locations only (`location` claim).
+Reader = Annotated[
+    Principal, Depends(requires("officer", "custodian", "upstream", location="port_code"))
+]
 
 CSV_COLUMNS = ("seal_no", "tid", "vendor_brand", "warehouse_code", "sold_at")
 CSV_OPTIONAL = ("vendor_name", "licensee_name")
