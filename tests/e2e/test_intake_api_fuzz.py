@@ -69,6 +69,15 @@ def test_every_answer_of_the_api_is_one_its_openapi_documents(pipeline: Pipeline
             _fuzzer(operation.as_strategy(generation_mode=mode), identity, mode)()
 
 
+def _identity_for(case: Any, identity: Mapping[str, str]) -> Mapping[str, str]:
+    """Our token replaces the one schemathesis makes up, except where a negative case is
+    invalid for leaving the Authorization header out (the bearer scheme is required):
+    adding ours would make that case valid, so it goes without and must get a 401."""
+    if any(name.lower() == "authorization" for name in case.headers or {}):
+        return identity
+    return {k: v for k, v in identity.items() if k.lower() != "authorization"}
+
+
 def _fuzzer(strategy: Any, identity: Mapping[str, str], mode: GenerationMode) -> Any:
     positive = mode is GenerationMode.POSITIVE
 
@@ -82,13 +91,14 @@ def _fuzzer(strategy: Any, identity: Mapping[str, str], mode: GenerationMode) ->
     def fuzz(case: Any) -> None:
         filing = case.method == "POST" and case.path == "/bills-of-entry"
         amending = case.method == "POST" and case.path.endswith("/amendments")
+        caller = _identity_for(case, identity)
         if (filing or amending) and positive:
             checks = [c for c in ALL_CHECKS if c not in POSITIVE_ACCEPTANCE]
-            response = case.call_and_validate(headers=identity, checks=checks)
+            response = case.call_and_validate(headers=caller, checks=checks)
             _only_what_a_schema_cannot_say(
                 response, AMENDMENT_RULES if amending else CONDITIONAL_RULES
             )
         else:
-            case.call_and_validate(headers=identity, checks=ALL_CHECKS)
+            case.call_and_validate(headers=caller, checks=ALL_CHECKS)
 
     return fuzz
