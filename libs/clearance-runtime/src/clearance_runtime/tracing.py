@@ -8,6 +8,7 @@ nothing on the 2.1 we lock, and instrumenting both would double every span.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -118,16 +119,43 @@ def instrument_app(app: FastAPI) -> None:
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
 
 
+# The carrier of the context last asked for (issue 18): a batch publishes several events in
+# one BE's trace in a row, so the same context is injected again and again. Contexts are
+# immutable; holding the last one makes the identity check exact.
+_last_carrier: tuple[otel_context.Context, dict[str, str]] | None = None
+
+
 def current_carrier() -> dict[str, str]:
     """The active trace context as W3C headers (`traceparent`, `tracestate`)."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return carrier
+    global _last_carrier
+    context = otel_context.get_current()
+    last = _last_carrier
+    if last is None or last[0] is not context:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=context)
+        last = _last_carrier = (context, carrier)
+    return dict(last[1])
 
 
 def context_from(traceparent: str | None, tracestate: str | None) -> otel_context.Context:
-    carrier = {"traceparent": traceparent or "", "tracestate": tracestate or ""}
-    return propagate.extract(carrier)
+    """The context of a W3C trace context (a fresh one: nothing of the current context
+    leaks in), read once per distinct value: a batch reads one BE's context back several
+    times, and every span of the relay continues one (issue 18)."""
+    return _extracted(traceparent or "", tracestate or "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _extracted(traceparent: str, tracestate: str) -> otel_context.Context:
+    carrier = {"traceparent": traceparent, "tracestate": tracestate}
+    return propagate.extract(carrier, context=otel_context.Context())
+
+
+def carrier_of(span: trace.Span, parent: otel_context.Context) -> dict[str, str]:
+    """The W3C headers that continue from `span`, started in `parent`, without making it
+    current (no attach and detach per span)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span, parent))
+    return carrier
 
 
 @contextlib.contextmanager

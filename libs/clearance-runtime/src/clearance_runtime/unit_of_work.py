@@ -127,6 +127,7 @@ class BaseUnitOfWork:
         self._pending: list[tuple[str, CloudEvent]] = []
         self._before_commit: dict[str, Step] = {}
         self._tracked: list[tuple[HasEvents, Mapping[str, str] | None]] = []
+        self._tracked_ids: set[int] = set()  # of the aggregates in `_tracked` (held there)
         self._render_events = render_events
 
     def publish(
@@ -158,7 +159,8 @@ class BaseUnitOfWork:
         self.before_commit(name, run)
 
     def track(self, aggregate: HasEvents, carrier: Mapping[str, str] | None = None) -> None:
-        if all(aggregate is not seen for seen, _ in self._tracked):
+        if id(aggregate) not in self._tracked_ids:  # a set: a batch tracks hundreds
+            self._tracked_ids.add(id(aggregate))
             self._tracked.append((aggregate, carrier))
 
     async def _run_steps(self) -> None:
@@ -169,6 +171,7 @@ class BaseUnitOfWork:
     def _collect_events(self) -> None:
         """Hand every tracked aggregate's recorded events to `render_events`."""
         tracked, self._tracked = self._tracked, []
+        self._tracked_ids = set()
         for aggregate, carrier in tracked:
             if not aggregate.events:
                 continue
