@@ -20,6 +20,7 @@ from clearance_contracts import (
     AEO_CERTIFICATE_RECORDED,
     BILL_OF_ENTRY_FILED,
     DUTY_PAYMENT_RECEIVED,
+    IGM_ENTERED_INWARD,
     RMS_DECISION_MADE,
     example,
 )
@@ -187,3 +188,44 @@ async def test_a_case_saved_twice_in_a_batch_keeps_its_last_state(engine: AsyncE
     async with factory() as uow:
         [case] = (await uow.intake.cases([identity])).values()
     assert (case.version, case.iec) == (2, "B")
+
+
+async def test_each_be_of_a_batch_gets_the_arrival_of_its_igm_or_master_bill(
+    engine: AsyncEngine, book: Any
+) -> None:
+    """INTAKE-PRIOR-1 reads the carrier's arrival: by the BE's IGM, else by one of its
+    master bills, at its own port only; found for a whole batch at once."""
+    n = 1_000_000 + secrets.randbelow(8_000_000)
+    igm = {"a": f"{n:07d}", "b": f"{n + 1:07d}", "c": f"{n + 2:07d}", "z": f"{n + 3:07d}"}
+    bills = {k: f"MAEU{n:09d}{k.upper()}" for k in "abc"}
+
+    def arrival(igm_no: str, bill: str, port: str = "INNSA1") -> tuple[str, dict[str, Any]]:
+        data = {**example(IGM_ENTERED_INWARD), "port_code": port, "igm_no": igm_no}
+        data["lines"] = [{"master_bill_no": bill, "house_bill_no": f"H{bill}"}]
+        return IGM_ENTERED_INWARD, data
+
+    arrivals = [arrival(igm["a"], "MAEU000000000"), arrival(igm["z"], bills["b"])]
+    arrivals.append(arrival(igm["c"], bills["c"], port="INMAA1"))
+    await _run(engine, book, arrivals)
+    filings = []
+    for k in "abc":
+        filing = {**example(BILL_OF_ENTRY_FILED), "be_no": f"{n + ord(k):07d}"}
+        filing["user_job_no"] = f"{n + ord(k)}"
+        filing["igm"] = {**filing["igm"], "igm_no": igm[k]}
+        filing["house_bills"] = [{**filing["house_bills"][0], "master_bill_no": bills[k]}]
+        filings.append((BILL_OF_ENTRY_FILED, filing))
+    await _run(engine, book, filings)
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT be_no, state->'arrival'->>'igm_no' AS igm_no FROM intake_case "
+                "WHERE be_no = ANY(:be_nos) AND be_date = :d"
+            ),
+            {"be_nos": [f["be_no"] for _, f in filings], "d": date.fromisoformat(BE_DATE)},
+        )
+        found = {row.be_no: row.igm_no for row in rows}
+    assert found == {
+        f"{n + ord('a'):07d}": igm["a"],  # its IGM
+        f"{n + ord('b'):07d}": igm["z"],  # its master bill, on another IGM
+        f"{n + ord('c'):07d}": None,  # its master bill arrived at another port only
+    }

@@ -413,14 +413,23 @@ class SqlIntake:
             params = {"bills": bills, "port_codes": sorted({c.port_code for c in cases})}
             rows += list(await self.uow.session.execute(_ARRIVALS_BY_BILL, params))
         arrivals = [{key: _iso(value) for key, value in row._mapping.items()} for row in rows]
+        # Each case's first arrival (in the order read) at its port with its IGM or one of
+        # its master bills, found by index, not by a scan of every arrival per case (issue
+        # 18: quadratic in the batch).
+        by_igm: dict[tuple[Any, ...], int] = {}
+        by_bill: dict[tuple[Any, ...], int] = {}
+        for n, arrival in enumerate(arrivals):
+            port = arrival["port_code"]
+            by_igm.setdefault((port, arrival["igm_no"], arrival["igm_date"]), n)
+            for bill in arrival["master_bills"]:
+                by_bill.setdefault((port, bill), n)
         matched: dict[Identity, dict[str, Any]] = {}
         for case in cases:
-            for arrival in arrivals:
-                same_igm = (arrival["igm_no"], arrival["igm_date"]) == (case.igm_no, case.igm_date)
-                shared_bill = set(arrival["master_bills"]) & set(case.master_bills)
-                if arrival["port_code"] == case.port_code and (same_igm or shared_bill):
-                    matched[case.identity] = arrival
-                    break
+            found = [by_igm.get((case.port_code, case.igm_no, case.igm_date))]
+            found += [by_bill.get((case.port_code, bill)) for bill in case.master_bills]
+            hits = [n for n in found if n is not None]
+            if hits:
+                matched[case.identity] = arrivals[min(hits)]
         return matched
 
     async def waiting_for(self, arrival: dict[str, Any]) -> list[Identity]:
