@@ -20,10 +20,11 @@ from clearance_runtime.kafka import client_options, idempotent_producer, manual_
 from clearance_runtime.migrations import runtime_ddl
 from clearance_runtime.outbox import OutboxRelay
 from clearance_runtime.settings import ServiceSettings
-from clearance_runtime.tracing import configure_tracing
+from clearance_runtime.tracing import configure_tracing, continuing
 from clearance_runtime.unit_of_work import SqlUnitOfWork, unit_of_work_factory
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 
 pytestmark = pytest.mark.integration
@@ -313,3 +314,43 @@ async def test_handling_leaves_consumer_and_database_spans_in_one_trace(
     assert process[0].attributes["clearance.bill_of_entry"] == _key("3000001")
     database = [s for s in spans if s.attributes and s.attributes.get("db.system") == "postgresql"]
     assert database, "asyncpg instrumentation must emit database spans"
+
+
+async def test_the_relay_sends_each_event_as_a_span_of_its_trace(harness: Harness) -> None:
+    """One PRODUCER span per row, child of the context the event was published in; the
+    record carries that span as its parent (the consumer's span continues from it)."""
+    parent = "00-5cf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    before = await _end_offsets(harness.bootstrap, HELD)
+    async with harness.unit_of_work() as uow:
+        with continuing({"traceparent": parent}):
+            published = [uow.publish(HELD, _key(n), _held(n)) for n in ("9100001", "9100002")]
+    SPANS.clear()
+    producer = idempotent_producer(harness.bootstrap, "relay-trace-test")
+    await producer.start()
+    try:
+        relay = OutboxRelay(
+            service="relay-trace-test",
+            schema=harness.schema,
+            engine=harness.engine,
+            listen_dsn=harness.settings.asyncpg_dsn,
+            producer=producer,
+        )
+        assert await relay.relay_once() == 2
+    finally:
+        await producer.stop()
+
+    records = await _read_from(harness.bootstrap, before, 2)
+    ours = [r for r in records if dict(r.headers)["ce_id"].decode() in {e.id for e in published}]
+    sends = {s.context.span_id: s for s in SPANS.get_finished_spans() if s.name == f"send {HELD}"}
+    assert len(ours) == 2
+    assert len(sends) == 2
+    for record in ours:
+        _, trace_id, span_id, flags = dict(record.headers)["traceparent"].decode().split("-")
+        assert (trace_id, flags) == (parent[3:35], "01")
+        span = sends[int(span_id, 16)]
+        assert span.kind is SpanKind.PRODUCER
+        assert span.parent is not None
+        assert span.parent.span_id == int(parent[36:52], 16)
+        assert span.attributes is not None
+        assert span.attributes["clearance.bill_of_entry"] == record.key.decode()
+        assert span.attributes["messaging.destination.name"] == HELD

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
@@ -346,8 +346,8 @@ class EventConsumer(Generic[U]):
                 outcomes.append((record.topic, "handled"))
             for item in dead:
                 dead_letter(uow, self.service, item.record, reason=item.reason, kind=item.kind)
-        for event_type, outcome in outcomes:
-            metrics.EVENTS_HANDLED.labels(self.service, event_type, outcome).inc()
+        for (event_type, outcome), count in Counter(outcomes).items():  # once per kind
+            metrics.EVENTS_HANDLED.labels(self.service, event_type, outcome).inc(count)
         for item in dead:
             count_dead_letter(self.service, item.record, reason=item.reason, kind=item.kind)
             metrics.EVENTS_HANDLED.labels(self.service, item.event_type, "dead_lettered").inc()

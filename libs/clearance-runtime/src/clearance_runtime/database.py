@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
@@ -12,6 +13,9 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
     """An engine whose connections resolve unqualified names in the service's schema."""
     return create_async_engine(
         settings.sqlalchemy_url,
+        # jsonb columns read through SQLAlchemy (a case's state, per BE and batch) are
+        # decoded by orjson, not the standard library's json (issue 18: ~3x faster).
+        json_deserializer=orjson.loads,
         pool_size=5,
         max_overflow=5,
         pool_pre_ping=True,

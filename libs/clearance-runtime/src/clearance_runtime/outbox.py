@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from clearance_runtime import metrics
 from clearance_runtime.envelope import decode_headers
 from clearance_runtime.pause import pause
-from clearance_runtime.tracing import BILL_OF_ENTRY_ATTRIBUTE, context_from, current_carrier
+from clearance_runtime.tracing import BILL_OF_ENTRY_ATTRIBUTE, carrier_of, context_from
 from clearance_runtime.unit_of_work import outbox_channel
 
 log = logging.getLogger(__name__)
@@ -144,15 +144,16 @@ class OutboxRelay:
             attrs.get("traceparent", b"").decode(), attrs.get("tracestate", b"").decode()
         )
         key: str | None = row["key"]
-        with tracer.start_as_current_span(
-            f"send {row['topic']}", context=parent, kind=SpanKind.PRODUCER
-        ) as span:
-            span.set_attribute("messaging.system", "kafka")
-            span.set_attribute("messaging.destination.name", row["topic"])
-            if key:
-                span.set_attribute(BILL_OF_ENTRY_ATTRIBUTE, key)
-            # The consumer's span continues from this send span.
-            carrier = current_carrier()
+        attributes = {"messaging.system": "kafka", "messaging.destination.name": row["topic"]}
+        if key:
+            attributes[BILL_OF_ENTRY_ATTRIBUTE] = key
+        # One span per row, never made current (issue 18: the relay sends thousands a
+        # second); the consumer's span continues from it.
+        span = tracer.start_span(
+            f"send {row['topic']}", context=parent, kind=SpanKind.PRODUCER, attributes=attributes
+        )
+        carrier = carrier_of(span, parent)
+        span.end()
         if carrier:
             headers = [(n, v) for n, v in headers if n not in _TRACE_HEADERS]
             headers += [(name, value.encode()) for name, value in carrier.items()]

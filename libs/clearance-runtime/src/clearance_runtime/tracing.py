@@ -8,9 +8,12 @@ nothing on the 2.1 we lock, and instrumenting both would double every span.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
+import orjson
 from fastapi import FastAPI
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -44,7 +47,9 @@ def _exporter_from_env() -> SpanExporter | None:
     if name == "zipkin":
         from opentelemetry.exporter.zipkin.json import ZipkinExporter
 
-        return ZipkinExporter()
+        exporter = ZipkinExporter()
+        exporter.encoder = zipkin_encoder(exporter.encoder.max_tag_value_length)
+        return exporter
     if name == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
             OTLPSpanExporter,
@@ -54,6 +59,20 @@ def _exporter_from_env() -> SpanExporter | None:
     if name == "console":
         return ConsoleSpanExporter()
     return None
+
+
+def zipkin_encoder(max_tag_value_length: int) -> Any:
+    """Zipkin's JSON v2 encoder, serialising with orjson to UTF-8 bytes: the same
+    document, a third less CPU per span than the standard library's json (issue 18: the
+    export thread took ~10 % of be-intake's CPU under the burst)."""
+    from opentelemetry.exporter.zipkin.json.v2 import JsonV2Encoder
+
+    class OrjsonV2Encoder(JsonV2Encoder):
+        def serialize(self, spans: Sequence[Any], local_endpoint: Any) -> bytes:  # type: ignore[override]
+            endpoint = self._encode_local_endpoint(local_endpoint)
+            return orjson.dumps([self._encode_span(span, endpoint) for span in spans])
+
+    return OrjsonV2Encoder(max_tag_value_length)
 
 
 class EntryPointSampler(Sampler):
@@ -118,16 +137,43 @@ def instrument_app(app: FastAPI) -> None:
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
 
 
+# The carrier of the context last asked for (issue 18): a batch publishes several events in
+# one BE's trace in a row, so the same context is injected again and again. Contexts are
+# immutable; holding the last one makes the identity check exact.
+_last_carrier: tuple[otel_context.Context, dict[str, str]] | None = None
+
+
 def current_carrier() -> dict[str, str]:
     """The active trace context as W3C headers (`traceparent`, `tracestate`)."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return carrier
+    global _last_carrier
+    context = otel_context.get_current()
+    last = _last_carrier
+    if last is None or last[0] is not context:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=context)
+        last = _last_carrier = (context, carrier)
+    return dict(last[1])
 
 
 def context_from(traceparent: str | None, tracestate: str | None) -> otel_context.Context:
-    carrier = {"traceparent": traceparent or "", "tracestate": tracestate or ""}
-    return propagate.extract(carrier)
+    """The context of a W3C trace context (a fresh one: nothing of the current context
+    leaks in), read once per distinct value: a batch reads one BE's context back several
+    times, and every span of the relay continues one (issue 18)."""
+    return _extracted(traceparent or "", tracestate or "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _extracted(traceparent: str, tracestate: str) -> otel_context.Context:
+    carrier = {"traceparent": traceparent, "tracestate": tracestate}
+    return propagate.extract(carrier, context=otel_context.Context())
+
+
+def carrier_of(span: trace.Span, parent: otel_context.Context) -> dict[str, str]:
+    """The W3C headers that continue from `span`, started in `parent`, without making it
+    current (no attach and detach per span)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span, parent))
+    return carrier
 
 
 @contextlib.contextmanager

@@ -26,22 +26,32 @@ from clearance_runtime.clock import Clock, SystemClock
 from clearance_runtime.envelope import CloudEvent, encode_headers
 from clearance_runtime.tracing import continuing, current_carrier
 
+# One statement per batch, whatever its number of events (issue 18); rows get their ids
+# (the relay's order) in the order they were published.
 _INSERT_OUTBOX = text(
     "INSERT INTO outbox (event_id, topic, key, value, headers) "
-    "VALUES (:event_id, :topic, :key, :value, CAST(:headers AS jsonb)) "
+    "SELECT k.event_id, k.topic, k.key, k.value, CAST(k.headers AS jsonb) "
+    "FROM unnest(CAST(:event_id AS text[]), CAST(:topic AS text[]), CAST(:key AS text[]), "
+    "CAST(:value AS bytea[]), CAST(:headers AS text[])) "
+    "WITH ORDINALITY AS k(event_id, topic, key, value, headers, n) ORDER BY k.n "
     "ON CONFLICT (event_id) DO NOTHING"
 )
+# Timers set and cancelled by a batch: one statement each (`defer_rows`).
 _SCHEDULE = text(
     "INSERT INTO due_work (kind, key, due_at, payload, traceparent, tracestate) "
-    "VALUES (:kind, :key, :due_at, CAST(:payload AS jsonb), :traceparent, :tracestate) "
-    "ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at, "
+    "SELECT k.kind, k.key, k.due_at, CAST(k.payload AS jsonb), k.traceparent, k.tracestate "
+    "FROM unnest(CAST(:kind AS text[]), CAST(:key AS text[]), CAST(:due_at AS timestamptz[]), "
+    "CAST(:payload AS text[]), CAST(:traceparent AS text[]), CAST(:tracestate AS text[])) "
+    "WITH ORDINALITY AS k(kind, key, due_at, payload, traceparent, tracestate, n) "
+    "ORDER BY k.n ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at, "
     "payload = EXCLUDED.payload, traceparent = EXCLUDED.traceparent, "
     "tracestate = EXCLUDED.tracestate, fired_at = NULL, cancelled_at = NULL, "
     "failed_at = NULL, last_error = NULL"
 )
 _CANCEL = text(
-    "UPDATE due_work SET cancelled_at = :at WHERE kind = :kind AND key = :key "
-    "AND fired_at IS NULL AND cancelled_at IS NULL"
+    "UPDATE due_work d SET cancelled_at = k.at FROM unnest(CAST(:kind AS text[]), "
+    "CAST(:key AS text[]), CAST(:at AS timestamptz[])) AS k(kind, key, at) "
+    "WHERE d.kind = k.kind AND d.key = k.key AND d.fired_at IS NULL AND d.cancelled_at IS NULL"
 )
 _DELIVER = text(
     "INSERT INTO delivery (delivery_id, destination, kind, payload, next_attempt_at, "
@@ -127,6 +137,7 @@ class BaseUnitOfWork:
         self._pending: list[tuple[str, CloudEvent]] = []
         self._before_commit: dict[str, Step] = {}
         self._tracked: list[tuple[HasEvents, Mapping[str, str] | None]] = []
+        self._tracked_ids: set[int] = set()  # of the aggregates in `_tracked` (held there)
         self._render_events = render_events
 
     def publish(
@@ -158,7 +169,8 @@ class BaseUnitOfWork:
         self.before_commit(name, run)
 
     def track(self, aggregate: HasEvents, carrier: Mapping[str, str] | None = None) -> None:
-        if all(aggregate is not seen for seen, _ in self._tracked):
+        if id(aggregate) not in self._tracked_ids:  # a set: a batch tracks hundreds
+            self._tracked_ids.add(id(aggregate))
             self._tracked.append((aggregate, carrier))
 
     async def _run_steps(self) -> None:
@@ -169,6 +181,7 @@ class BaseUnitOfWork:
     def _collect_events(self) -> None:
         """Hand every tracked aggregate's recorded events to `render_events`."""
         tracked, self._tracked = self._tracked, []
+        self._tracked_ids = set()
         for aggregate, carrier in tracked:
             if not aggregate.events:
                 continue
@@ -193,6 +206,8 @@ class SqlUnitOfWork(BaseUnitOfWork):
         super().__init__(source, clock, render_events)
         self.session = session
         self._deferred: dict[TextClause, list[dict[str, Any]]] = {}
+        self._columnar: set[TextClause] = set()
+        self._keyed: dict[tuple[TextClause, Any], int] = {}
         self._dead_letters: list[dict[str, Any]] = []
 
     def defer(self, statement: TextClause, params: dict[str, Any]) -> None:
@@ -204,17 +219,40 @@ class SqlUnitOfWork(BaseUnitOfWork):
         """
         self._deferred.setdefault(statement, []).append(params)
 
+    def defer_rows(self, statement: TextClause, row: dict[str, Any], *, key: Any = None) -> None:
+        """Like `defer`, but all the rows deferred run as ONE statement (issue 18): at
+        flush, each parameter of `statement` is the list of its values over the rows, in
+        the order deferred, for the statement to read as arrays (`unnest(CAST(:name AS
+        type[]), ...) WITH ORDINALITY`). Every row has the same parameter names.
+
+        A row with the `key` of a row still waiting replaces that row (in its place): an
+        upsert of one key twice in a batch, which one statement could not do, keeps the
+        last values, as two statements in a row would."""
+        rows = self._deferred.setdefault(statement, [])
+        self._columnar.add(statement)
+        if key is not None:
+            at = self._keyed.get((statement, key))
+            if at is not None:
+                rows[at] = row
+                return
+            self._keyed[(statement, key)] = len(rows)
+        rows.append(row)
+
     async def flush(self) -> None:
         """Run the deferred writes now (a handler about to read what they write)."""
         deferred, self._deferred = self._deferred, {}
+        self._keyed = {}
         for statement, rows in deferred.items():
-            await self.session.execute(statement, rows)
+            if statement in self._columnar:
+                await self.session.execute(statement, columns(rows))
+            else:
+                await self.session.execute(statement, rows)
 
     def schedule(
         self, kind: str, key: str, due_at: datetime, payload: Mapping[str, Any] | None = None
     ) -> None:
         carrier = current_carrier()
-        self.defer(
+        self.defer_rows(
             _SCHEDULE,
             {
                 "kind": kind,
@@ -224,10 +262,13 @@ class SqlUnitOfWork(BaseUnitOfWork):
                 "traceparent": carrier.get("traceparent"),
                 "tracestate": carrier.get("tracestate"),
             },
+            key=(kind, key),
         )
 
     def cancel(self, kind: str, key: str) -> None:
-        self.defer(_CANCEL, {"kind": kind, "key": key, "at": self.clock.now()})
+        self.defer_rows(
+            _CANCEL, {"kind": kind, "key": key, "at": self.clock.now()}, key=(kind, key)
+        )
 
     def deliver(
         self,
@@ -284,10 +325,15 @@ class SqlUnitOfWork(BaseUnitOfWork):
         rows = [*self._dead_letters, *(_outbox_row(topic, event) for topic, event in self._pending)]
         if not rows:
             return
-        await self.session.execute(_INSERT_OUTBOX, rows)
+        await self.session.execute(_INSERT_OUTBOX, columns(rows))
         await self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
         self._pending.clear()
         self._dead_letters.clear()
+
+
+def columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Rows of the same parameters as one list per parameter (to bind as arrays)."""
+    return {name: [row[name] for row in rows] for name in rows[0]}
 
 
 def _outbox_row(topic: str, event: CloudEvent) -> dict[str, Any]:

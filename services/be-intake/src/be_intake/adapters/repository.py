@@ -24,11 +24,22 @@ _CASES = text(
     f"SELECT c.port_code, c.be_no, c.be_date, c.state FROM intake_case c JOIN {IDENTITIES} "
     "USING (port_code, be_no, be_date) FOR UPDATE OF c"
 )
+# The batch's writes are one statement per table (issue 18): rows bound as arrays
+# (`SqlUnitOfWork.defer_rows`), inserted in the order they were written.
 _SAVE = text(
     "INSERT INTO intake_case (port_code, be_no, be_date, version, registered, status, "
-    "notice_code, iec, filer, igm_no, igm_date, master_bills, state, updated_at) VALUES "
-    "(:port_code, :be_no, :be_date, :version, :registered, :status, :notice_code, :iec, "
-    ":filer, :igm_no, :igm_date, :master_bills, CAST(:state AS jsonb), :at) "
+    "notice_code, iec, filer, igm_no, igm_date, master_bills, state, updated_at) "
+    "SELECT k.port_code, k.be_no, k.be_date, k.version, k.registered, k.status, "
+    "k.notice_code, k.iec, k.filer, k.igm_no, k.igm_date, "
+    "ARRAY(SELECT jsonb_array_elements_text(CAST(k.master_bills AS jsonb))), "
+    "CAST(k.state AS jsonb), k.at FROM unnest(CAST(:port_code AS text[]), "
+    "CAST(:be_no AS text[]), CAST(:be_date AS date[]), CAST(:version AS integer[]), "
+    "CAST(:registered AS boolean[]), CAST(:status AS text[]), CAST(:notice_code AS text[]), "
+    "CAST(:iec AS text[]), CAST(:filer AS text[]), CAST(:igm_no AS text[]), "
+    "CAST(:igm_date AS date[]), CAST(:master_bills AS text[]), CAST(:state AS text[]), "
+    "CAST(:at AS timestamptz[])) WITH ORDINALITY AS k(port_code, be_no, be_date, version, "
+    "registered, status, notice_code, iec, filer, igm_no, igm_date, master_bills, state, at, "
+    "n) ORDER BY k.n "
     "ON CONFLICT (port_code, be_no, be_date) DO UPDATE SET version = EXCLUDED.version, "
     "registered = EXCLUDED.registered, status = EXCLUDED.status, "
     "notice_code = EXCLUDED.notice_code, iec = EXCLUDED.iec, filer = EXCLUDED.filer, "
@@ -67,9 +78,13 @@ _BE_NO_TAKEN = text(
 )
 _ADD_VERSION = text(
     "INSERT INTO bill_of_entry_version (port_code, be_no, be_date, version, bill_of_entry, "
-    "amendment, event_id, registered_at) VALUES (:port_code, :be_no, :be_date, :version, "
-    "CAST(:bill_of_entry AS jsonb), CAST(:amendment AS jsonb), :event_id, :at) "
-    "ON CONFLICT DO NOTHING"
+    "amendment, event_id, registered_at) SELECT k.port_code, k.be_no, k.be_date, k.version, "
+    "CAST(k.bill_of_entry AS jsonb), CAST(k.amendment AS jsonb), k.event_id, k.at "
+    "FROM unnest(CAST(:port_code AS text[]), CAST(:be_no AS text[]), "
+    "CAST(:be_date AS date[]), CAST(:version AS integer[]), CAST(:bill_of_entry AS text[]), "
+    "CAST(:amendment AS text[]), CAST(:event_id AS text[]), CAST(:at AS timestamptz[])) "
+    "WITH ORDINALITY AS k(port_code, be_no, be_date, version, bill_of_entry, amendment, "
+    "event_id, at, n) ORDER BY k.n ON CONFLICT DO NOTHING"
 )
 _CURRENT = text(
     "SELECT bill_of_entry FROM bill_of_entry_version WHERE port_code = :port_code "
@@ -77,13 +92,24 @@ _CURRENT = text(
 )
 _SUBMISSION = text(
     "INSERT INTO submission (kind, port_code, be_no, be_date, event_id, outcome, reasons, "
-    "raw, received_at) VALUES (:kind, :port_code, :be_no, :be_date, :event_id, :outcome, "
-    "CAST(:reasons AS jsonb), CAST(:raw AS jsonb), :at)"
+    "raw, received_at) SELECT k.kind, k.port_code, k.be_no, k.be_date, k.event_id, "
+    "k.outcome, CAST(k.reasons AS jsonb), CAST(k.raw AS jsonb), k.at "
+    "FROM unnest(CAST(:kind AS text[]), CAST(:port_code AS text[]), CAST(:be_no AS text[]), "
+    "CAST(:be_date AS date[]), CAST(:event_id AS text[]), CAST(:outcome AS text[]), "
+    "CAST(:reasons AS text[]), CAST(:raw AS text[]), CAST(:at AS timestamptz[])) "
+    "WITH ORDINALITY AS k(kind, port_code, be_no, be_date, event_id, outcome, reasons, raw, "
+    "at, n) ORDER BY k.n"
 )
 _TIMELINE = text(
     "INSERT INTO timeline (port_code, be_no, be_date, version, event_type, producer, summary, "
-    "status, notice_code, reasons, at) VALUES (:port_code, :be_no, :be_date, :version, "
-    ":event_type, :producer, :summary, :status, :notice_code, CAST(:reasons AS jsonb), :at)"
+    "status, notice_code, reasons, at) SELECT k.port_code, k.be_no, k.be_date, k.version, "
+    "k.event_type, k.producer, k.summary, k.status, k.notice_code, CAST(k.reasons AS jsonb), "
+    "k.at FROM unnest(CAST(:port_code AS text[]), CAST(:be_no AS text[]), "
+    "CAST(:be_date AS date[]), CAST(:version AS integer[]), CAST(:event_type AS text[]), "
+    "CAST(:producer AS text[]), CAST(:summary AS text[]), CAST(:status AS text[]), "
+    "CAST(:notice_code AS text[]), CAST(:reasons AS text[]), CAST(:at AS timestamptz[])) "
+    "WITH ORDINALITY AS k(port_code, be_no, be_date, version, event_type, producer, summary, "
+    "status, notice_code, reasons, at, n) ORDER BY k.n"
 )
 _CERTIFICATE = text(
     "INSERT INTO aeo_certificate (certificate_no, iec, tier, valid_from, valid_to, "
@@ -140,8 +166,11 @@ _DEAD_LETTER = text(
     "ON CONFLICT DO NOTHING"
 )
 _RESOLVE = text(
-    "UPDATE dead_letter SET resolved_at = :at WHERE port_code = :port_code AND be_no = :be_no "
-    "AND be_date = :be_date AND consumer = :producer AND resolved_at IS NULL"
+    "UPDATE dead_letter d SET resolved_at = k.at FROM unnest(CAST(:port_code AS text[]), "
+    "CAST(:be_no AS text[]), CAST(:be_date AS date[]), CAST(:producer AS text[]), "
+    "CAST(:at AS timestamptz[])) AS k(port_code, be_no, be_date, producer, at) "
+    "WHERE d.port_code = k.port_code AND d.be_no = k.be_no AND d.be_date = k.be_date "
+    "AND d.consumer = k.producer AND d.resolved_at IS NULL"
 )
 
 
@@ -181,7 +210,7 @@ class SqlIntake:
         return {i: found.get(i) or IntakeCase(i[0], i[1], i[2]) for i in identities}
 
     def save(self, case: IntakeCase) -> None:
-        self.uow.defer(
+        self.uow.defer_rows(
             _SAVE,
             {
                 **_key(case.identity),
@@ -193,10 +222,11 @@ class SqlIntake:
                 "filer": case.filer,
                 "igm_no": case.igm_no,
                 "igm_date": _day(case.igm_date),
-                "master_bills": case.master_bills,
+                "master_bills": _json(case.master_bills),
                 "state": _json(case.to_data()),
                 "at": self.uow.clock.now(),
             },
+            key=case.identity,
         )
 
     async def add_bills_of_entry(self, bills: Sequence[NewBillOfEntry]) -> set[Identity]:
@@ -244,7 +274,7 @@ class SqlIntake:
         amendment: dict[str, Any] | None,
         event_id: str,
     ) -> None:
-        self.uow.defer(
+        self.uow.defer_rows(
             _ADD_VERSION,
             {
                 **_key(ref.identity),
@@ -271,7 +301,7 @@ class SqlIntake:
         raw: dict[str, Any],
     ) -> None:
         key = _key(identity) if identity else {"port_code": None, "be_no": None, "be_date": None}
-        self.uow.defer(
+        self.uow.defer_rows(
             _SUBMISSION,
             {
                 **key,
@@ -285,7 +315,7 @@ class SqlIntake:
         )
 
     def add_timeline(self, entry: TimelineEntry) -> None:
-        self.uow.defer(
+        self.uow.defer_rows(
             _TIMELINE,
             {
                 **_key(entry.identity),
@@ -383,14 +413,23 @@ class SqlIntake:
             params = {"bills": bills, "port_codes": sorted({c.port_code for c in cases})}
             rows += list(await self.uow.session.execute(_ARRIVALS_BY_BILL, params))
         arrivals = [{key: _iso(value) for key, value in row._mapping.items()} for row in rows]
+        # Each case's first arrival (in the order read) at its port with its IGM or one of
+        # its master bills, found by index, not by a scan of every arrival per case (issue
+        # 18: quadratic in the batch).
+        by_igm: dict[tuple[Any, ...], int] = {}
+        by_bill: dict[tuple[Any, ...], int] = {}
+        for n, arrival in enumerate(arrivals):
+            port = arrival["port_code"]
+            by_igm.setdefault((port, arrival["igm_no"], arrival["igm_date"]), n)
+            for bill in arrival["master_bills"]:
+                by_bill.setdefault((port, bill), n)
         matched: dict[Identity, dict[str, Any]] = {}
         for case in cases:
-            for arrival in arrivals:
-                same_igm = (arrival["igm_no"], arrival["igm_date"]) == (case.igm_no, case.igm_date)
-                shared_bill = set(arrival["master_bills"]) & set(case.master_bills)
-                if arrival["port_code"] == case.port_code and (same_igm or shared_bill):
-                    matched[case.identity] = arrival
-                    break
+            found = [by_igm.get((case.port_code, case.igm_no, case.igm_date))]
+            found += [by_bill.get((case.port_code, bill)) for bill in case.master_bills]
+            hits = [n for n in found if n is not None]
+            if hits:
+                matched[case.identity] = arrivals[min(hits)]
         return matched
 
     async def waiting_for(self, arrival: dict[str, Any]) -> list[Identity]:
@@ -423,6 +462,8 @@ class SqlIntake:
         )
 
     def resolve_dead_letters(self, identity: Identity, producer: str) -> None:
-        self.uow.defer(
-            _RESOLVE, {**_key(identity), "producer": producer, "at": self.uow.clock.now()}
+        self.uow.defer_rows(
+            _RESOLVE,
+            {**_key(identity), "producer": producer, "at": self.uow.clock.now()},
+            key=(identity, producer),
         )

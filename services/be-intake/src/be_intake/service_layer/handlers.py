@@ -235,13 +235,13 @@ async def process(
     await _register_filings(batch, checked, registered, results)
     await _enrich(batch, newly)
     arrivals = await intake.arrivals_for(newly) if newly else {}
+    filed = _first_filings(checked)
     for case in newly:
         if case.identity in arrivals:
             _arrival(batch, case, arrivals[case.identity], registration=True)
         else:
             _prior_entry_timer(batch, case)
-        item, _ = checked_for(case, checked)
-        _publish_registered(batch, case, item.data, amendment=None)
+        _publish_registered(batch, case, filed[case.identity].data, amendment=None)
         _check_early_deferment(batch, case)
         case.announce_pending_payments(batch.now)
     for n, item in enumerate(items):
@@ -289,11 +289,13 @@ def _note_ices_messages(batch: _Batch, case: IntakeCase) -> None:
             batch.note(case, ICES_MESSAGE_ISSUED, SERVICE, summary, version=event.ref.version)
 
 
-def checked_for(case: IntakeCase, checked: Sequence[tuple[int, Filing, Any]]) -> Any:
-    for _, item, parsed in checked:
-        if item.identity == case.identity:
-            return item, parsed
-    raise KeyError(case.identity)
+def _first_filings(checked: Sequence[tuple[int, Filing, Any]]) -> dict[Identity, Filing]:
+    """The batch's first filing of each BE, by identity: one pass, not a scan per BE
+    (issue 18: the scan was quadratic in the batch)."""
+    first: dict[Identity, Filing] = {}
+    for _, item, _ in checked:
+        first.setdefault(item.identity, item)
+    return first
 
 
 @dataclass(frozen=True)

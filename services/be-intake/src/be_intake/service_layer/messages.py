@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from clearance_domain import BillOfEntryRef, Reason
@@ -56,8 +57,9 @@ class Filing:
     service_centre: bool = False  # lodged at a service centre (INTAKE-TIME-1, 16:30 cut-off)
     flat_file: FlatFile | None = None  # a CACHI01: CHCAI04 / CHCAI07 go back to its sender
 
-    @property
+    @cached_property
     def identity(self) -> Identity:
+        """Read once: a batch asks each filing for it many times (issue 18)."""
         return identity_of(self.data)
 
 
