@@ -2,7 +2,13 @@
 
 import orjson
 import pytest
-from clearance_runtime.envelope import CloudEvent, MalformedEvent, from_kafka
+from clearance_runtime.envelope import (
+    CloudEvent,
+    MalformedEvent,
+    decode_headers,
+    encode_headers,
+    from_kafka,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,7 +21,10 @@ json_values = st.recursive(
 )
 
 
-@given(data=st.dictionaries(st.text(), json_values), subject=st.text(min_size=1))
+@given(
+    data=st.dictionaries(st.text(), json_values),
+    subject=st.text(st.characters(exclude_characters="\x00"), min_size=1),
+)
 def test_an_event_survives_the_kafka_round_trip(data: dict[str, object], subject: str) -> None:
     event = CloudEvent.new("clearance.x.v1", "/clearance/test", subject, data).with_trace(
         {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
@@ -48,6 +57,7 @@ def _headers(**overrides: bytes) -> list[tuple[str, bytes]]:
         (_headers(), b"[1, 2]", "not a JSON object"),
         (_headers(), None, "empty body"),
         (_headers(ce_id=b"\xff"), b"{}", "not UTF-8"),
+        (_headers(ce_type=b"t\x00"), b"{}", "ce_type contains a NUL character"),
         (_headers(ce_time=b"yesterday"), b"{}", "RFC 3339"),
     ],
 )
@@ -61,3 +71,13 @@ def test_malformed_records_are_refused_with_a_reason(
 def test_body_is_compact_json() -> None:
     event = CloudEvent.new("t.v1", "/s", "k", {"be_no": "1234567"})
     assert orjson.loads(event.kafka_value()) == {"be_no": "1234567"}
+
+
+def test_headers_kept_in_the_outbox_carry_no_nul_and_come_back_byte_for_byte() -> None:
+    """PostgreSQL's jsonb refuses NUL: a dead letter's headers with one (or not UTF-8) are
+    kept as base64 and decoded to the very bytes received."""
+    headers = [("ce_id", b"1"), ("ce_type", b"t\x00"), ("raw", b"\xff\x00"), ("x\x00", b"v")]
+    encoded = encode_headers(headers)
+    assert "\\u0000" not in orjson.dumps(encoded).decode()
+    assert decode_headers(encoded)[:3] == headers[:3]
+    assert decode_headers(encoded)[3] == ("x\ufffd", b"v")

@@ -296,6 +296,35 @@ async def test_bad_records_go_to_the_dead_letter_topic_with_their_reason(
     assert dict(malformed.headers)["dlq_original_topic"].decode() == topic
 
 
+async def test_a_record_with_nul_bytes_is_dead_lettered_and_the_consumer_moves_on(
+    harness: Harness,
+) -> None:
+    """Issue 17's hostile input: a NUL in a record's key or headers (PostgreSQL's text and
+    jsonb cannot hold one) once made the dead letter itself fail, and the consumer retried
+    that record forever. Now it is dead-lettered byte for byte and the next is handled."""
+    topic = await _private_topic(harness.bootstrap)
+    nul_key = _held_event("3000001")
+    nul_type = _held_event("3000002")
+    headers = [(n, v + b"\x00" if n == "ce_type" else v) for n, v in _record(nul_type)[0]]
+    await _produce(
+        harness.bootstrap,
+        topic,
+        [
+            _record(nul_key, key=nul_key.kafka_key() + b"\x00"),
+            (headers, nul_type.kafka_value(), nul_type.kafka_key()),
+            _record(_held_event("3000003")),
+        ],
+    )
+    handled, _ = await _consume(harness, topic, stop_after=1)
+    assert handled == ["3000003"]
+    dead = await _read_from(harness.bootstrap, {TopicPartition(f"{topic}.dlq", 0): 0}, 2)
+    by_offset = {int(dict(r.headers)["dlq_original_offset"]): dict(r.headers) for r in dead}
+    assert by_offset[0]["dlq_original_key"] == nul_key.kafka_key() + b"\x00"
+    assert by_offset[0]["dlq_reason"].decode().startswith("Kafka key")
+    assert by_offset[1]["ce_type"] == HELD.encode() + b"\x00"
+    assert b"NUL" in by_offset[1]["dlq_reason"]
+
+
 async def test_handling_leaves_consumer_and_database_spans_in_one_trace(
     harness: Harness,
 ) -> None:

@@ -24,6 +24,7 @@ DLQ_HEADERS = (
     "dlq_original_topic",
     "dlq_original_partition",
     "dlq_original_offset",
+    "dlq_original_key",
 )
 
 
@@ -43,10 +44,16 @@ def dead_letter(uow: SqlUnitOfWork, service: str, record: Any, *, reason: str, k
         ("dlq_original_partition", str(record.partition).encode()),
         ("dlq_original_offset", str(record.offset).encode()),
     ]
+    key = record.key
+    if key is not None and b"\x00" in key:
+        # The outbox keeps keys as text, which cannot hold NUL: the DLQ record's key has
+        # U+FFFD there, and the key as received travels in a header of its own.
+        headers.append(("dlq_original_key", key))
+        key = key.replace(b"\x00", "\ufffd".encode())
     uow.dead_letter(
         dead_letter_id=f"dlq:{service}:{record.topic}:{record.partition}:{record.offset}",
         topic=dead_letter_topic(record.topic),
-        key=record.key,
+        key=key,
         value=record.value,
         headers=headers,
     )

@@ -90,15 +90,19 @@ class CloudEvent:
 
 
 def encode_headers(headers: Sequence[tuple[str, bytes]]) -> list[list[Any]]:
-    """Kafka headers as JSON (for the outbox): text where the bytes are UTF-8,
-    `{"b64": ...}` where they are not (a dead letter keeps the bytes it got)."""
-    encoded: list[list[Any]] = []
-    for name, raw in headers:
+    """Kafka headers as JSON (for the outbox): text where the bytes are UTF-8 without NUL,
+    `{"b64": ...}` where they are not (a dead letter keeps the bytes it got; PostgreSQL's
+    jsonb cannot hold a NUL character)."""
+    return [[name.replace("\x00", "\ufffd"), _header_value(raw)] for name, raw in headers]
+
+
+def _header_value(raw: bytes) -> Any:
+    if b"\x00" not in raw:
         try:
-            encoded.append([name, raw.decode()])
+            return raw.decode()
         except UnicodeDecodeError:
-            encoded.append([name, {"b64": base64.b64encode(raw).decode()}])
-    return encoded
+            pass
+    return {"b64": base64.b64encode(raw).decode()}
 
 
 def decode_headers(encoded: Sequence[Sequence[Any]]) -> list[tuple[str, bytes]]:
@@ -115,6 +119,9 @@ def from_kafka(headers: Sequence[tuple[str, bytes]], value: bytes | None) -> Clo
         attrs = {name: raw.decode() for name, raw in headers}
     except UnicodeDecodeError as error:
         raise MalformedEvent(f"header is not UTF-8: {error}") from error
+    nul = [name for name, text in attrs.items() if "\x00" in text]
+    if nul:  # no identifier or type has one, and PostgreSQL's text cannot keep it
+        raise MalformedEvent(f"header {nul[0]} contains a NUL character")
     missing = [name for name in _REQUIRED if not attrs.get(name)]
     if missing:
         raise MalformedEvent(f"missing CloudEvents headers: {', '.join(missing)}")
