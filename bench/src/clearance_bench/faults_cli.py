@@ -4,10 +4,13 @@
     uv run clearance-faults --scenario all              # every scenario, 10,000 BEs each
     uv run clearance-faults --list
     uv run clearance-faults --summary faults-results/<time>/results.json
+    uv run clearance-faults --scenario hostile-input --count 2000   # hostile records
 
 Each scenario runs on a freshly reset `faults` stack (.data/faults/): the benchmark's
 day in one burst, the fault once a fifth of the BEs are terminal, then the invariants
-(`invariants.py`) and the time from the fault's end to a drained pipeline. Writes
+(`invariants.py`) and the time from the fault's end to a drained pipeline. `hostile-input`
+is the day's good BEs (`--good`, 300) with `--count` hostile records (100,000) published
+from the first filing on (`hostile.py`), each record accounted for once drained. Writes
 `faults-results/<time>/results.json` and prints the table; `--summary` (with a results
 file, or after a run) writes the table into FAULTS.md and `faults-summary.json`.
 The exit code is 0 when every scenario drained and every invariant held.
@@ -24,7 +27,7 @@ from typing import Any
 from clearance_local.config import repo_root
 from clearance_local.process import StackError
 
-from clearance_bench import faults
+from clearance_bench import faults, hostile
 from clearance_bench.benchmark import Plan
 from clearance_bench.report import machine
 
@@ -40,7 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", default=faults.PROFILE, help="the stack's profile (default faults)"
     )
-    parser.add_argument("--count", type=int, default=10_000, help="BEs per scenario (10000)")
+    parser.add_argument(
+        "--count",
+        type=int,
+        help="BEs per scenario (10000); for hostile-input, hostile records (100000)",
+    )
+    parser.add_argument(
+        "--good", type=int, default=300, help="good BEs beside the hostile input (300)"
+    )
     parser.add_argument("--seed", type=int, default=42, help="workload seed (default 42)")
     parser.add_argument(
         "--strike-at", type=float, default=0.2, help="share of BEs terminal when it strikes"
@@ -58,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--note", default="", help="a line written with the summary")
     parser.add_argument("--down", action="store_true", help="stop the faults stack afterwards")
     return parser
+
+
+def _input_summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The hostile input's counts (not its lists of record ids)."""
+    keep = ("count", "seed", "published", "refused", "publish_s", "by_kind", "by_topic")
+    more = ("dead_letter_kinds", "rules_cited", "unexpected", "health")
+    return {k: report[k] for k in (*keep, *more) if k in report}
 
 
 def write_summary(results: dict[str, Any], root: Path, note: str = "") -> list[Path]:
@@ -78,6 +95,11 @@ def write_summary(results: dict[str, Any], root: Path, note: str = "") -> list[P
                 "duty_demands": s["invariants"].get("duty_demands"),
                 "gatepasses": s["invariants"].get("gatepasses"),
             }
+            | (
+                {"hostile_input": _input_summary(s["invariants"]["input"])}
+                if "input" in s["invariants"]
+                else {}
+            )
             for s in scenarios
         ],
     }
@@ -102,15 +124,29 @@ def write_summary(results: dict[str, Any], root: Path, note: str = "") -> list[P
     return [doc, summary_path]
 
 
+def scenario_names() -> list[str]:
+    """Every scenario `all` runs: the faults, then the hostile input."""
+    return [*faults.SCENARIOS, hostile.NAME]
+
+
+def scenario_and_plan(name: str, args: argparse.Namespace) -> tuple[faults.Scenario, Plan]:
+    """The scenario called `name` and the day it runs under (`--count` BEs, or for the
+    hostile input `--good` BEs beside `--count` hostile records)."""
+    if name == hostile.NAME:
+        scenario = hostile.scenario(args.count or hostile.DEFAULT_COUNT, args.seed)
+        return scenario, Plan("burst", args.good, args.seed, baseline=False)
+    return faults.SCENARIOS[name], Plan("burst", args.count or 10_000, args.seed, baseline=False)
+
+
 def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     """Every scenario asked for; results.json is rewritten after each one."""
-    names = list(faults.SCENARIOS) if args.scenario == "all" else args.scenario.split(",")
-    plan = Plan("burst", args.count, args.seed, baseline=False)
+    names = scenario_names() if args.scenario == "all" else args.scenario.split(",")
     results: dict[str, Any] = {
         "generated": out.name,
         "machine": machine(),
         "config": {
             "count": args.count,
+            "good": args.good,
             "seed": args.seed,
             "strike_at": args.strike_at,
             "profile": args.profile,
@@ -120,13 +156,16 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     try:
         for name in names:
-            print(f"== {name}: {faults.SCENARIOS[name].description}, {args.count:,} BEs")
+            scenario, plan = scenario_and_plan(name, args)
+            print(f"== {name}: {scenario.description}, {plan.count:,} BEs")
             result = faults.run_on_fresh_stack(
-                faults.SCENARIOS[name], plan, profile=args.profile, strike_at=args.strike_at
+                scenario, plan, profile=args.profile, strike_at=args.strike_at
             )
             results["scenarios"].append(result.to_json())
             (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
             print(faults.format_table([result.to_json()]))
+            if "input" in result.verdict:
+                print(hostile.format_outcomes(result.verdict["input"]))
     finally:
         if args.down:
             faults.fault_stack(args.profile).down()
@@ -139,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for scenario in faults.SCENARIOS.values():
             print(f"{scenario.name:<22} {scenario.description}")
+        print(f"{hostile.NAME:<22} hostile records on every topic outside parties write")
         return 0
     if args.summary:  # from earlier runs' results
         files = [json.loads(Path(name).read_text()) for name in args.summary.split(",")]
@@ -151,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in write_summary(results, root, args.note):
             print(f"written: {path}")
         return 0
-    unknown = [n for n in args.scenario.split(",") if n not in faults.SCENARIOS]
+    unknown = [n for n in args.scenario.split(",") if n not in scenario_names()]
     if args.scenario != "all" and unknown:
         print(f"unknown scenario {', '.join(unknown)}; --list shows them", file=sys.stderr)
         return 2

@@ -1,0 +1,302 @@
+"""The hostile input's generator and accounting, without servers: the same seed gives the
+same records; every mutation kind and every topic an outside party writes is covered; the
+structural mutations are refused by the consumer's own checks while rule-breaking ones are
+valid-shaped (so be-intake rejects them citing INTAKE-IEC-1, INTAKE-BE-2, INTAKE-AMEND-1);
+and every synthetic outcome is classified, a record nobody accounts for as lost."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+
+import orjson
+import pytest
+from clearance_bench import faults_cli, hostile
+from clearance_bench.invariants import Record
+from clearance_contracts import (
+    BILL_OF_ENTRY_AMENDMENT_FILED,
+    BILL_OF_ENTRY_FILED,
+    GATE_OUT_REPORTED,
+    ContractViolation,
+    event_key,
+    topics,
+    validate_event,
+)
+from clearance_local.kafka_acl import derive_acls, may_write, parties
+from clearance_runtime.envelope import MalformedEvent, from_kafka
+
+pytestmark = pytest.mark.unit
+
+#: Enough records that every (kind, topic) pair is drawn once, then the weighted draw.
+COUNT = 400
+
+
+def _records(seed: int = 42, first: int = 5000, count: int = COUNT) -> list[hostile.HostileRecord]:
+    return list(hostile.generate(count, seed, first))
+
+
+def test_the_same_seed_gives_the_same_records_and_another_seed_others() -> None:
+    one, two = _records(), _records()
+    assert [r.digest() for r in one] == [r.digest() for r in two]
+    assert [(r.id, r.kind, r.variant, r.event_id) for r in one] == [
+        (r.id, r.kind, r.variant, r.event_id) for r in two
+    ]
+    other = _records(seed=43)
+    assert [r.digest() for r in one] != [r.digest() for r in other]
+    assert len(one) == COUNT
+    assert len({r.id for r in one}) == COUNT
+
+
+def test_the_topics_are_those_the_acls_let_an_outside_party_write() -> None:
+    """The same derivation as the Kafka ACLs: an external party may WRITE the topic."""
+    specs = topics()
+    acls = derive_acls(specs)
+    _, external = parties(specs)
+    writable = {
+        spec.name
+        for spec in specs
+        if not spec.dead_letter and any(may_write(acls, p, spec.name) for p in external)
+    }
+    assert {spec.name for spec in hostile.external_topics()} == writable
+    assert {BILL_OF_ENTRY_FILED, GATE_OUT_REPORTED, "reader.rfid-seal.scanned.v1"} <= writable
+
+
+def test_every_mutation_kind_on_every_topic_it_applies_to() -> None:
+    records = _records()
+    pairs = {(r.kind, r.topic) for r in records}
+    generator = hostile.Generator()
+    assert set(generator.pairs) <= pairs
+    assert {r.kind for r in records} == set(hostile.KINDS)
+    assert {r.topic for r in records} == {s.name for s in hostile.external_topics()}
+    for spec in hostile.external_topics():  # every structural kind on every topic
+        for kind in ("wrong_type", "missing_required", "bad_encoding", "key_mismatch"):
+            assert (kind, spec.name) in pairs
+    assert {(r.kind, r.topic) for r in records if r.kind == "rule_breaking"} == {
+        ("rule_breaking", BILL_OF_ENTRY_FILED),
+        ("rule_breaking", BILL_OF_ENTRY_AMENDMENT_FILED),
+    }
+
+
+def test_each_record_is_labelled_and_carries_its_hostile_id() -> None:
+    for record in _records():
+        headers = dict(record.headers)
+        assert headers[hostile.HOSTILE_ID] == record.id.encode()
+        assert record.kind in hostile.KINDS
+        assert record.variant
+
+
+def _refused_by_consumer(record: hostile.HostileRecord) -> bool:
+    """The consumer's own checks (envelope, contract, key and subject) refuse it."""
+    try:
+        event = from_kafka(list(record.headers), record.value or None)
+        if event.type != record.topic:
+            return True
+        validate_event(event.type, event.data)
+        expected = event_key(event.type, event.data)
+    except (MalformedEvent, ContractViolation, KeyError, ValueError):
+        return True
+    key = record.key.decode("utf-8", "replace") if record.key is not None else None
+    return key != expected or event.subject != expected
+
+
+def test_structural_mutations_break_the_envelope_the_contract_or_the_key() -> None:
+    """wrong types, missing fields, huge strings, deep nesting, bad encodings and key/body
+    mismatches must be dead-lettered: each fails one of the consumer's checks."""
+    structural = {"wrong_type", "missing_required", "huge_string", "deep_nesting"}
+    structural |= {"bad_encoding", "key_mismatch"}
+    records = [r for r in _records(count=1500) if r.kind in structural]
+    assert {r.kind for r in records} == structural
+    assert [r.id for r in records if not _refused_by_consumer(r)] == []
+
+
+def test_rule_breaking_and_forged_records_are_valid_shaped() -> None:
+    """These pass the contract and the key checks: what becomes of them is the services'
+    decision (INTAKE-* rejection with the rule id; a forged ce_source is not authentication)."""
+    records = _records(count=1500)
+    shaped = [
+        r
+        for r in records
+        if r.kind in ("rule_breaking", "reordered_versions")
+        or (r.kind == "forged_source" and r.variant.startswith("ce_source="))
+        or (r.kind == "duplicate_id" and r.variant in ("original", "same_content"))
+    ]
+    assert shaped
+    assert [r.id for r in shaped if _refused_by_consumer(r)] == []
+    rules = Counter(r.variant for r in records if r.kind == "rule_breaking")
+    assert set(rules) == {"INTAKE-IEC-1", "INTAKE-BE-2", "INTAKE-AMEND-1"}
+
+
+def test_huge_records_stay_under_the_brokers_limit() -> None:
+    sizes = [len(r.value or b"") for r in _records(count=3000) if r.kind == "huge_string"]
+    assert max(sizes) <= hostile.MAX_VALUE
+    assert max(sizes) > 900_000
+
+
+def test_duplicates_share_the_id_redelivery_same_content_reuse_other_content() -> None:
+    records = _records()
+    by_id = {r.id: r for r in records}
+    copies = [r for r in records if r.variant == "same_content"]
+    assert copies
+    for copy in copies:
+        original = by_id[copy.copy_of or ""]
+        assert (copy.event_id, copy.value, copy.key) == (
+            original.event_id,
+            original.value,
+            original.key,
+        )
+    reused = [r for r in records if r.variant == "other_content"]
+    originals = {r.event_id: r for r in records if r.variant == "original"}
+    for record in reused:
+        assert record.event_id in originals
+        assert record.value != originals[record.event_id].value
+        assert record.key == originals[record.event_id].key  # one partition: order kept
+
+
+def test_hostile_bes_take_numbers_from_the_reserved_range() -> None:
+    for record in _records(first=9_000_000):
+        if record.kind in ("rule_breaking", "reordered_versions", "forged_source"):
+            body = orjson.loads(record.value or b"{}")
+            be = body.get("bill_of_entry", body.get("bill_of_entry_ref", body))
+            if "be_no" in be:
+                assert 9_000_000 <= int(be["be_no"]) < 9_000_000 + 2 * COUNT
+
+
+# -- accounting --------------------------------------------------------------------------
+
+FILED, GATE = BILL_OF_ENTRY_FILED, GATE_OUT_REPORTED
+CONSUMERS = {FILED: ("be-intake",), GATE: ("ooc-issuer", "be-intake")}
+
+
+def _sent(rid: str, kind: str, topic: str = FILED, **more: str) -> hostile.Sent:
+    return hostile.Sent(
+        id=rid,
+        kind=kind,
+        variant=more.get("variant", "v"),
+        topic=topic,
+        key=f"INNSA1/{rid}/2025-03-20",
+        event_id=more.get("event_id", f"e-{rid}"),
+        copy_of=more.get("copy_of"),
+    )
+
+
+def test_synthetic_outcomes_are_classified_and_an_unaccounted_record_is_lost() -> None:
+    sent = [
+        _sent("h1", "wrong_type"),  # dead-lettered with a reason
+        _sent("h2", "rule_breaking", variant="INTAKE-IEC-1"),  # rejected citing the rule
+        _sent("h3", "forged_source"),  # accepted: be-intake registered it
+        _sent("h4", "duplicate_id", variant="original"),
+        _sent("h5", "duplicate_id", variant="same_content", event_id="e-h4", copy_of="h4"),
+        _sent("h6", "reordered_versions", GATE),  # both consumers hold it in their inbox
+        _sent("h7", "key_mismatch"),  # nobody has it: lost
+        _sent("h8", "huge_string"),  # the broker refused it
+        _sent("h9", "rule_breaking", variant="INTAKE-BE-2"),  # rejected without a rule id
+        _sent("h10", "reordered_versions", GATE),  # one consumer of two: lost
+        _sent("h11", "wrong_type"),  # dead-lettered without a reason
+        _sent("h12", "missing_required", GATE),  # a handler failed on it
+        _sent("h13", "rule_breaking", variant="INTAKE-BE-2"),  # dead-lettered: wrong
+    ]
+    seen = hostile.Observed(
+        dead_letters={
+            ("h1", "be-intake"): ("contract", "contract: 'x' is not of type 'integer'"),
+            ("h11", "be-intake"): ("malformed", " "),
+            ("h12", "ooc-issuer"): ("handler_error", "handler failed after 5 attempts"),
+            ("h12", "be-intake"): ("contract", "contract: 'gatepass_no' is required"),
+            ("h13", "be-intake"): ("contract", "contract: bad"),
+        },
+        submissions={
+            "e-h2": ("rejected", ("INTAKE-IEC-1",)),
+            "e-h3": ("registered", ()),
+            "e-h4": ("registered", ()),
+            "e-h9": ("rejected", ()),
+        },
+        refused={"h8": "MessageSizeTooLargeError"},
+    )
+    seen.inbox["be-intake"] |= {"e-h2", "e-h3", "e-h4", "e-h6", "e-h9", "e-h10"}
+    seen.inbox["ooc-issuer"] |= {"e-h6"}
+    got = {r.id: [hostile.consumer_outcome(r, c, seen) for c in CONSUMERS[r.topic]] for r in sent}
+    assert got == {
+        "h1": ["dead_lettered"],
+        "h2": ["rejected"],
+        "h3": ["accepted"],
+        "h4": ["accepted"],
+        "h5": ["duplicate"],
+        "h6": ["accepted", "accepted"],
+        "h7": ["lost"],
+        "h8": ["refused"],
+        "h9": ["rejected_without_rule"],
+        "h10": ["lost", "accepted"],
+        "h11": ["dead_lettered_without_reason"],
+        "h12": ["dead_lettered", "dead_lettered"],
+        "h13": ["dead_lettered"],
+    }
+    acc = hostile.classify(sent, CONSUMERS, seen)
+    assert acc.count == 13
+    assert acc.lost == ["h7", "h10"]
+    assert acc.unreasoned == ["h9", "h11"]
+    assert acc.rule_breaking_not_rejected == ["h9", "h13"]
+    assert acc.handler_failures == [f"h12 ooc-issuer {GATE}"]
+    assert acc.by_kind["wrong_type"] == {"dead_lettered": 1, "dead_lettered_without_reason": 1}
+    assert acc.by_kind["reordered_versions"] == {"accepted": 1, "lost": 1}
+    assert acc.by_kind["duplicate_id"] == {"accepted": 1, "duplicate": 1}
+    assert acc.rules_cited == {"INTAKE-IEC-1": 1}
+    assert acc.dead_letter_kinds == {"contract": 3, "handler_error": 1, "malformed": 1}
+    assert acc.unexpected == {
+        "rule_breaking:dead_lettered": 1,
+        "rule_breaking:rejected_without_rule": 1,
+        "wrong_type:dead_lettered_without_reason": 1,
+    }
+    violations = acc.violations()
+    assert violations["hostile_lost"] == ["h7", "h10"]
+    report = acc.to_json()
+    assert report["by_topic"][GATE] == {"accepted": 1, "dead_lettered": 1, "lost": 1}
+    table = hostile.format_outcomes(report)
+    assert "| wrong_type |" in table
+    assert "| **all** |" in table
+
+
+def test_a_clean_accounting_has_no_violation() -> None:
+    sent = [_sent("h1", "bad_encoding"), _sent("h2", "rule_breaking", variant="INTAKE-BE-2")]
+    seen = hostile.Observed(
+        dead_letters={("h1", "be-intake"): ("malformed", "malformed: body is not JSON")},
+        submissions={"e-h2": ("rejected", ("INTAKE-BE-2",))},
+    )
+    acc = hostile.classify(sent, CONSUMERS, seen)
+    assert not any(acc.violations().values())
+    assert acc.by_kind == {"bad_encoding": {"dead_lettered": 1}, "rule_breaking": {"rejected": 1}}
+
+
+def test_dead_letters_are_found_by_hostile_id_and_consumer() -> None:
+    records = [
+        Record(
+            f"{FILED}.dlq",
+            "INNSA1/1/2025-03-20",
+            "x",
+            headers={
+                hostile.HOSTILE_ID: "h1",
+                "dlq_consumer": "be-intake",
+                "dlq_reason_kind": "malformed",
+                "dlq_reason": "malformed: body is not JSON",
+            },
+        ),
+        Record(f"{FILED}.dlq", "INNSA1/2/2021-02-01", "y", headers={"dlq_reason": "r"}),
+        Record(FILED, "INNSA1/3/2025-03-20", "z", headers={hostile.HOSTILE_ID: "h3"}),
+    ]
+    assert hostile.observed_dead_letters(records) == {
+        ("h1", "be-intake"): ("malformed", "malformed: body is not JSON")
+    }
+
+
+def test_the_cli_runs_the_hostile_input_beside_good_bes_from_the_first_filing() -> None:
+    args = argparse.Namespace(count=2000, good=100, seed=7)
+    scenario, plan = faults_cli.scenario_and_plan(hostile.NAME, args)
+    assert plan.count == 100
+    assert scenario.name == hostile.NAME
+    assert scenario.strike_at == 0.0
+    assert isinstance(scenario.input, hostile.HostileInput)
+    assert scenario.input.count == 2000
+    assert hostile.NAME in faults_cli.scenario_names()
+    kill, plan = faults_cli.scenario_and_plan(
+        "kill-ooc-issuer", argparse.Namespace(count=None, seed=1)
+    )
+    assert plan.count == 10_000
+    assert kill.input is None
