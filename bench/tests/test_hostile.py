@@ -104,7 +104,11 @@ def test_structural_mutations_break_the_envelope_the_contract_or_the_key() -> No
     mismatches must be dead-lettered: each fails one of the consumer's checks."""
     structural = {"wrong_type", "missing_required", "huge_string", "deep_nesting"}
     structural |= {"bad_encoding", "key_mismatch"}
-    records = [r for r in _records(count=1500) if r.kind in structural]
+    records = [
+        r
+        for r in _records(count=1500)
+        if r.kind in structural and not r.variant.startswith("nul_in_string")
+    ]
     assert {r.kind for r in records} == structural
     assert [r.id for r in records if not _refused_by_consumer(r)] == []
 
@@ -124,6 +128,23 @@ def test_rule_breaking_and_forged_records_are_valid_shaped() -> None:
     assert [r.id for r in shaped if _refused_by_consumer(r)] == []
     rules = Counter(r.variant for r in records if r.kind == "rule_breaking")
     assert set(rules) == {"INTAKE-IEC-1", "INTAKE-BE-2", "INTAKE-AMEND-1"}
+
+
+def test_nul_bytes_in_key_header_and_strings_unless_left_out() -> None:
+    """PostgreSQL's text and jsonb refuse NUL: the key, a header (ce_type) and a string of
+    the body carry one; `nul_bytes=False` leaves them out (FAULTS.md says why)."""
+    variants = {r.variant.split(":")[0] for r in _records(count=3000) if r.kind == "bad_encoding"}
+    assert set(hostile.NUL_VARIANTS) <= variants
+    without = list(hostile.generate(3000, 42, 5000, nul_bytes=False))
+    assert not [r for r in without if r.variant.split(":")[0] in hostile.NUL_VARIANTS]
+    for record in _records(count=3000):
+        if record.variant == "nul_in_key":
+            assert record.key is not None
+            assert record.key.endswith(b"\x00")
+        elif record.variant == "nul_in_header":
+            assert dict(record.headers)["ce_type"].endswith(b"\x00")
+        elif record.variant.startswith("nul_in_string"):
+            assert b"\\u0000" in (record.value or b"")
 
 
 def test_huge_records_stay_under_the_brokers_limit() -> None:

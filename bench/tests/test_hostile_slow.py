@@ -19,7 +19,10 @@ def test_2000_hostile_records_crash_nothing_lose_nothing_and_good_bes_still_clea
     plan = Plan("burst", 100, baseline=False)
     try:
         result = faults.run_on_fresh_stack(
-            hostile.scenario(2000, seed=42), plan, profile="hostile-slow", log=lambda _: None
+            hostile.scenario(2000, seed=42, nul_bytes=False),
+            plan,
+            profile="hostile-slow",
+            log=lambda _: None,
         )
     finally:
         faults.fault_stack("hostile-slow").down()

@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--good", type=int, default=300, help="good BEs beside the hostile input (300)"
     )
+    parser.add_argument(
+        "--no-nul-bytes",
+        dest="nul_bytes",
+        action="store_false",
+        help="hostile input without NUL bytes in keys, headers and strings (see FAULTS.md)",
+    )
     parser.add_argument("--seed", type=int, default=42, help="workload seed (default 42)")
     parser.add_argument(
         "--strike-at", type=float, default=0.2, help="share of BEs terminal when it strikes"
@@ -133,7 +139,8 @@ def scenario_and_plan(name: str, args: argparse.Namespace) -> tuple[faults.Scena
     """The scenario called `name` and the day it runs under (`--count` BEs, or for the
     hostile input `--good` BEs beside `--count` hostile records)."""
     if name == hostile.NAME:
-        scenario = hostile.scenario(args.count or hostile.DEFAULT_COUNT, args.seed)
+        count = args.count or hostile.DEFAULT_COUNT
+        scenario = hostile.scenario(count, args.seed, nul_bytes=getattr(args, "nul_bytes", True))
         return scenario, Plan("burst", args.good, args.seed, baseline=False)
     return faults.SCENARIOS[name], Plan("burst", args.count or 10_000, args.seed, baseline=False)
 
@@ -147,6 +154,7 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "config": {
             "count": args.count,
             "good": args.good,
+            "nul_bytes": args.nul_bytes,
             "seed": args.seed,
             "strike_at": args.strike_at,
             "profile": args.profile,

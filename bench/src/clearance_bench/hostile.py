@@ -18,7 +18,9 @@ no hostile record touches the day's good BEs, then one mutation, its kind on the
   broker's 1 MiB);
 - `deep_nesting`: a field replaced by arrays nested 64, 2,000 or 100,000 deep;
 - `bad_encoding`: invalid UTF-8 in the body, a header or the key; bytes that are not
-  JSON; a JSON array; truncated JSON; UTF-16; an empty body;
+  JSON; a JSON array; truncated JSON; UTF-16; an empty body; a NUL byte in the key, a
+  header or a string of the body (PostgreSQL's text and jsonb refuse NUL: `nul_bytes=False`
+  leaves these out, see FAULTS.md);
 - `duplicate_id`: a valid record, the same record again (a redelivery: dropped), then its
   id with other content (dead-lettered);
 - `reordered_versions`: events about one fresh BE in the wrong order: the amendment, the
@@ -140,6 +142,8 @@ EXPECTED: Mapping[str, frozenset[str]] = {
     "forged_source": frozenset({"accepted", "rejected"}),
     "rule_breaking": frozenset({"rejected"}),
 }
+#: NUL bytes, which PostgreSQL's text and jsonb refuse (a key, a header, a body string).
+NUL_VARIANTS = ("nul_in_key", "nul_in_header", "nul_in_string")
 FORGED_SOURCES = (
     "/clearance/be-intake",
     "/clearance/ooc-issuer",
@@ -283,9 +287,15 @@ class Generator:
     """Hostile records from `seed`; `first_be_no` starts the range of fresh BE numbers."""
 
     def __init__(
-        self, seed: int = 42, first_be_no: int = 0, specs: Iterable[TopicSpec] | None = None
+        self,
+        seed: int = 42,
+        first_be_no: int = 0,
+        specs: Iterable[TopicSpec] | None = None,
+        *,
+        nul_bytes: bool = True,
     ) -> None:
         self.rng = random.Random(seed)
+        self.nul_bytes = nul_bytes
         self.next_be_no = first_be_no
         self.serial = 0
         self.specs = external_topics(specs)
@@ -460,18 +470,19 @@ class Generator:
     def _bad_encoding(self, topic: str) -> list[HostileRecord]:
         data = self._fresh(topic)
         body = orjson.dumps(data)
-        variant = self.rng.choice(
-            (
-                "invalid_utf8_body",
-                "not_json",
-                "json_array",
-                "truncated_json",
-                "utf16_body",
-                "empty_body",
-                "invalid_utf8_header",
-                "invalid_utf8_key",
-            )
+        variants: tuple[str, ...] = (
+            "invalid_utf8_body",
+            "not_json",
+            "json_array",
+            "truncated_json",
+            "utf16_body",
+            "empty_body",
+            "invalid_utf8_header",
+            "invalid_utf8_key",
         )
+        if self.nul_bytes:
+            variants += NUL_VARIANTS
+        variant = self.rng.choice(variants)
         value: bytes | None = body
         key: bytes | str | None = ""
         headers: dict[str, bytes | None] = {}
@@ -490,6 +501,17 @@ class Generator:
             value = b""
         elif variant == "invalid_utf8_header":
             headers["ce_type"] = self.by_name[topic].type.encode() + b"\xff\xfe"
+        elif variant == "nul_in_header":
+            headers["ce_type"] = self.by_name[topic].type.encode() + b"\x00"
+        elif variant == "nul_in_string":
+            strings = [p for p in _leaves(data) if isinstance(_get(data, p), str)]
+            path = self.rng.choice(strings)
+            text = _get(data, path)
+            _set(data, path, text[: len(text) // 2] + "\x00" + text[len(text) // 2 :])
+            value = orjson.dumps(data)
+            variant = f"nul_in_string:{_pointer(path)}"
+        elif variant == "nul_in_key":
+            key = event_key(self.by_name[topic].type, data).encode() + b"\x00"
         else:
             key = b"\xff\xfe" + event_key(self.by_name[topic].type, data).encode()
         return [
@@ -585,9 +607,11 @@ class Generator:
         return [self._record("rule_breaking", rule, topic, data)]
 
 
-def generate(count: int, seed: int = 42, first_be_no: int = 0) -> Iterator[HostileRecord]:
+def generate(
+    count: int, seed: int = 42, first_be_no: int = 0, *, nul_bytes: bool = True
+) -> Iterator[HostileRecord]:
     """`count` hostile records, the same for the same seed and first BE number."""
-    return Generator(seed, first_be_no).records(count)
+    return Generator(seed, first_be_no, nul_bytes=nul_bytes).records(count)
 
 
 # -- accounting (pure) --------------------------------------------------------------------
@@ -724,8 +748,8 @@ def _expected(record: Sent) -> frozenset[str]:
         }.get(record.variant, frozenset({"dead_lettered"}))
     if record.kind == "forged_source" and record.variant == "ce_type":
         return frozenset({"dead_lettered"})
-    if record.kind == "bad_encoding" and record.variant == "invalid_utf8_key":
-        return frozenset({"dead_lettered"})
+    if record.kind == "bad_encoding" and record.variant.startswith("nul_in_string"):
+        return frozenset({"dead_lettered", "rejected"})
     return EXPECTED[record.kind]
 
 
@@ -842,8 +866,10 @@ class HostileInput:
     """The fault suite's `hostile-input` scenario: its strike publishes the records (from
     the start of the day); `account` reads back what became of each one."""
 
-    def __init__(self, count: int = DEFAULT_COUNT, seed: int = 42) -> None:
-        self.count, self.seed = count, seed
+    def __init__(
+        self, count: int = DEFAULT_COUNT, seed: int = 42, *, nul_bytes: bool = True
+    ) -> None:
+        self.count, self.seed, self.nul_bytes = count, seed, nul_bytes
         self.sent: list[Sent] = []
         self.refused: dict[str, str] = {}
         self.sampler: HealthSampler | None = None
@@ -870,7 +896,9 @@ class HostileInput:
         begun = time.monotonic()
         asyncio.run(
             self._publish(
-                stack.endpoints.kafka_bootstrap, generate(self.count, self.seed, first), log
+                stack.endpoints.kafka_bootstrap,
+                generate(self.count, self.seed, first, nul_bytes=self.nul_bytes),
+                log,
             )
         )
         self.publish_s = time.monotonic() - begun
@@ -956,6 +984,7 @@ class HostileInput:
         }
         report = accounting.to_json() | {
             "seed": self.seed,
+            "nul_bytes": self.nul_bytes,
             "published": len(self.sent),
             "refused": len(self.refused),
             "publish_s": round(self.publish_s, 1),
@@ -964,5 +993,5 @@ class HostileInput:
         return violations, report
 
 
-def scenario(count: int = DEFAULT_COUNT, seed: int = 42) -> Scenario:
-    return HostileInput(count, seed).scenario()
+def scenario(count: int = DEFAULT_COUNT, seed: int = 42, *, nul_bytes: bool = True) -> Scenario:
+    return HostileInput(count, seed, nul_bytes=nul_bytes).scenario()
