@@ -527,13 +527,19 @@ class Generator:
             "duplicate_id", "same_content", topic, data, event_id=original.event_id,
             copy_of=original.id,
         )  # fmt: skip
+        # Other content under the same key (one partition: the copy comes after the
+        # original): a timestamp one minute on, else free text, never the identity.
         other = copy.deepcopy(data)
-        strings = [
-            p for p in _leaves(other) if isinstance(_get(other, p), str) and p[-1] != "be_no"
-        ]
-        path = self.rng.choice([p for p in strings if "_at" in str(p[-1])] or strings)
+        key = event_key(self.by_name[topic].type, data)
+        strings = [p for p in _leaves(other) if isinstance(_get(other, p), str)]
+        stamps = [p for p in strings if str(p[-1]).endswith("_at")]
+        texts = [p for p in strings if " " in _get(other, p)]
+        path = self.rng.choice(stamps or texts or strings)
         stamp = _get(other, path)
         _set(other, path, stamp[:-1] + ("1" if stamp[-1:] != "1" else "2"))
+        if event_key(self.by_name[topic].type, other) != key:  # identity touched: reword
+            _set(other, path, stamp)
+            other["__hostile__"] = "other content"
         reused = self._record(
             "duplicate_id", "other_content", topic, other, event_id=original.event_id
         )
