@@ -7,11 +7,17 @@ and every synthetic outcome is classified, a record nobody accounts for as lost.
 from __future__ import annotations
 
 import argparse
+import os
 from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
+import httpx
 import orjson
 import pytest
 from clearance_bench import faults_cli, hostile
+from clearance_bench.faults import SERVICES
 from clearance_bench.invariants import Record
 from clearance_contracts import (
     BILL_OF_ENTRY_AMENDMENT_FILED,
@@ -23,6 +29,7 @@ from clearance_contracts import (
     validate_event,
 )
 from clearance_local.kafka_acl import derive_acls, may_write, parties
+from clearance_local.stack import Stack
 from clearance_runtime.envelope import MalformedEvent, from_kafka
 
 pytestmark = pytest.mark.unit
@@ -321,3 +328,42 @@ def test_the_cli_runs_the_hostile_input_beside_good_bes_from_the_first_filing() 
     )
     assert plan.count == 10_000
     assert kill.input is None
+
+
+def _fake_stack(tmp_path: Path) -> Stack:
+    services = {}
+    for name in SERVICES:
+        pid_path = tmp_path / f"{name}.pid"
+        pid_path.write_text(str(os.getpid()))
+        log_path = tmp_path / f"{name}.log"
+        log_path.write_text("before the run: Traceback (not counted)\n")
+        services[name] = SimpleNamespace(
+            pid_path=pid_path, log_path=log_path, url=f"http://{name}.invalid"
+        )
+    return cast(Stack, SimpleNamespace(services=services))
+
+
+def test_the_health_sampler_reports_a_changed_pid_a_5xx_and_no_answer(tmp_path: Path) -> None:
+    """A crash is a service whose pid changed or is gone; /healthz 5xx and silence count."""
+    stack = _fake_stack(tmp_path)
+    sampler = hostile.HealthSampler(stack)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "rms-router.invalid":
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(503 if request.url.host == "bis-verifier.invalid" else 200)
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        sampler.sample(client)
+        assert sampler.health.crashes == {}
+        (tmp_path / "ooc-issuer.pid").write_text("999999999")  # restarted, or gone
+        sampler.sample(client)
+    with (tmp_path / "be-intake.log").open("a") as log:
+        log.write("Traceback (most recent call last):\n")
+    health = sampler.stop()
+    assert health.samples == 2
+    assert set(health.crashes) == {"ooc-issuer"}
+    assert health.http_5xx == {"bis-verifier": 2}
+    assert health.unanswered == {"rms-router": 2}
+    assert health.log_tracebacks["be-intake"] == 1
+    assert health.log_tracebacks["ooc-issuer"] == 0
