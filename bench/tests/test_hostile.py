@@ -7,11 +7,12 @@ and every synthetic outcome is classified, a record nobody accounts for as lost.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
 import httpx
 import orjson
@@ -367,3 +368,71 @@ def test_the_health_sampler_reports_a_changed_pid_a_5xx_and_no_answer(tmp_path: 
     assert health.unanswered == {"rms-router": 2}
     assert health.log_tracebacks["be-intake"] == 1
     assert health.log_tracebacks["ooc-issuer"] == 0
+
+
+def _hostile_result() -> dict[str, Any]:
+    sent = [_sent("h1", "bad_encoding"), _sent("h2", "rule_breaking", variant="INTAKE-BE-2")]
+    seen = hostile.Observed(
+        dead_letters={("h1", "be-intake"): ("malformed", "malformed: body is not JSON")},
+        submissions={"e-h2": ("rejected", ("INTAKE-BE-2",))},
+    )
+    report = hostile.classify(sent, CONSUMERS, seen).to_json() | {
+        "seed": 42,
+        "nul_bytes": False,
+        "published": 2,
+        "refused": 0,
+        "publish_s": 0.4,
+        "health": hostile.Health(samples=9).to_json(),
+    }
+    violations = dict.fromkeys(
+        ["lost", "several_terminals", "hostile_lost", "crashes", "http_5xx"], 0
+    )
+    return {
+        "scenario": hostile.NAME,
+        "description": "2 hostile records",
+        "count": 100,
+        "terminal": 100,
+        "terminal_before_fault": 0,
+        "fault_s": 3.0,
+        "recovery_s": 20.5,
+        "total_s": 41.0,
+        "passed": True,
+        "notes": [],
+        "invariants": {"holds": True, "violation_counts": violations, "resent": 0}
+        | {"input": report},
+    }
+
+
+def test_the_summary_keeps_earlier_scenarios_rows_and_writes_the_hostile_figures(
+    tmp_path: Path,
+) -> None:
+    """`--summary` of a hostile-input run adds its row to the committed table (the twelve
+    fault scenarios kept, with the run they came from) and fills the hostile figures."""
+    root = Path(__file__).resolve().parents[2]
+    for name in ("FAULTS.md", "faults-summary.json"):
+        (tmp_path / name).write_text((root / name).read_text())
+    before = json.loads((root / "faults-summary.json").read_text())
+    results = {"generated": "20261123-215500", "machine": {}, "scenarios": [_hostile_result()]}
+    faults_cli.write_summary(results, tmp_path, "a small run")
+    after = json.loads((tmp_path / "faults-summary.json").read_text())
+    names = [s["scenario"] for s in after["scenarios"]]
+    assert names == [*(s["scenario"] for s in before["scenarios"]), hostile.NAME]
+    for old, new in zip(before["scenarios"], after["scenarios"], strict=False):
+        assert new == old | {"generated": before["generated"], "note": before["note"]}
+    assert after["scenarios"][-1]["hostile_input"]["by_kind"] == {
+        "bad_encoding": {"dead_lettered": 1},
+        "rule_breaking": {"rejected": 1},
+    }
+    text = (tmp_path / "FAULTS.md").read_text()
+    assert f"Generated {before['generated']} by" in text
+    assert (
+        "Generated 20261123-215500 by `bin/clearance faults --summary` (hostile-input); "
+        "a small run." in text
+    )
+    assert "| hostile-input | 100 | 100 | 3.0 | 20.5 | 41.0 | 0 | all hold |" in text
+    assert "| kill-ooc-issuer | 500 | 500 |" in text
+    assert "2 hostile records (seed 42, without NUL bytes) beside 100 good BEs" in text
+    assert "| rule_breaking | 0 | 1 | 1 |" in text
+    again = json.loads((tmp_path / "faults-summary.json").read_text())
+    faults_cli.write_summary(results, tmp_path, "a small run")  # idempotent
+    assert json.loads((tmp_path / "faults-summary.json").read_text()) == again

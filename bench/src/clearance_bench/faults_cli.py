@@ -83,50 +83,110 @@ def _input_summary(report: dict[str, Any]) -> dict[str, Any]:
     return {k: report[k] for k in (*keep, *more) if k in report}
 
 
+#: faults-summary.json's fields that come from a scenario's invariants.
+_INVARIANT_FIELDS = (
+    "violation_counts",
+    "terminal_kinds",
+    "resent",
+    "dead_letters",
+    "duty_demands",
+    "gatepasses",
+)
+
+
+def _summary_row(s: dict[str, Any]) -> dict[str, Any]:
+    invariants = s["invariants"]
+    row = {k: v for k, v in s.items() if k != "invariants"}
+    row |= {"invariants_hold": invariants.get("holds")}
+    row |= {name: invariants.get(name) for name in _INVARIANT_FIELDS}
+    if "input" in invariants:
+        row["hostile_input"] = _input_summary(invariants["input"])
+    return row
+
+
+def earlier_scenarios(root: Path) -> list[dict[str, Any]]:
+    """The scenarios of the committed faults-summary.json as results' scenarios, each with
+    the run it came from (`generated`, `note`): a run of some scenarios replaces their rows
+    and keeps the others'."""
+    path = root / "faults-summary.json"
+    if not path.exists():
+        return []
+    summary = json.loads(path.read_text())
+    rows = []
+    for s in summary["scenarios"]:
+        invariants = {"holds": s.get("invariants_hold")}
+        invariants |= {name: s.get(name) for name in _INVARIANT_FIELDS}
+        if "hostile_input" in s:
+            invariants["input"] = s["hostile_input"]
+        kept = {k: v for k, v in s.items() if k not in (*_INVARIANT_FIELDS, "invariants_hold")}
+        kept.pop("hostile_input", None)
+        rows.append(
+            kept
+            | {
+                "invariants": invariants,
+                "generated": s.get("generated", summary.get("generated", "")),
+                "note": s.get("note", summary.get("note", "")),
+            }
+        )
+    return rows
+
+
+def merged_scenarios(
+    earlier: list[dict[str, Any]], fresh: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`earlier` in its order with each scenario `fresh` has replaced, then the new ones."""
+    by_name = {s["scenario"]: s for s in fresh}
+    merged = [by_name.pop(s["scenario"], s) for s in earlier]
+    return merged + [s for s in fresh if s["scenario"] in by_name]
+
+
+def _provenance(scenarios: list[dict[str, Any]]) -> str:
+    """One line per run the table's rows come from."""
+    runs: dict[tuple[str, str], list[str]] = {}
+    for s in scenarios:
+        runs.setdefault((s.get("generated", ""), s.get("note", "")), []).append(s["scenario"])
+    lines = []
+    for (generated, note), names in runs.items():
+        which = ", ".join(names) if len(names) <= 3 else f"{len(names)} scenarios"
+        lines.append(
+            f"Generated {generated} by `bin/clearance faults --summary` ({which})"
+            + (f"; {note}" if note else "")
+            + "."
+        )
+    return "\n\n".join(lines)
+
+
+def _replace_block(text: str, begin: str, end: str, block: str) -> str:
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    return head + "\n".join([begin, block, end]) + tail
+
+
 def write_summary(results: dict[str, Any], root: Path, note: str = "") -> list[Path]:
-    """The table into FAULTS.md between its markers, and the results' summary as JSON."""
-    scenarios = results["scenarios"]
+    """The table into FAULTS.md between its markers (the rows of scenarios not in
+    `results` kept from faults-summary.json), the hostile input's figures between theirs,
+    and the summary as JSON."""
+    stamp = {"generated": results["generated"], "note": note or results.get("note", "")}
+    fresh = [{**s, **{k: s.get(k) or v for k, v in stamp.items()}} for s in results["scenarios"]]
+    scenarios = merged_scenarios(earlier_scenarios(root), fresh)
     summary = {
         "generated": results["generated"],
         "machine": results["machine"],
-        "note": note or results.get("note", ""),
-        "scenarios": [
-            {k: v for k, v in s.items() if k != "invariants"}
-            | {
-                "invariants_hold": s["invariants"].get("holds"),
-                "violation_counts": s["invariants"].get("violation_counts"),
-                "terminal_kinds": s["invariants"].get("terminal_kinds"),
-                "resent": s["invariants"].get("resent"),
-                "dead_letters": s["invariants"].get("dead_letters"),
-                "duty_demands": s["invariants"].get("duty_demands"),
-                "gatepasses": s["invariants"].get("gatepasses"),
-            }
-            | (
-                {"hostile_input": _input_summary(s["invariants"]["input"])}
-                if "input" in s["invariants"]
-                else {}
-            )
-            for s in scenarios
-        ],
+        "note": stamp["note"],
+        "scenarios": [_summary_row(s) for s in scenarios],
     }
     summary_path = root / "faults-summary.json"
     summary_path.write_text(json.dumps(summary, indent=2) + "\n")
     doc = root / "FAULTS.md"
     text = doc.read_text() if doc.exists() else f"# Faults\n\n{SUMMARY_BEGIN}\n{SUMMARY_END}\n"
-    block = "\n".join(
-        [
-            SUMMARY_BEGIN,
-            f"Generated {results['generated']} by `bin/clearance faults --summary`"
-            + (f"; {summary['note']}" if summary["note"] else "")
-            + ".",
-            "",
-            faults.format_table(scenarios, markdown=True),
-            SUMMARY_END,
-        ]
-    )
-    head, rest = text.split(SUMMARY_BEGIN, 1)
-    tail = rest.split(SUMMARY_END, 1)[1]
-    doc.write_text(head + block + tail)
+    table = faults.format_table(scenarios, markdown=True)
+    text = _replace_block(text, SUMMARY_BEGIN, SUMMARY_END, f"{_provenance(scenarios)}\n\n{table}")
+    hostile_runs = [s for s in fresh if "input" in s["invariants"]]
+    if hostile_runs and hostile.FIGURES_BEGIN in text:
+        run = hostile_runs[-1]
+        figures = hostile.figures(run, run.get("generated", ""), run.get("note", ""))
+        text = _replace_block(text, hostile.FIGURES_BEGIN, hostile.FIGURES_END, figures)
+    doc.write_text(text)
     return [doc, summary_path]
 
 

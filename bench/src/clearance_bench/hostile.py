@@ -792,6 +792,42 @@ def format_outcomes(accounting: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+FIGURES_BEGIN = "<!-- hostile-figures:begin -->"
+FIGURES_END = "<!-- hostile-figures:end -->"
+
+
+def figures(result: Mapping[str, Any], generated: str, note: str = "") -> str:
+    """The hostile input's figures of one scenario result (results.json) for FAULTS.md."""
+    verdict = result["invariants"]
+    report = verdict["input"]
+    health = report.get("health", {})
+    counts = verdict.get("violation_counts", {})
+    broken = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"
+    nul = "with" if report.get("nul_bytes", True) else "without"
+    lines = [
+        f"Generated {generated} by `bin/clearance faults --summary`"
+        + (f"; {note}" if note else "")
+        + ".",
+        "",
+        f"{report['count']:,} hostile records (seed {report.get('seed')}, {nul} NUL bytes) "
+        f"beside {result['count']:,} good BEs: {result['terminal']:,} good BEs terminal; "
+        f"published in {report.get('publish_s', 0)} s, {report.get('refused', 0)} refused by "
+        f"the broker; drained {result['recovery_s']} s after the last hostile record "
+        f"({result['total_s']} s from the first filing). Violations: {broken}.",
+        "",
+        format_outcomes(report),
+        "",
+        f"Health, sampled {health.get('samples', 0)} times: crashes "
+        f"{health.get('crashes') or 'none'}, /healthz 5xx {health.get('http_5xx') or 'none'}, "
+        f"unanswered {health.get('healthz_unanswered') or 'none'}; Tracebacks logged "
+        f"{health.get('log_tracebacks') or 'none'}. Dead letters by reason kind: "
+        f"{report.get('dead_letter_kinds') or 'none'}. Rules cited in rejections: "
+        f"{report.get('rules_cited') or 'none'}. Outcomes other than expected: "
+        f"{report.get('unexpected') or 'none'}.",
+    ]
+    return "\n".join(lines)
+
+
 # -- the services' health during the run ---------------------------------------------------
 
 
