@@ -438,7 +438,8 @@ async def run_scenario(
         on_start=box.append,
     )
     if not striking.done():
-        result.notes.append("every BE was terminal before the fault ended")
+        ended = "its input was all published" if scenario.input else "the fault ended"
+        result.notes.append(f"every BE was terminal before {ended}")
     await striking
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(draining), timeout=120)
