@@ -752,6 +752,8 @@ def _expected(record: Sent) -> frozenset[str]:
             "original": frozenset({"accepted", "rejected"}),
             "same_content": frozenset({"duplicate"}),
         }.get(record.variant, frozenset({"dead_lettered"}))
+    if record.kind == "key_mismatch" and record.variant == "no_key":  # compacted: refused
+        return frozenset({"dead_lettered", "refused"})
     if record.kind == "forged_source" and record.variant == "ce_type":
         return frozenset({"dead_lettered"})
     if record.kind == "bad_encoding" and record.variant.startswith("nul_in_string"):
@@ -812,7 +814,8 @@ def figures(result: Mapping[str, Any], generated: str, note: str = "") -> str:
         f"{report['count']:,} hostile records (seed {report.get('seed')}, {nul} NUL bytes) "
         f"beside {result['count']:,} good BEs: {result['terminal']:,} good BEs terminal; "
         f"published in {report.get('publish_s', 0)} s, {report.get('refused', 0)} refused by "
-        f"the broker; drained {result['recovery_s']} s after the last hostile record "
+        f"the broker ({report.get('refused_why') or 'none'}); drained "
+        f"{result['recovery_s']} s after the last hostile record "
         f"({result['total_s']} s from the first filing). Violations: {broken}.",
         "",
         format_outcomes(report),
@@ -962,9 +965,26 @@ class HostileInput:
                     self.refused[record_id] = f"{type(error).__name__}: {error}"
             pending.clear()
 
+        compacted = {spec.name for spec in external_topics() if spec.compacted}
         try:
             for record in records:
                 self.sent.append(record.sent)
+                if record.key is None and record.topic in compacted:
+                    # A compacted topic refuses a record without a key, and with it the
+                    # whole batch: such a record goes alone, so only it is refused.
+                    await settle()
+                    try:
+                        await (
+                            await producer.send(
+                                record.topic,
+                                value=record.value,
+                                key=None,
+                                headers=list(record.headers),
+                            )
+                        )
+                    except Exception as error:
+                        self.refused[record.id] = f"{type(error).__name__}: {error}"
+                    continue
                 try:
                     future = await producer.send(
                         record.topic,
@@ -1029,6 +1049,7 @@ class HostileInput:
             "nul_bytes": self.nul_bytes,
             "published": len(self.sent),
             "refused": len(self.refused),
+            "refused_why": dict(Counter(why.split(":")[0] for why in self.refused.values())),
             "publish_s": round(self.publish_s, 1),
             "health": health.to_json(),
         }
