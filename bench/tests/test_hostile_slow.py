@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(1800)]
 def test_2000_hostile_records_crash_nothing_lose_nothing_and_good_bes_still_clear() -> None:
     """Every hostile record accepted, rejected citing its rule (INTAKE-IEC-1, INTAKE-BE-2,
     INTAKE-AMEND-1) or dead-lettered with a reason; no service restarted or answered 5xx;
-    every good BE has its one terminal event (OOC-GP-1: no second OOC or gatepass)."""
+    every good BE has its one terminal event (OOC-GP-1: no second OOC or gatepass).
+    Without NUL bytes: a dead letter holding one cannot be written and stops the consumer
+    (FAULTS.md, Findings), which this test would only time out on."""
     plan = Plan("burst", 100, baseline=False)
     try:
         result = faults.run_on_fresh_stack(
