@@ -64,6 +64,7 @@ import asyncpg
 import httpx
 import orjson
 import psutil
+from aiokafka import AIOKafkaProducer
 from clearance_contracts import (
     BILL_OF_ENTRY_AMENDMENT_FILED,
     BILL_OF_ENTRY_FILED,
@@ -77,7 +78,7 @@ from clearance_contracts import (
 )
 from clearance_local.process import read_pid
 from clearance_local.stack import Stack
-from clearance_runtime.kafka import idempotent_producer
+from clearance_runtime.kafka import client_options
 
 from clearance_bench import invariants
 from clearance_bench.faults import SERVICES, Scenario
@@ -953,7 +954,20 @@ class HostileInput:
         )
 
     async def _publish(self, bootstrap: str, records: Iterable[HostileRecord], log: Log) -> None:
-        producer = idempotent_producer(bootstrap, "bench-hostile")
+        # Not idempotent: after the broker refuses one record (a keyless one on a compacted
+        # topic), an idempotent producer fails every later send to that partition
+        # (OutOfOrderSequenceNumber: 110 records of the second 2,000-record run). An outside
+        # party's producer owes the platform no idempotence either.
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id="bench-hostile",
+            acks="all",
+            enable_idempotence=False,
+            linger_ms=2,
+            max_batch_size=256 * 1024,
+            request_timeout_ms=30000,
+            **client_options(),
+        )
         await producer.start()
         pending: list[tuple[str, asyncio.Future[Any]]] = []
 
