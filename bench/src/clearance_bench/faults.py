@@ -27,10 +27,10 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import httpx
@@ -56,11 +56,24 @@ SERVICES = ("be-intake", "bis-verifier", "rms-router", "warehouse-seal", "ooc-is
 MONTH_S = 31 * 24 * 3600
 
 
+class ScenarioInput(Protocol):
+    """Input a scenario adds to the day (hostile records): the keys its dead letters may
+    carry, and what became of it once drained -> (violations by name, its report)."""
+
+    def explained_keys(self) -> Iterable[str]: ...
+
+    async def account(
+        self, stack: Stack, records: Sequence[invariants.Record]
+    ) -> tuple[dict[str, list[str]], dict[str, Any]]: ...
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
     strike: Callable[[Stack, Log], None]  # blocking: the fault from start to end
+    strike_at: float | None = None  # overrides the run's share (0: from the first filing)
+    input: ScenarioInput | None = None  # what the scenario adds, accounted for at the end
 
 
 def _kill(names: Sequence[str]) -> Callable[[Stack, Log], None]:
@@ -301,14 +314,23 @@ async def read_back(bootstrap: str) -> list[invariants.Record]:
             batches = await consumer.getmany(timeout_ms=1000, max_records=10000)
             for tp, batch in batches.items():
                 for record in batch:
-                    headers = {k: v.decode() for k, v in record.headers}
-                    body = orjson.loads(record.value) if record.value else {}
+                    # Dead letters keep what they got, hostile bytes included: read them
+                    # tolerantly, and never their bodies (the invariants need their keys);
+                    # each header's first 500 characters (a reason says why in fewer).
+                    headers = {
+                        k: v[:2000].decode("utf-8", "replace")[:500] for k, v in record.headers
+                    }
+                    body: Any = {}
+                    if record.value and not tp.topic.endswith(".dlq"):
+                        with contextlib.suppress(orjson.JSONDecodeError):
+                            body = orjson.loads(record.value)
                     records.append(
                         invariants.Record(
                             topic=tp.topic,
-                            key=(record.key or b"").decode(),
+                            key=(record.key or b"").decode("utf-8", "replace"),
                             event_id=headers.get("ce_id", f"{tp}@{record.offset}"),
                             data=body if isinstance(body, dict) else {},
+                            headers=headers,
                         )
                     )
                     if record.offset + 1 >= ends[tp]:
@@ -364,10 +386,12 @@ async def run_scenario(
     box: list[Measurement] = []
     fault: dict[str, float] = {}
 
+    share = strike_at if scenario.strike_at is None else scenario.strike_at
+
     async def strike() -> None:
         await until(lambda: bool(box))
         m = box[0]
-        await until(lambda: len(m.arrivals) >= strike_at * plan.count or bool(m.finished_at))
+        await until(lambda: len(m.arrivals) >= share * plan.count or bool(m.finished_at))
         result.terminal_before_fault = len(m.arrivals)
         fault["start"] = time.monotonic()
         await asyncio.to_thread(scenario.strike, stack, log)
@@ -417,7 +441,8 @@ async def run_scenario(
         on_start=box.append,
     )
     if not striking.done():
-        result.notes.append("every BE was terminal before the fault ended")
+        ended = "its input was all published" if scenario.input else "the fault ended"
+        result.notes.append(f"every BE was terminal before {ended}")
     await striking
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(draining), timeout=120)
@@ -440,17 +465,21 @@ async def run_scenario(
     result.notes.extend(measurement.notes)
     await asyncio.sleep(3)  # any resend surfaces
     records = await read_back(bootstrap)
-    verdict = invariants.check(
-        [f.key for f in day.filings],
-        [f.key for f in day.filings if f.invalid_rule],
-        records,
-    )
+    explained = [f.key for f in day.filings if f.invalid_rule]
+    if scenario.input is not None:
+        explained += scenario.input.explained_keys()
+    verdict = invariants.check([f.key for f in day.filings], explained, records)
     # The service's state too: one gatepass row per BE in ooc-issuer's database.
     rows = await gatepass_rows(stack.postgres.admin_dsn)
     verdict.violations["duplicate_gatepass"] = sorted(
         {*verdict.violations["duplicate_gatepass"], *(k for k, n in rows.items() if n > 1)}
     )
-    result.verdict = verdict.to_json() | {"gatepass_rows": sum(rows.values())}
+    report: dict[str, Any] = {}
+    if scenario.input is not None:
+        added, input_report = await scenario.input.account(stack, records)
+        verdict.violations.update(added)
+        report = {"input": input_report}
+    result.verdict = verdict.to_json() | {"gatepass_rows": sum(rows.values())} | report
     return result
 
 
@@ -527,4 +556,11 @@ def format_table(results: Sequence[Mapping[str, Any]], markdown: bool = False) -
     )
 
 
-__all__ = ["E_GATEPASS_ISSUED", "SCENARIOS", "Scenario", "ScenarioResult", "run_scenario"]
+__all__ = [
+    "E_GATEPASS_ISSUED",
+    "SCENARIOS",
+    "Scenario",
+    "ScenarioInput",
+    "ScenarioResult",
+    "run_scenario",
+]

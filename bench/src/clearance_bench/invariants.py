@@ -57,12 +57,14 @@ INVARIANTS = (
 
 @dataclass(frozen=True)
 class Record:
-    """One record as read back: its topic, Kafka key, CloudEvent id and body."""
+    """One record as read back: its topic, Kafka key, CloudEvent id, body and headers
+    (text; a dead letter's say why and who gave up: `dlq_reason`, `dlq_consumer`)."""
 
     topic: str
     key: str
     event_id: str
     data: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def version(self) -> int:
