@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from clearance_local.config import DEFAULT_PORTS, StackConfig, port_variable
 from clearance_local.ports import PortBook
-from clearance_local.process import listener_pids, listens_on, spawn, terminate
+from clearance_local.process import StackError, listener_pids, listens_on, spawn, terminate
+from clearance_local.stack import _refuse_a_stack_from_before_passwords
 
 pytestmark = pytest.mark.unit
 
@@ -73,3 +74,19 @@ def test_the_listening_process_is_found(tmp_path: Path) -> None:
             assert not listens_on(other, port)
         finally:
             terminate(pid_path, timeout=5)
+
+
+def test_a_stack_made_before_generated_passwords_is_refused_with_the_way_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: Kafka and PostgreSQL data without the generated Kafka administrator's
+    password would only fail later, in a wait for authentication; `up` says to reset."""
+    monkeypatch.delenv("CLEARANCE_DATA_DIR", raising=False)
+    config = StackConfig(profile="old", root=tmp_path, wanted_ports={})
+    (config.data_dir / "kafka").mkdir(parents=True)
+    with pytest.raises(StackError, match="clearance-local --profile old reset"):
+        _refuse_a_stack_from_before_passwords(config)
+    config.secrets_dir.mkdir(parents=True, exist_ok=True)
+    (config.secrets_dir / "kafka-clearance-admin").write_text("generated")
+    _refuse_a_stack_from_before_passwords(config)  # made since: nothing to say
+    _refuse_a_stack_from_before_passwords(StackConfig(profile="new", root=tmp_path))

@@ -77,6 +77,17 @@ class Harness:
         finally:
             await conn.close()
 
+    def relay(self, service: str, producer: AIOKafkaProducer, **options: Any) -> OutboxRelay:
+        """The outbox relay of this schema, sending with `producer`."""
+        return OutboxRelay(
+            service=service,
+            schema=self.schema,
+            engine=self.engine,
+            listen_dsn=self.settings.asyncpg_dsn,
+            producer=producer,
+            **options,
+        )
+
     async def effects(self) -> list[str]:
         async with self.engine.connect() as conn:
             rows = await conn.execute(text("SELECT be_no FROM effect ORDER BY be_no"))
@@ -141,13 +152,7 @@ async def test_outbox_relay_publishes_committed_events_in_order_per_key(
     producer = idempotent_producer(harness.bootstrap, "relay-test")
     await producer.start()
     try:
-        relay = OutboxRelay(
-            service="relay-test",
-            schema=harness.schema,
-            engine=harness.engine,
-            listen_dsn=harness.settings.asyncpg_dsn,
-            producer=producer,
-        )
+        relay = harness.relay("relay-test", producer)
         assert await relay.relay_once() == 20
         assert await relay.relay_once() == 0
     finally:
@@ -194,14 +199,7 @@ async def _consume(
     consumer.subscribe()
     await kafka_consumer.start()
     await producer.start()
-    relay = OutboxRelay(
-        service=group,
-        schema=harness.schema,
-        engine=harness.engine,
-        listen_dsn=harness.settings.asyncpg_dsn,
-        producer=producer,
-        poll_interval_s=0.2,
-    )
+    relay = harness.relay(group, producer, poll_interval_s=0.2)
     task = asyncio.create_task(consumer.run(stop))
     relay_task = asyncio.create_task(relay.run(stop))
     try:
@@ -357,13 +355,7 @@ async def test_the_relay_sends_each_event_as_a_span_of_its_trace(harness: Harnes
     producer = idempotent_producer(harness.bootstrap, "relay-trace-test")
     await producer.start()
     try:
-        relay = OutboxRelay(
-            service="relay-trace-test",
-            schema=harness.schema,
-            engine=harness.engine,
-            listen_dsn=harness.settings.asyncpg_dsn,
-            producer=producer,
-        )
+        relay = harness.relay("relay-trace-test", producer)
         assert await relay.relay_once() == 2
     finally:
         await producer.stop()

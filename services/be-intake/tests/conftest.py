@@ -1,22 +1,35 @@
-"""In-memory fakes of be-intake's ports, for handler tests without servers."""
+"""In-memory fakes of be-intake's ports, for handler tests without servers; and for the
+integration tests, be-intake's schema on the test stack's PostgreSQL (`engine`)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from be_intake.bootstrap import POLICIES, POLICY_KINDS
+from be_intake.bootstrap import MIGRATIONS, POLICIES, POLICY_KINDS
+from be_intake.config import Settings
 from be_intake.domain.case import IntakeCase
 from be_intake.service_layer.handlers import render_events
 from be_intake.service_layer.unit_of_work import NewBillOfEntry, TimelineEntry
 from clearance_domain import BillOfEntryRef, Identity
 from clearance_runtime.clock import ControllableClock
+from clearance_runtime.database import create_engine
+from clearance_runtime.migrations import upgrade
 from clearance_runtime.policies import Policies, in_memory
 from clearance_runtime.testing import FakeUnitOfWork
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+@pytest.fixture(scope="module")
+async def engine(service_dsns: dict[str, str]) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(Settings(database_url=service_dsns["be_intake"]))
+    await upgrade(engine, MIGRATIONS, "be_intake")
+    yield engine
+    await engine.dispose()
 
 
 def policy_book() -> Policies:

@@ -5,15 +5,12 @@ outbox), the last state of a case saved twice, and every row."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from be_intake.adapters.unit_of_work import SqlIntakeUnitOfWork
-from be_intake.bootstrap import MIGRATIONS
-from be_intake.config import Settings
 from be_intake.domain.case import IntakeCase
 from be_intake.service_layer.handlers import handlers, render_events
 from clearance_contracts import (
@@ -25,8 +22,7 @@ from clearance_contracts import (
     example,
 )
 from clearance_runtime.clock import ControllableClock
-from clearance_runtime.database import create_engine, session_factory
-from clearance_runtime.migrations import upgrade
+from clearance_runtime.database import session_factory
 from clearance_runtime.testing import event
 from clearance_runtime.unit_of_work import unit_of_work_factory
 from sqlalchemy import event as sa_event
@@ -49,14 +45,6 @@ class Statements:
     def __call__(self, conn: Any, cursor: Any, sql: str, params: Any, ctx: Any, many: bool) -> None:
         self.round_trips += 1
         self.executed += len(params) if many else 1
-
-
-@pytest.fixture(scope="module")
-async def engine(service_dsns: dict[str, str]) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(Settings(database_url=service_dsns["be_intake"]))
-    await upgrade(engine, MIGRATIONS, "be_intake")
-    yield engine
-    await engine.dispose()
 
 
 def _day(count: int) -> list[tuple[str, dict[str, Any]]]:

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from be_intake.adapters import operations
-from be_intake.bootstrap import MIGRATIONS
-from be_intake.config import Settings
 from clearance_contracts import (
     BILL_OF_ENTRY_REGISTERED,
     DUTY_PAYMENT_RECEIVED,
     OUT_OF_CHARGE_ISSUED,
     RMS_DECISION_MADE,
 )
-from clearance_runtime.database import create_engine, session_factory
-from clearance_runtime.migrations import upgrade
+from clearance_runtime.database import session_factory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,14 +30,6 @@ _ENTRY = text(
     " status, notice_code, reasons, at) VALUES ('INNSA1', :be_no, :be_date, 1, :event_type,"
     " :producer, 'test', :status, NULL, CAST(:reasons AS jsonb), :at)"
 )
-
-
-@pytest.fixture(scope="module")
-async def engine(service_dsns: dict[str, str]) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(Settings(database_url=service_dsns["be_intake"]))
-    await upgrade(engine, MIGRATIONS, "be_intake")
-    yield engine
-    await engine.dispose()
 
 
 async def test_a_registration_folded_with_its_payment_is_still_the_registration_milestone(

@@ -36,8 +36,6 @@ DATABASE = "clearance"
 ADMIN_ROLE = "clearance_admin"
 #: The group of every service role: what pg_hba.conf lets in (to the platform's database).
 SERVICES_GROUP = "clearance_services"
-# What clusters made before passwords were generated used; replaced at the next start.
-_LEGACY_ADMIN_PASSWORD = "clearance_admin"
 
 _PG_HBA = f"""# Written by clearance-local: who may connect to what (loopback only).
 # TYPE  DATABASE    USER               ADDRESS        METHOD
@@ -240,20 +238,8 @@ class Postgres:
             what=f"starting PostgreSQL (log {server_log})",
         )
         wait_until(self.is_ready, what="PostgreSQL", timeout=30, log_path=self.log_path)
-        asyncio.run(self._adopt_legacy_password())
         asyncio.run(ensure_database(self.admin_dsn.rsplit("/", 1)[0] + "/postgres"))
         asyncio.run(provision_database(self.admin_dsn, passwords=self.service_passwords))
-
-    async def _adopt_legacy_password(self) -> None:
-        """A cluster made before passwords were generated gets its generated one now."""
-        try:
-            conn = await asyncpg.connect(self.admin_dsn.rsplit("/", 1)[0] + "/postgres")
-        except asyncpg.InvalidPasswordError:
-            legacy = self.admin_dsn.replace(self.admin_password, _LEGACY_ADMIN_PASSWORD, 1)
-            conn = await asyncpg.connect(legacy.rsplit("/", 1)[0] + "/postgres")
-            password = self.admin_password.replace("'", "''")
-            await conn.execute(f"ALTER ROLE {ADMIN_ROLE} PASSWORD '{password}'")
-        await conn.close()
 
     def stop(self) -> bool:
         if not (self.data / "postmaster.pid").exists():

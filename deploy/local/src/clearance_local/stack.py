@@ -31,6 +31,7 @@ from clearance_runtime.kafka import PLAINTEXT, KafkaSecurity
 from clearance_local.bis_registry import BisRegistry
 from clearance_local.config import StackConfig
 from clearance_local.kafka import Kafka, ensure_topics
+from clearance_local.kafka_acl import ADMIN_PRINCIPAL
 from clearance_local.keycloak import CONSOLE_CLIENT, Keycloak
 from clearance_local.ports import PortBook
 from clearance_local.postgres import Postgres
@@ -101,6 +102,19 @@ class Endpoints:
             "OTEL_TRACES_EXPORTER": "zipkin",
             "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{self.zipkin_url}/api/v2/spans",
         }
+
+
+def _refuse_a_stack_from_before_passwords(config: StackConfig) -> None:
+    """A stack made before Kafka and PostgreSQL required generated passwords (issue 14) has
+    their data but not the passwords: fail now with the way out, not later in a wait."""
+    data = config.data_dir
+    made = (data / "kafka").exists() or (data / "postgres").exists()
+    if made and not (config.secrets_dir / f"kafka-{ADMIN_PRINCIPAL}").exists():
+        raise StackError(
+            f"the stack in {data} was made before Kafka and PostgreSQL required passwords; "
+            f"make it anew with `bin/clearance reset` (`clearance-local --profile "
+            f"{config.profile} reset`; the downloads are kept)"
+        )
 
 
 class Stack:
@@ -239,6 +253,7 @@ class Stack:
         """Install what is missing and start what is not running, in parallel where the
         components allow; idempotent. `services=False`: the infrastructure alone."""
         self.config.cache_dir.mkdir(parents=True, exist_ok=True)
+        _refuse_a_stack_from_before_passwords(self.config)
         for note in self.ports.notes:
             log(note)
         self.ports.notes.clear()
