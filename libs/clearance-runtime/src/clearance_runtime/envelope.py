@@ -135,6 +135,8 @@ def from_kafka(headers: Sequence[tuple[str, bytes]], value: bytes | None) -> Clo
         raise MalformedEvent(f"body is not JSON: {error}") from error
     if not isinstance(data, dict):
         raise MalformedEvent("body is not a JSON object")
+    if b"\\u0000" in value and _holds_nul(data):  # the cheap look first
+        raise MalformedEvent("body holds a NUL character (\\u0000): no field may carry one")
     return CloudEvent(
         id=attrs["ce_id"],
         type=attrs["ce_type"],
@@ -145,6 +147,18 @@ def from_kafka(headers: Sequence[tuple[str, bytes]], value: bytes | None) -> Clo
         traceparent=attrs.get("traceparent"),
         tracestate=attrs.get("tracestate"),
     )
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL is in any string or key of `value` (PostgreSQL's text and jsonb
+    cannot keep one, so no handler could store the event)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _parse_time(text: str | None) -> datetime:
