@@ -54,7 +54,11 @@ def synthetic(label: str, count: int, latency_s: float, kind: str) -> Measuremen
         m.arrivals[key] = Arrival(kind, received, int(m.wall(received) * 1000))
     m.finished_at = max(a.received_at for a in m.arrivals.values())
     m.samples = [
-        Sample(at=100.0 + t / 2, cpu_percent={"be-intake": 50.0}, rss_mb={"be-intake": 90.0 + t})
+        Sample(
+            at=100.0 + t / 2,
+            cpu_percent={"be-intake": 50.0, "bench-driver": 100.0},
+            rss_mb={"be-intake": 90.0 + t, "bench-driver": 300.0},
+        )
         for t in range(6)
     ]
     return m
@@ -73,11 +77,16 @@ def test_results_table_and_files(tmp_path: Path) -> None:
     assert p["drain_time_s"] == pytest.approx(0.499, abs=0.001)
     assert results["throughput_ratio_vs_baseline"] > 0
     assert p["resources"]["be-intake"]["rss_peak_mb"] == 95.0
+    # Half a core for 0.499 s over 300 BEs; the load generator is no part of the pipeline.
+    assert p["cpu_ms_per_be"]["be-intake"] == pytest.approx(0.83, abs=0.01)
+    assert p["cpu_ms_per_be"]["all"] == p["cpu_ms_per_be"]["be-intake"]
     names = [t["name"] for t in results["targets"]]
     assert names == [
         "burst throughput",
         "national day drained",
         "throughput vs bare relay",
+        "CPU per BE, all processes",
+        "ratio to bare relay (18)",
         "peak RSS per service",
     ]
     table = format_table(results)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clearance_bench import facts, seal_sales
+from clearance_bench import facts, seal_sales, statements
 from clearance_bench.baseline import run_baseline
 from clearance_bench.catalogue import REGISTER_SNAPSHOT_DATE
 from clearance_bench.load import (
@@ -144,6 +144,8 @@ async def run_benchmark(
     partitions = await intake_partitions(target.kafka_bootstrap)
     driver = Watched("bench-driver", fixed_pid(os.getpid()), with_children=False)
     log(f"pipeline: {plan.count:,} BEs ({plan.mode}), BE numbers from {first_be_no:07d}")
+    if target.postgres_admin_dsn:
+        await statements.reset(target.postgres_admin_dsn)
     pipeline = await run_pipeline(
         target,
         messages,
@@ -153,6 +155,10 @@ async def run_benchmark(
         log=log,
         companions=companions,
     )
+    database = None
+    if target.postgres_admin_dsn:
+        database = await statements.top(target.postgres_admin_dsn)
+        log(statements.format_top(database, plan.count))
     baseline = None
     if plan.baseline:
         log(f"baseline: the same {plan.count:,} messages through 4 bare relays")
@@ -171,12 +177,14 @@ async def run_benchmark(
         "rate": plan.rate if plan.mode == "steady" else None,
         "seed": plan.seed,
         "partitions": partitions,
+        "replicas": dict(target.replicas),  # processes per service beyond one
         "first_be_no": f"{first_be_no:07d}",
         "be_date": REGISTER_SNAPSHOT_DATE.isoformat(),
         "mix": asdict(plan.mix),
         "workload": workload_summary(filings),
     }
     results = build_results(config=config, machine_info=info, pipeline=pipeline, baseline=baseline)
+    results["pipeline"]["postgres_statements"] = database
     runs = [pipeline, *([baseline] if baseline else [])]
     paths = write_outputs(out_dir, results, runs)
     return Outcome(results, paths, pipeline, baseline, filings)

@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         "default 3); existing topics keep theirs",
     )
     parser.add_argument(
+        "--replicas",
+        help="extra processes per service, e.g. be-intake=2 (CLEARANCE_REPLICAS): they join "
+        "the service's consumer group",
+    )
+    parser.add_argument(
         "--out", type=Path, help="output folder (default bench-results/<mode>-<time>/)"
     )
     parser.add_argument("--timeout", type=float, help="seconds to wait for the last terminal event")
@@ -75,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.partitions:
         os.environ["CLEARANCE_KAFKA_PARTITIONS"] = str(args.partitions)
+    if args.replicas:
+        os.environ["CLEARANCE_REPLICAS"] = args.replicas
     plan = plan_from(args)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = args.out or repo_root() / "bench-results" / f"{args.mode}-{stamp}"

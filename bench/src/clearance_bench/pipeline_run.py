@@ -40,6 +40,10 @@ class PipelineTarget:
     kafka_bootstrap: str
     services: Sequence[Watched]  # the five services, with their /metrics
     infrastructure: Sequence[Watched] = field(default_factory=tuple)  # Kafka, PostgreSQL
+    # The administrator's DSN, when the database keeps statement statistics (statements.py).
+    postgres_admin_dsn: str | None = None
+    # Services run as several processes (`CLEARANCE_REPLICAS`): name -> processes.
+    replicas: Mapping[str, int] = field(default_factory=dict)
 
 
 def service_watch(services: Mapping[str, ServiceProcess]) -> list[Watched]:
@@ -58,6 +62,8 @@ def target_from_stack(stack: Stack) -> PipelineTarget:
             Watched("postgres", postmaster_pid(stack.postgres.pid_path)),
             Watched("bis-registry", pid_file(stack.bis_registry.pid_path)),
         ),
+        postgres_admin_dsn=stack.postgres.admin_dsn,
+        replicas=stack.config.replicas,
     )
 
 

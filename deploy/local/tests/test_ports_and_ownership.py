@@ -90,3 +90,28 @@ def test_a_stack_made_before_generated_passwords_is_refused_with_the_way_out(
     (config.secrets_dir / "kafka-clearance-admin").write_text("generated")
     _refuse_a_stack_from_before_passwords(config)  # made since: nothing to say
     _refuse_a_stack_from_before_passwords(StackConfig(profile="new", root=tmp_path))
+
+
+def test_replicas_of_a_service_are_processes_of_their_own_in_its_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18's scaling run: `CLEARANCE_REPLICAS=be-intake=2` adds `be-intake-2`, on its
+    own port, pid and log, as the same service (Kafka principal, traces' service name);
+    only the first watches the ICES inbox, so no file is taken twice."""
+    from clearance_local.stack import Stack
+
+    monkeypatch.setenv("CLEARANCE_ROOT", str(tmp_path))
+    monkeypatch.delenv("CLEARANCE_DATA_DIR", raising=False)
+    monkeypatch.setenv("CLEARANCE_REPLICAS", "be-intake=2")
+    stack = Stack(StackConfig.from_env("replicas"))
+    first, second = stack.services["be-intake"], stack.services["be-intake-2"]
+    assert second.port != first.port
+    assert second.pid_path != first.pid_path
+    assert second.kafka_security == first.kafka_security
+    assert second.env()["OTEL_SERVICE_NAME"] == "be-intake"
+    assert "CLEARANCE_ICES_INBOX_DIR" in first.env()
+    assert "CLEARANCE_ICES_INBOX_DIR" not in second.env()
+    assert "be-intake-2" in stack.components
+    monkeypatch.setenv("CLEARANCE_REPLICAS", "no-such-service=2")
+    with pytest.raises(ValueError, match="no-such-service"):
+        StackConfig.from_env("replicas")

@@ -27,6 +27,8 @@ def _config(root: Path, profile: str, wanted: dict[str, int]) -> StackConfig:
     cache.mkdir(parents=True, exist_ok=True)
     if not (data / "cache").exists():
         (data / "cache").symlink_to(cache, target_is_directory=True)
+    if not (root / "deploy").exists():  # a clone has the identity provider's realm file
+        (root / "deploy").symlink_to(repo_root() / "deploy", target_is_directory=True)
     return StackConfig(profile=profile, root=root, wanted_ports=wanted)
 
 

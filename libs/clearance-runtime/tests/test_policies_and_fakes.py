@@ -161,3 +161,35 @@ async def test_a_batch_whose_partition_was_revoked_meanwhile_is_not_committed() 
     record = SimpleNamespace(offset=41)
     await consumer._process({kept: [record], revoked: [record]})
     assert [list(offsets) for offsets in committed] == [[kept]]
+
+
+async def test_dead_letter_topics_do_not_fold_every_partition_into_one_group() -> None:
+    """be-intake reads the one-partition `.dlq` topics beside its three-partition event
+    topics: the event topics keep one transaction per partition number (run concurrently)
+    and the dead letters get one of their own, instead of one serial group for all."""
+    from aiokafka import TopicPartition
+    from clearance_runtime.consumer import EventConsumer
+
+    class Producer:
+        async def partitions_for(self, topic: str) -> set[int]:
+            return {0} if topic.endswith(".dlq") else {0, 1, 2}
+
+    async def noop(*_: Any) -> None:
+        return None
+
+    consumer: EventConsumer[Any] = EventConsumer(
+        service="test",
+        consumer=None,  # type: ignore[arg-type]
+        handlers={"a.v1": noop, "b.v1": noop},
+        raw_handlers={"a.v1.dlq": noop},
+        unit_of_work=None,  # type: ignore[arg-type]
+        engine=None,  # type: ignore[arg-type]
+    )
+    await consumer.check_partitions(Producer())  # type: ignore[arg-type]
+    groups = {
+        tp: consumer._group_of(tp)
+        for tp in [TopicPartition(t, p) for t in ("a.v1", "b.v1") for p in range(3)]
+        + [TopicPartition("a.v1.dlq", 0)]
+    }
+    assert consumer.group_by_partition
+    assert groups == {tp: -1 if tp.topic.endswith(".dlq") else tp.partition for tp in groups}

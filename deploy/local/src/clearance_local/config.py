@@ -56,6 +56,22 @@ def repo_root() -> Path:
     return Path.cwd()
 
 
+def parse_replicas(text: str) -> dict[str, int]:
+    """`be-intake=2,ooc-issuer=2` -> {"be-intake": 2, "ooc-issuer": 2} (services only)."""
+    replicas: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, count = part.partition("=")
+        if name not in DEFAULT_PORTS or not count.isdigit() or int(count) < 1:
+            raise ValueError(f"CLEARANCE_REPLICAS: {part!r} is not <service>=<count>")
+        replicas[name] = int(count)
+    return replicas
+
+
+def replica_names(replicas: dict[str, int]) -> list[str]:
+    """The extra processes' names: be-intake-2, be-intake-3, ..."""
+    return [f"{name}-{i}" for name, count in replicas.items() for i in range(2, count + 1)]
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
@@ -74,6 +90,9 @@ class StackConfig:
     zipkin_heap: str = "512m"
     keycloak_heap: str = "512m"
     partitions: int = 3
+    #: Processes per service beyond the first (`CLEARANCE_REPLICAS=be-intake=2`): the
+    #: extra ones are named `be-intake-2`, ... and join the service's consumer group.
+    replicas: dict[str, int] = field(default_factory=dict)
     wanted_ports: dict[str, int] = field(default_factory=dict)
     #: Ports set in the environment: they win over the remembered ones.
     fixed_ports: dict[str, int] = field(default_factory=dict)
@@ -87,13 +106,17 @@ class StackConfig:
             for name in DEFAULT_PORTS
             if os.environ.get(port_variable(name))
         }
-        ports = {name: port if wanted else 0 for name, port in DEFAULT_PORTS.items()} | fixed
+        replicas = parse_replicas(os.environ.get("CLEARANCE_REPLICAS", ""))
+        extra = {name: 0 for name in replica_names(replicas)}
+        ports = {name: port if wanted else 0 for name, port in DEFAULT_PORTS.items()} | extra
+        ports |= fixed
         root = Path(os.environ.get("CLEARANCE_ROOT", str(repo_root())))
         return cls(
             profile=profile,
             root=root,
             kafka_heap=os.environ.get("CLEARANCE_KAFKA_HEAP", "512m"),
             partitions=_env_int("CLEARANCE_KAFKA_PARTITIONS", 3),
+            replicas=replicas,
             wanted_ports=ports,
             fixed_ports=fixed,
         )

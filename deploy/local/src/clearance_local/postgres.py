@@ -217,7 +217,9 @@ class Postgres:
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={home} -c max_connections=200 "
-            "-c shared_buffers=128MB -c fsync=on -c synchronous_commit=on"
+            "-c shared_buffers=128MB -c fsync=on -c synchronous_commit=on "
+            # PostgreSQL's own statistics per statement, for operations and the benchmark.
+            "-c shared_preload_libraries=pg_stat_statements"
         )
         run(
             self._as_owner(
@@ -240,6 +242,7 @@ class Postgres:
         wait_until(self.is_ready, what="PostgreSQL", timeout=30, log_path=self.log_path)
         asyncio.run(ensure_database(self.admin_dsn.rsplit("/", 1)[0] + "/postgres"))
         asyncio.run(provision_database(self.admin_dsn, passwords=self.service_passwords))
+        asyncio.run(keep_statement_statistics(self.admin_dsn))
 
     def stop(self) -> bool:
         if not (self.data / "postmaster.pid").exists():
@@ -345,6 +348,16 @@ async def provision_database(
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {schema}")
             await conn.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
             await conn.execute(f"ALTER ROLE {schema} SET search_path = {schema}")
+    finally:
+        await conn.close()
+
+
+async def keep_statement_statistics(admin_dsn: str) -> None:
+    """pg_stat_statements in the platform's database: time, calls and rows per statement,
+    readable by the administrator (what `clearance-bench` reports per run)."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     finally:
         await conn.close()
 

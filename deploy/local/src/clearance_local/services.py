@@ -67,6 +67,8 @@ class ServiceProcess:
     database_password: str = ""
     #: The issuer whose bearer tokens the service accepts.
     auth_issuer: str = ""
+    #: The service this process is a replica of (`be-intake-2` of `be-intake`); "" = `name`.
+    replica_of: str = ""
 
     @classmethod
     def of(
@@ -144,14 +146,15 @@ class ServiceProcess:
             "CLEARANCE_AUTH_ISSUER": self.auth_issuer,
             # Usernames cannot be edited in the local realm: readable officer ids.
             "CLEARANCE_AUTH_SUBJECT_CLAIM": "preferred_username",
-            "OTEL_SERVICE_NAME": self.name,
+            "OTEL_SERVICE_NAME": self.replica_of or self.name,
             "PYTHONUNBUFFERED": "1",  # log lines reach the log file as they are written
         }
         if self.kafka_security is not None:
             env |= self.kafka_security.as_env()
         if self.name == "be-intake":  # brokers' ICES 1.5 flat files dropped here (issue 9)
             env["CLEARANCE_ICES_INBOX_DIR"] = str(self.config.data_dir / "ices-inbox")
-        if self.name == "ooc-issuer":  # OOC-EOOC-1: its signing keys, never committed
+        # OOC-EOOC-1: its signing keys (every replica's), never committed
+        if (self.replica_of or self.name) == "ooc-issuer":
             env["CLEARANCE_EOOC_SIGNING_KEYS"] = signing_keys(
                 self.config.data_dir, self.config.profile
             )

@@ -29,7 +29,7 @@ from typing import Protocol
 from clearance_runtime.kafka import PLAINTEXT, KafkaSecurity
 
 from clearance_local.bis_registry import BisRegistry
-from clearance_local.config import StackConfig
+from clearance_local.config import StackConfig, replica_names
 from clearance_local.kafka import Kafka, ensure_topics
 from clearance_local.kafka_acl import ADMIN_PRINCIPAL
 from clearance_local.keycloak import CONSOLE_CLIENT, Keycloak
@@ -140,6 +140,10 @@ class Stack:
         self.keycloak = self._shared_keycloak or Keycloak(self.config, ports["keycloak"])
         self.bis_registry = BisRegistry(self.config, ports["bis-registry"])
         self.services = {name: self._app(name, package) for name, package in SERVICES}
+        packages = dict(SERVICES)
+        for replica in replica_names(self.config.replicas):
+            service = replica.rsplit("-", 1)[0]
+            self.services[replica] = self._app(replica, packages[service], replica_of=service)
         # bis-verifier asks the BIS registry server as a deployment asks the BIS source.
         self.services["bis-verifier"].extra_env = self.bis_registry.env()
         self.console = self._app(*CONSOLE, migrates=False, needs=())
@@ -164,7 +168,10 @@ class Stack:
         *,
         migrates: bool = True,
         needs: tuple[str, ...] = ("postgres", "topics"),
+        replica_of: str = "",
     ) -> ServiceProcess:
+        """`replica_of`: another process of that service (its principal, group and traces'
+        service name); the first process alone watches be-intake's ICES inbox."""
         return ServiceProcess(
             name=name,
             package=package,
@@ -175,9 +182,10 @@ class Stack:
             zipkin_url=self.zipkin.url,
             migrates=migrates,
             needs=needs,
-            kafka_security=self.kafka.security(name),
+            kafka_security=self.kafka.security(replica_of or name),
             database_password=self.postgres.service_passwords.get(package, ""),
             auth_issuer=self.keycloak.issuer,
+            replica_of=replica_of,
         )
 
     @property

@@ -156,9 +156,12 @@ class EventConsumer(Generic[U]):
         self.consumer.subscribe(topics=self.topics, listener=self.revocations)
 
     async def check_partitions(self, producer: AIOKafkaProducer) -> None:
-        """One transaction per partition number assumes every consumed topic has the
-        same partition count; when they differ, all partitions share one group."""
-        counts = {name: len(await producer.partitions_for(name)) for name in self.topics}
+        """One transaction per partition number assumes every consumed event topic has
+        the same partition count; when they differ, all partitions share one group. The
+        dead-letter topics (raw records, one partition each) are left out: they are
+        handled in a group of their own (`_group_of`)."""
+        events = [name for name in self.topics if name not in self.raw_handlers]
+        counts = {name: len(await producer.partitions_for(name)) for name in events}
         self.group_by_partition = len(set(counts.values())) <= 1
         if not self.group_by_partition:
             log.warning("consumed topics differ in partition count %s: one group", counts)
@@ -192,7 +195,7 @@ class EventConsumer(Generic[U]):
         epochs = {tp: self.revocations.epochs[tp] for tp in batches}
         groups: dict[int, dict[TopicPartition, Sequence[Any]]] = defaultdict(dict)
         for tp, records in batches.items():
-            groups[tp.partition if self.group_by_partition else 0][tp] = records
+            groups[self._group_of(tp)][tp] = records
         results = await asyncio.gather(
             *(self._process_group(group) for group in groups.values()), return_exceptions=True
         )
@@ -210,6 +213,17 @@ class EventConsumer(Generic[U]):
             )
         if offsets:
             await self._commit(offsets)
+
+    def _group_of(self, tp: TopicPartition) -> int:
+        """The transaction a partition's records join: its partition number, or -1 for
+        the dead-letter topics. Those are not keyed like the event topics (a dead letter
+        keeps its record's key, on one partition), so joining them to partition 0 would
+        put every partition into one serial group whenever they differ in count, and
+        a BE's dead letter meets its events only on a row lock, which waits (a deadlock
+        is retried)."""
+        if tp.topic in self.raw_handlers:
+            return -1
+        return tp.partition if self.group_by_partition else 0
 
     def _rewind(self, group: Mapping[TopicPartition, Sequence[Any]], error: BaseException) -> None:
         """Not committed: fetched again from its first record, here or by the next owner."""

@@ -151,9 +151,17 @@ _ARRIVALS_BY_IGM = text(
     "CAST(:igm_dates AS date[])) AS k(port_code, igm_no, igm_date) "
     "USING (port_code, igm_no, igm_date)"
 )
+# One GIN probe per bill (`@>` of a one-element array): `master_bills && :bills` reads the
+# same rows, but the planner judged it by a scan of every arrival, ~0.4 ms per 100 arrivals
+# for a batch of 160 bills (65 ms at 10,000 arrivals; this: 3.6 ms), growing with the day.
+# Read in the order they were recorded: a case takes the first arrival that names it.
 _ARRIVALS_BY_BILL = text(
-    "SELECT port_code, igm_no, igm_date, inward_date, mode, master_bills FROM carrier_arrival "
-    "WHERE master_bills && CAST(:bills AS text[]) AND port_code = ANY(CAST(:port_codes AS text[]))"
+    "SELECT port_code, igm_no, igm_date, inward_date, mode, master_bills FROM ("
+    "SELECT DISTINCT a.port_code, a.igm_no, a.igm_date, a.inward_date, a.mode, a.master_bills, "
+    "a.recorded_at FROM unnest(CAST(:bills AS text[])) AS b(bill) "
+    "JOIN carrier_arrival a ON a.master_bills @> ARRAY[b.bill] "
+    "WHERE a.port_code = ANY(CAST(:port_codes AS text[]))) AS named "
+    "ORDER BY recorded_at, port_code, igm_no, igm_date"
 )
 _WAITING = text(
     "SELECT port_code, be_no, be_date FROM intake_case WHERE registered AND port_code = :port_code "
