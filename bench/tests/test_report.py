@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,30 @@ def test_results_table_and_files(tmp_path: Path) -> None:
     assert json.loads(paths["results"].read_text())["pipeline"]["sent"] == 300
     assert paths["timeline"].stat().st_size > 10_000
     assert len(paths["bes"].read_text().splitlines()) == 601
+
+
+def test_a_process_first_seen_counts_no_cpu_until_its_next_sample() -> None:
+    """A process that appears between samples (a PostgreSQL backend) is primed, not read:
+    reading it microseconds after priming divided its CPU time by almost nothing, and one
+    such sample put PostgreSQL at 4,334 % of a core in a burst."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+    from clearance_bench.sampling import _ProcessTree
+
+    tree = _ProcessTree()
+    busy = "import time\nend = time.time() + 3\nwhile time.time() < end: pass"
+    children = []
+    try:
+        assert tree.measure(os.getpid())[0] == 0.0  # everything is new: nothing read yet
+        for _ in range(3):
+            children.append(subprocess.Popen([sys.executable, "-c", busy]))
+            time.sleep(0.3)
+            cpu, _ = tree.measure(os.getpid())
+            assert cpu <= 100 * (psutil.cpu_count() or 1) + 1, cpu
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()

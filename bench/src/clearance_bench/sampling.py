@@ -104,6 +104,7 @@ class _ProcessTree:
         self._known: dict[int, psutil.Process] = {}
 
     def measure(self, pid: int, with_children: bool = True) -> tuple[float, float]:
+        known = set(self._known)
         try:
             root = self._process(pid)
             tree = [root, *(root.children(recursive=True) if with_children else ())]
@@ -114,7 +115,10 @@ class _ProcessTree:
         for proc in tree:
             with contextlib.suppress(psutil.Error):
                 proc = self._process(proc.pid)
-                cpu += proc.cpu_percent(interval=None)
+                # A process first seen now was only primed: a second reading microseconds
+                # later would divide its CPU time by almost nothing (PostgreSQL's new
+                # backends read as 4,000 %).
+                cpu += proc.cpu_percent(interval=None) if proc.pid in known else 0.0
                 rss += proc.memory_info().rss
                 alive.add(proc.pid)
         self._known = {p: proc for p, proc in self._known.items() if p in alive}
