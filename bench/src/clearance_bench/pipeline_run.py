@@ -61,6 +61,8 @@ def target_from_stack(stack: Stack) -> PipelineTarget:
             Watched("kafka", pid_file(stack.kafka.pid_path)),
             Watched("postgres", postmaster_pid(stack.postgres.pid_path)),
             Watched("bis-registry", pid_file(stack.bis_registry.pid_path)),
+            # The trace viewer takes in every BE's spans: part of "every BE traced".
+            Watched("zipkin", pid_file(stack.zipkin.pid_path)),
         ),
         postgres_admin_dsn=stack.postgres.admin_dsn,
         replicas=stack.config.replicas,
