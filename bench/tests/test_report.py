@@ -95,6 +95,11 @@ def test_results_table_and_files(tmp_path: Path) -> None:
     assert "CPUs" in table
     paths = write_outputs(tmp_path, results, [pipeline, baseline])
     assert json.loads(paths["results"].read_text())["pipeline"]["sent"] == 300
+    small = json.loads(paths["summary"].read_text())
+    assert small["pipeline"]["cpu_ms_per_be"] == p["cpu_ms_per_be"]
+    assert "timeline" not in small["pipeline"]
+    assert "per_second" not in small["baseline"]
+    assert small["baseline"]["sent"] == 300
     assert paths["timeline"].stat().st_size > 10_000
     assert len(paths["bes"].read_text().splitlines()) == 601
 

@@ -374,19 +374,36 @@ def format_table(results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SERIES = ("per_second", "timeline")
+
+
+def summary(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The results without their per-second series and sampled timeline."""
+    runs = {
+        name: {k: v for k, v in run.items() if k not in SERIES}
+        for name in ("pipeline", "baseline")
+        if (run := results.get(name)) is not None
+    }
+    return {**results, **runs}
+
+
 def write_outputs(
     out_dir: Path,
     results: Mapping[str, Any],
     runs: Sequence[Measurement],
 ) -> dict[str, Path]:
-    """`results.json`, `bes.csv` (one row per BE and run) and `timeline.png` in `out_dir`."""
+    """`results.json`, `summary.json` (the same without the per-second series, small enough
+    to commit under bench/results/), `bes.csv` (one row per BE and run) and `timeline.png`
+    in `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "results": out_dir / "results.json",
+        "summary": out_dir / "summary.json",
         "bes": out_dir / "bes.csv",
         "timeline": out_dir / "timeline.png",
     }
     paths["results"].write_text(json.dumps(results, indent=2) + "\n")
+    paths["summary"].write_text(json.dumps(summary(results), indent=2) + "\n")
     with paths["bes"].open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["run", "key", "payload_bytes", "submitted_s", "terminal", "latency_ms"])
