@@ -193,3 +193,22 @@ async def test_dead_letter_topics_do_not_fold_every_partition_into_one_group() -
     }
     assert consumer.group_by_partition
     assert groups == {tp: -1 if tp.topic.endswith(".dlq") else tp.partition for tp in groups}
+
+
+def test_start_up_objects_leave_the_collectors_sight_and_young_collections_are_rarer() -> None:
+    """Issue 18: the service's start-up objects are frozen and the young generation is
+    collected every `gc_young_threshold` allocations (0 keeps CPython's default)."""
+    import gc
+
+    from clearance_runtime.service import settle_garbage_collector
+
+    before = gc.get_threshold()
+    try:
+        settle_garbage_collector(20_000)
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (20_000, *before[1:])
+        settle_garbage_collector(0)
+        assert gc.get_threshold() == (20_000, *before[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -172,6 +173,7 @@ class ServiceRuntime(Generic[U]):
             self._spawn(self._timer_worker().run(self._stop), "timers")
         if self.parts.senders:
             self._spawn(self._delivery_worker().run(self._stop), "deliveries")
+        settle_garbage_collector(s.gc_young_threshold)
 
     async def _start_consumer(self) -> None:
         s = self.settings
@@ -353,6 +355,18 @@ class ServiceRuntime(Generic[U]):
                 return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         return router
+
+
+def settle_garbage_collector(young_threshold: int) -> None:
+    """What start-up made (modules, compiled schemas, policies, clients) lives as long as
+    the process: move it out of the collector's sight (`gc.freeze`), so a full collection
+    no longer walks it, and collect the young generation every `young_threshold`
+    allocations. The profile of issue 18 put 15-25 % of a batch's time in the collector."""
+    gc.collect()
+    gc.freeze()
+    if young_threshold > 0:
+        _, older, oldest = gc.get_threshold()
+        gc.set_threshold(young_threshold, older, oldest)
 
 
 def token_verifier(settings: ServiceSettings) -> TokenVerifier | None:

@@ -68,6 +68,11 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = 1.0
     outbox_retention_s: int = 3600
 
+    # The cyclic garbage collector (issue 18): allocations between collections of the young
+    # generation (CPython's default is 700; a batch of events allocates far more, nearly
+    # all freed by reference counting). 0 keeps CPython's default.
+    gc_young_threshold: int = 20_000
+
     # Timers (due work): how often the worker looks when nothing is due sooner.
     timer_poll_interval_s: float = 1.0
 
