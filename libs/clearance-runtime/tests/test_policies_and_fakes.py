@@ -164,9 +164,9 @@ async def test_a_batch_whose_partition_was_revoked_meanwhile_is_not_committed() 
 
 
 async def test_dead_letter_topics_do_not_fold_every_partition_into_one_group() -> None:
-    """be-intake reads the one-partition `.dlq` topics beside its three-partition event
-    topics: the event topics keep one transaction per partition number (run concurrently)
-    and the dead letters get one of their own, instead of one serial group for all."""
+    """A consumer of the one-partition `.dlq` topics beside three-partition event topics
+    keeps one transaction per partition number (run concurrently) and gives the dead
+    letters one of their own, unless it asks for one transaction per fetch."""
     from aiokafka import TopicPartition
     from clearance_runtime.consumer import EventConsumer
 
@@ -186,13 +186,14 @@ async def test_dead_letter_topics_do_not_fold_every_partition_into_one_group() -
         engine=None,  # type: ignore[arg-type]
     )
     await consumer.check_partitions(Producer())  # type: ignore[arg-type]
-    groups = {
-        tp: consumer._group_of(tp)
-        for tp in [TopicPartition(t, p) for t in ("a.v1", "b.v1") for p in range(3)]
-        + [TopicPartition("a.v1.dlq", 0)]
-    }
+    partitions = [TopicPartition(t, p) for t in ("a.v1", "b.v1") for p in range(3)]
+    partitions.append(TopicPartition("a.v1.dlq", 0))
+    groups = {tp: consumer._group_of(tp) for tp in partitions}
     assert consumer.group_by_partition
     assert groups == {tp: -1 if tp.topic.endswith(".dlq") else tp.partition for tp in groups}
+    # be-intake's choice (CLEARANCE_CONSUMER_TRANSACTION=fetch): one transaction for all.
+    consumer.one_transaction_per_fetch = True
+    assert {consumer._group_of(tp) for tp in partitions} == {0}
 
 
 def test_start_up_objects_leave_the_collectors_sight_and_young_collections_are_rarer() -> None:

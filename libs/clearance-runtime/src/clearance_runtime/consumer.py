@@ -129,6 +129,7 @@ class EventConsumer(Generic[U]):
         fetch_timeout_ms: int = 200,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
+        one_transaction_per_fetch: bool = False,
     ) -> None:
         self.service = service
         self.consumer = consumer
@@ -143,6 +144,7 @@ class EventConsumer(Generic[U]):
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self.revocations = _Revocations()
+        self.one_transaction_per_fetch = one_transaction_per_fetch
         self.group_by_partition = True
         self._stop = asyncio.Event()
         self._last_lag_report = 0.0
@@ -215,15 +217,17 @@ class EventConsumer(Generic[U]):
             await self._commit(offsets)
 
     def _group_of(self, tp: TopicPartition) -> int:
-        """The transaction a partition's records join: its partition number, or -1 for
-        the dead-letter topics. Those are not keyed like the event topics (a dead letter
-        keeps its record's key, on one partition), so joining them to partition 0 would
-        put every partition into one serial group whenever they differ in count, and
-        a BE's dead letter meets its events only on a row lock, which waits (a deadlock
-        is retried)."""
-        if tp.topic in self.raw_handlers:
-            return -1
-        return tp.partition if self.group_by_partition else 0
+        """The transaction a partition's records join.
+
+        One per fetch (`one_transaction_per_fetch`, or event topics that differ in partition
+        count): fewer, larger statements and commits; on two cores this costs less CPU per
+        BE than concurrent transactions (bench/README.md, issue 18). Else one per partition
+        number, and the dead-letter topics (one partition, a dead letter keeps its record's
+        key) one of their own: a BE's dead letter meets its events only on a row lock,
+        which waits (a deadlock is retried)."""
+        if self.one_transaction_per_fetch or not self.group_by_partition:
+            return 0
+        return -1 if tp.topic in self.raw_handlers else tp.partition
 
     def _rewind(self, group: Mapping[TopicPartition, Sequence[Any]], error: BaseException) -> None:
         """Not committed: fetched again from its first record, here or by the next owner."""

@@ -191,6 +191,7 @@ class ServiceRuntime(Generic[U]):
             fetch_timeout_ms=s.consumer_fetch_timeout_ms,
             max_attempts=s.handler_max_attempts,
             retry_backoff_s=s.handler_retry_backoff_s,
+            one_transaction_per_fetch=s.consumer_transaction == "fetch",
         )
         consumer.subscribe()
         await _start_when_reachable(self._consumer, "consumer")

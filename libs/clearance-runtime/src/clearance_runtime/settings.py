@@ -7,6 +7,8 @@ serves all of them.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -59,6 +61,9 @@ class ServiceSettings(BaseSettings):
     # Consumer: how many records one transaction may take, and how long to wait for them.
     consumer_batch_size: int = 500
     consumer_fetch_timeout_ms: int = 200
+    # "partition": one transaction per partition number of a fetch, run concurrently;
+    # "fetch": one transaction for the whole fetch (fewer statements and commits).
+    consumer_transaction: Literal["partition", "fetch"] = "partition"
     # A handler that raises is retried this many times before its event is dead-lettered.
     handler_max_attempts: int = 3
     handler_retry_backoff_s: float = 0.2

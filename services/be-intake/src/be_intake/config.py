@@ -1,5 +1,7 @@
 """Settings of be-intake (environment `CLEARANCE_*`)."""
 
+from typing import Literal
+
 from clearance_runtime.settings import ServiceSettings
 
 
@@ -7,6 +9,10 @@ class Settings(ServiceSettings):
     service_name: str = "be-intake"
     db_schema: str = "be_intake"
     http_port: int = 8001
+    # One transaction per fetch: be-intake folds every owner's topic and each batch writes
+    # one statement per table, so larger batches cost less; three concurrent transactions
+    # took 6.1-6.5 ms of its CPU per BE against 5.4 in the 10,000-BE burst (issue 18).
+    consumer_transaction: Literal["partition", "fetch"] = "fetch"
     # JSON, and the ICES 1.5 flat files brokers upload (POST /ices/messages, text/plain).
     http_media_types: tuple[str, ...] = ("application/json", "text/plain")
     # A BE neither out of charge, held nor rejected this long after be-intake first saw it
