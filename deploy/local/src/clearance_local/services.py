@@ -148,9 +148,6 @@ class ServiceProcess:
             "CLEARANCE_AUTH_SUBJECT_CLAIM": "preferred_username",
             "OTEL_SERVICE_NAME": self.replica_of or self.name,
             "PYTHONUNBUFFERED": "1",  # log lines reach the log file as they are written
-            # glibc's malloc keeps an arena per thread that allocates (the span exporter, the
-            # executor): two hold the process's few threads' allocations (issue 18: RSS).
-            "MALLOC_ARENA_MAX": "2",
         }
         if self.kafka_security is not None:
             env |= self.kafka_security.as_env()
