@@ -93,6 +93,7 @@ def test_results_table_and_files(tmp_path: Path) -> None:
     table = format_table(results)
     assert "latency p99" in table
     assert "CPUs" in table
+    assert results["machine"]["commit"]  # the code measured
     paths = write_outputs(tmp_path, results, [pipeline, baseline])
     assert json.loads(paths["results"].read_text())["pipeline"]["sent"] == 300
     small = json.loads(paths["summary"].read_text())

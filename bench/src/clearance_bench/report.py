@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import platform
+import subprocess
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -49,7 +50,29 @@ def machine() -> dict[str, Any]:
         "load_average_at_start": [round(load1, 2), round(load5, 2), round(load15, 2)],
         "kernel": platform.release(),
         "python": platform.python_version(),
+        "commit": _commit(),
     }
+
+
+def _commit() -> str:
+    """The code measured: the checkout's commit, `+` when it has uncommitted changes."""
+    root = Path(__file__).resolve().parents[3]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+" if dirty else "")
 
 
 def _latency(summary: LatencySummary | None) -> dict[str, float] | None:
