@@ -77,3 +77,61 @@ async def test_an_officers_search_is_confined_to_its_locations(engine: AsyncEngi
     assert [row["port_code"] for row in mine] == ["INNSA1"]
     assert none == []
     assert sorted(row["port_code"] for row in every) == ["INMAA1", "INNSA1"]
+
+
+async def test_the_not_terminal_gauge_counts_waiting_and_dead_lettered_bes_only(
+    engine: AsyncEngine,
+) -> None:
+    """BillsOfEntryNotTerminal's gauge: a BE still waiting and a BE known only by a dead
+    letter count; a released BE, however old, does not (issue 18: the waiting ones are
+    chosen before their milestones are read)."""
+    cutoff = datetime(1999, 1, 1, tzinfo=UTC)
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        before, _ = await operations.not_terminal(session, cutoff)
+    be_date = date(2098, 3, 4)
+    numbers = [f"{secrets.randbelow(10**7):07d}" for _ in range(3)]
+    released, waiting, unreadable = numbers
+    async with engine.begin() as conn:
+        for be_no, status, seen in [
+            (released, "released", datetime(1989, 1, 1, tzinfo=UTC)),
+            (waiting, "accepted", datetime(1990, 1, 1, tzinfo=UTC)),
+        ]:
+            await conn.execute(
+                _CASE.bindparams(),
+                {"port_code": "INNSA1", "be_no": be_no, "be_date": be_date, "at": seen},
+            )
+            await conn.execute(
+                text("UPDATE intake_case SET status = :status WHERE be_no = :be_no"),
+                {"status": status, "be_no": be_no},
+            )
+            await conn.execute(
+                _ENTRY,
+                {
+                    "be_no": be_no,
+                    "be_date": be_date,
+                    "event_type": BILL_OF_ENTRY_REGISTERED,
+                    "producer": "be-intake",
+                    "status": status,
+                    "reasons": "[]",
+                    "at": seen,
+                },
+            )
+        await conn.execute(
+            text(
+                "INSERT INTO dead_letter (port_code, be_no, be_date, consumer, event_type, reason,"
+                " dlq_topic, dlq_partition, dlq_offset, dead_lettered_at) VALUES ('INNSA1',"
+                " :be_no, :be_date, 'be-intake', 'x', 'malformed', 'x.dlq', 0, :offset, :at)"
+            ),
+            {
+                "be_no": unreadable,
+                "be_date": be_date,
+                "offset": secrets.randbelow(10**9),
+                "at": datetime(1991, 1, 1, tzinfo=UTC),
+            },
+        )
+    async with sessions() as session:
+        after, oldest = await operations.not_terminal(session, cutoff)
+    assert after - before == 2  # the waiting one and the unreadable one
+    assert oldest is not None
+    assert oldest <= datetime(1990, 1, 1, tzinfo=UTC)
