@@ -213,3 +213,31 @@ def test_start_up_objects_leave_the_collectors_sight_and_young_collections_are_r
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_only_slow_statement_spans_are_exported_and_every_hop_span_is() -> None:
+    """Issue 18's documented choice (CLEARANCE_TRACE_STATEMENTS=slow, the default): a
+    statement span faster than the threshold is not exported; a slow one and every
+    consume/handle/publish span are."""
+    from clearance_runtime.tracing import SlowStatementsOnly
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind
+
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SlowStatementsOnly(SimpleSpanProcessor(exported), 50))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("process x", kind=SpanKind.CONSUMER):
+        tracer.start_span("INSERT fast", attributes={"db.system": "postgresql"}).end()
+        slow = tracer.start_span(
+            "INSERT slow", attributes={"db.system": "postgresql"}, start_time=1_000
+        )
+        slow.end(end_time=1_000 + 60_000_000)  # 60 ms
+        tracer.start_span("send y", kind=SpanKind.PRODUCER).end()
+    assert sorted(span.name for span in exported.get_finished_spans()) == [
+        "INSERT slow",
+        "process x",
+        "send y",
+    ]
