@@ -57,7 +57,8 @@ async def test_smoke_burst_through_pipeline_and_baseline(
     assert set(pipeline["resources"]) >= set(service_processes)
     assert all(r["rss_peak_mb"] > 0 for r in pipeline["resources"].values())
     assert {"nproc", "memory_gib", "cpu_model"} <= set(results["machine"])
-    assert len(results["targets"]) == 4
+    assert len(results["targets"]) == 6  # issue 4's four and issue 18's two (burst)
+    assert pipeline["cpu_ms_per_be"]["all"] > 0
 
     baseline = results["baseline"]
     assert baseline is not None

@@ -82,20 +82,21 @@ async def test_an_officers_search_is_confined_to_its_locations(engine: AsyncEngi
 async def test_the_not_terminal_gauge_counts_waiting_and_dead_lettered_bes_only(
     engine: AsyncEngine,
 ) -> None:
-    """BillsOfEntryNotTerminal's gauge: a BE still waiting and a BE known only by a dead
-    letter count; a released BE, however old, does not (issue 18: the waiting ones are
-    chosen before their milestones are read)."""
+    """BillsOfEntryNotTerminal's gauge: a BE still waiting, a case with no status yet and a
+    BE known only by a dead letter count; a released BE, however old, does not (issue 18:
+    the waiting ones are chosen before their milestones are read)."""
     cutoff = datetime(1999, 1, 1, tzinfo=UTC)
     sessions = session_factory(engine)
     async with sessions() as session:
         before, _ = await operations.not_terminal(session, cutoff)
     be_date = date(2098, 3, 4)
-    numbers = [f"{secrets.randbelow(10**7):07d}" for _ in range(3)]
-    released, waiting, unreadable = numbers
+    numbers = [f"{secrets.randbelow(10**7):07d}" for _ in range(4)]
+    released, waiting, unreadable, paid_first = numbers
     async with engine.begin() as conn:
         for be_no, status, seen in [
             (released, "released", datetime(1989, 1, 1, tzinfo=UTC)),
             (waiting, "accepted", datetime(1990, 1, 1, tzinfo=UTC)),
+            (paid_first, None, datetime(1992, 1, 1, tzinfo=UTC)),  # a case with no status yet
         ]:
             await conn.execute(
                 _CASE.bindparams(),
@@ -132,6 +133,6 @@ async def test_the_not_terminal_gauge_counts_waiting_and_dead_lettered_bes_only(
         )
     async with sessions() as session:
         after, oldest = await operations.not_terminal(session, cutoff)
-    assert after - before == 2  # the waiting one and the unreadable one
+    assert after - before == 3  # the waiting one, the one with no status, the unreadable one
     assert oldest is not None
     assert oldest <= datetime(1990, 1, 1, tzinfo=UTC)

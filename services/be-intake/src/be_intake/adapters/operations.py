@@ -77,7 +77,7 @@ _SEARCH = text(
 # 10,000-BE burst, issue 18), though nearly all of them are terminal.
 _NOT_TERMINAL = text(
     "WITH known AS (SELECT port_code, be_no, be_date FROM intake_case"
-    "  WHERE status <> ALL(CAST(:terminal AS text[]))"
+    "  WHERE status IS NULL OR status <> ALL(CAST(:terminal AS text[]))"
     " UNION SELECT d.port_code, d.be_no, d.be_date FROM dead_letter d WHERE NOT EXISTS"
     "  (SELECT 1 FROM intake_case c WHERE c.port_code = d.port_code AND c.be_no = d.be_no"
     "   AND c.be_date = d.be_date))"
